@@ -1,0 +1,98 @@
+import { Context, Effect, Exit, Layer, Schema } from "effect"
+import postgres from "postgres"
+import { Unavailable } from "../../src/domain/errors.ts"
+import { Transactions } from "../../src/services/transactions.ts"
+import { migrate } from "./migrate.ts"
+
+export type Sql = postgres.Sql | postgres.TransactionSql
+
+/** The connection pool shared by every Postgres-backed service of the process. */
+export class Database extends Context.Service<Database, { readonly pool: postgres.Sql }>()("fabric/adapters/Database") {}
+
+/** The transaction the current fiber runs in, if any: repositories use it instead of the pool. */
+export const CurrentTransaction = Context.Reference<postgres.TransactionSql | undefined>(
+  "fabric/adapters/CurrentTransaction",
+  { defaultValue: () => undefined },
+)
+
+/** Postgres error codes the domain reacts to. */
+export const pgCodes = { uniqueViolation: "23505", serializationFailure: "40001" } as const
+
+export class DatabaseError extends Schema.TaggedError<DatabaseError>()("DatabaseError", {
+  message: Schema.String,
+  code: Schema.optional(Schema.String),
+  constraint: Schema.optional(Schema.String),
+}) {}
+
+const toDatabaseError = (cause: unknown): DatabaseError => {
+  const e = cause as { message?: string; code?: string; constraint_name?: string }
+  return new DatabaseError({ message: e?.message ?? String(cause), code: e?.code, constraint: e?.constraint_name })
+}
+
+/**
+ * Runs one query on the current transaction, or on the pool outside one. Driver failures
+ * become DatabaseError; callers map the ones the domain cares about (unique violations).
+ */
+export const query = <A>(run: (sql: Sql) => PromiseLike<A>): Effect.Effect<A, DatabaseError, Database> =>
+  Effect.gen(function* () {
+    const tx = yield* CurrentTransaction
+    const sql = tx ?? (yield* Database).pool
+    return yield* Effect.tryPromise({ try: () => run(sql), catch: toDatabaseError })
+  })
+
+/** A DatabaseError the domain does not handle is a dependency outage for the caller. */
+export const unavailable = (e: DatabaseError): Unavailable => new Unavailable({ message: `database: ${e.message}` })
+
+class Rollback {
+  readonly exit: Exit.Exit<unknown, unknown>
+  constructor(exit: Exit.Exit<unknown, unknown>) {
+    this.exit = exit
+  }
+}
+
+export const transactionsLayer = Layer.effect(
+  Transactions,
+  Effect.gen(function* () {
+    const { pool } = yield* Database
+    const transactionally = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | Unavailable, R> =>
+      Effect.gen(function* () {
+        if (yield* CurrentTransaction) return yield* effect
+        const context = yield* Effect.context<R>()
+        const outcome = yield* Effect.tryPromise({
+          try: () =>
+            pool.begin(async (tx) => {
+              const exit = await Effect.runPromiseExitWith(context)(Effect.provideService(effect, CurrentTransaction, tx))
+              // Throwing makes porsager roll back; the exit travels with it untouched.
+              if (Exit.isFailure(exit)) throw new Rollback(exit)
+              return [exit.value] as const
+            }),
+          catch: (cause) => (cause instanceof Rollback ? cause : unavailable(toDatabaseError(cause))),
+        }).pipe(Effect.catch((e) => (e instanceof Rollback ? Effect.succeed(e) : Effect.fail(e))))
+        if (outcome instanceof Rollback) return yield* (outcome.exit as Exit.Exit<A, E>)
+        return outcome[0] as A
+      })
+    return Transactions.of({ transactionally })
+  }),
+)
+
+export interface PostgresOptions {
+  readonly url: string
+  readonly max?: number
+}
+
+/** A real Postgres server (`DATABASE_URL`); migrations run before the layer is ready. */
+export const layerUrl = (options: PostgresOptions) =>
+  Layer.effect(
+    Database,
+    Effect.acquireRelease(
+      Effect.tryPromise({
+        try: async () => {
+          const pool = postgres(options.url, { max: options.max ?? 10, onnotice: () => {}, connection: { application_name: "fabric" } })
+          await migrate(pool)
+          return Database.of({ pool })
+        },
+        catch: (cause) => new Unavailable({ message: `cannot open database: ${(cause as Error).message}` }),
+      }),
+      ({ pool }) => Effect.promise(() => pool.end({ timeout: 5 })),
+    ),
+  )

@@ -1,0 +1,18 @@
+import { Effect } from "effect"
+import { Conflict } from "../../src/domain/errors.ts"
+import type { IdempotentResponse } from "../../src/services/state-store.ts"
+import { pgCodes, query } from "./database.ts"
+
+export const findIdempotent = (scope: string, key: string) =>
+  query((sql) => sql<{ requestHash: string; status: number; response: unknown }[]>`
+    select request_hash as "requestHash", status, response from fabric.idempotency_keys where scope = ${scope} and key = ${key}`).pipe(
+    Effect.map((rows): IdempotentResponse | undefined => (rows[0] ? { requestHash: rows[0].requestHash, status: rows[0].status, body: rows[0].response } : undefined)),
+  )
+
+export const saveIdempotent = (scope: string, key: string, r: IdempotentResponse) =>
+  query((sql) => sql`
+    insert into fabric.idempotency_keys (scope, key, request_hash, status, response)
+    values (${scope}, ${key}, ${r.requestHash}, ${r.status}, ${sql.json(r.body as never)})`).pipe(
+    Effect.catchIf((e) => e.code === pgCodes.uniqueViolation, () => Effect.fail(new Conflict({ message: "a request with this Idempotency-Key is in progress" }))),
+    Effect.asVoid,
+  )

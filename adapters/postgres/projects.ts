@@ -1,0 +1,85 @@
+import { Effect } from "effect"
+import type { ClusterNamespaceStatus, Project, ProjectPhase } from "../../src/domain/project.ts"
+import { query } from "./database.ts"
+
+interface ProjectRow {
+  id: string; accountId: string; name: string; namespace: string; phase: ProjectPhase
+  generation: number; createdAt: Date; updatedAt: Date
+}
+interface ClusterRow {
+  projectId: string; clusterId: string; phase: ClusterNamespaceStatus["phase"]; reason: string | null
+  observedGeneration: number; updatedAt: Date
+}
+
+const assemble = (rows: ReadonlyArray<ProjectRow>, clusterRows: ReadonlyArray<ClusterRow>): Project[] =>
+  rows.map((r) => ({
+    id: r.id, accountId: r.accountId, name: r.name, namespace: r.namespace, phase: r.phase, generation: r.generation,
+    createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(),
+    clusters: Object.fromEntries(
+      clusterRows.filter((c) => c.projectId === r.id).map((c) => [c.clusterId, {
+        phase: c.phase, observedGeneration: c.observedGeneration, updatedAt: c.updatedAt.toISOString(),
+        ...(c.reason === null ? {} : { reason: c.reason }),
+      }]),
+    ),
+  }))
+
+const clustersOf = (ids: ReadonlyArray<string>) =>
+  ids.length === 0
+    ? Effect.succeed([] as ClusterRow[])
+    : query((sql) => sql<ClusterRow[]>`
+        select project_id as "projectId", cluster_id as "clusterId", phase, reason,
+               observed_generation as "observedGeneration", updated_at as "updatedAt"
+        from fabric.project_clusters where project_id in ${sql(ids as string[])} order by cluster_id`)
+
+const projectColumns = `id, account_id as "accountId", name, namespace, phase, generation, created_at as "createdAt", updated_at as "updatedAt"`
+
+export const saveProject = (p: Project) =>
+  Effect.gen(function* () {
+    yield* query((sql) => sql`
+      insert into fabric.projects (id, account_id, name, namespace, phase, generation, created_at, updated_at)
+      values (${p.id}, ${p.accountId}, ${p.name}, ${p.namespace}, ${p.phase}, ${p.generation}, ${new Date(p.createdAt)}, ${new Date(p.updatedAt)})
+      on conflict (id) do update set phase = excluded.phase, generation = excluded.generation, updated_at = excluded.updated_at`)
+    const rows = Object.entries(p.clusters).map(([clusterId, c]) => ({
+      project_id: p.id, cluster_id: clusterId, phase: c.phase, reason: c.reason ?? null,
+      observed_generation: c.observedGeneration, updated_at: new Date(c.updatedAt),
+    }))
+    yield* query((sql) => sql`delete from fabric.project_clusters where project_id = ${p.id}`)
+    if (rows.length > 0) yield* query((sql) => sql`insert into fabric.project_clusters ${sql(rows)}`)
+  })
+
+export const getProject = (id: string) =>
+  Effect.gen(function* () {
+    const rows = yield* query((sql) => sql<ProjectRow[]>`select ${sql.unsafe(projectColumns)} from fabric.projects where id = ${id}`)
+    if (rows.length === 0) return undefined
+    return assemble(rows, yield* clustersOf([id]))[0]
+  })
+
+/** Cursor = the last project's (created_at, id), opaque to clients: stable under inserts. */
+const encodeCursor = (p: Project) => btoa(JSON.stringify([p.createdAt, p.id])).replace(/=+$/, "")
+const decodeCursor = (cursor: string): [string, string] | undefined => {
+  try {
+    const value: unknown = JSON.parse(atob(cursor))
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === "string" && typeof value[1] === "string" && !Number.isNaN(Date.parse(value[0]))) {
+      return [value[0], value[1]]
+    }
+  } catch {}
+  return undefined
+}
+export const isValidCursor = (cursor: string): boolean => decodeCursor(cursor) !== undefined
+
+export const listProjects = (accountId: string, page: { limit: number; cursor: string | undefined }) =>
+  Effect.gen(function* () {
+    const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor)
+    const rows = yield* query((sql) => sql<ProjectRow[]>`
+      select ${sql.unsafe(projectColumns)} from fabric.projects
+      where account_id = ${accountId}
+      ${after ? sql`and (created_at, id) > (${new Date(after[0])}, ${after[1]})` : sql``}
+      order by created_at, id limit ${page.limit + 1}`)
+    const pageRows = rows.slice(0, page.limit)
+    const items = assemble(pageRows, yield* clustersOf(pageRows.map((r) => r.id)))
+    const last = items[items.length - 1]
+    return { items, nextCursor: rows.length > page.limit && last ? encodeCursor(last) : null }
+  })
+
+export const countProjects = () =>
+  query((sql) => sql<{ n: number }[]>`select count(*)::int as n from fabric.projects`).pipe(Effect.map((r) => r[0]?.n ?? 0))

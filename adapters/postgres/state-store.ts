@@ -1,0 +1,47 @@
+import { Effect, Layer } from "effect"
+import { StateStore } from "../../src/services/state-store.ts"
+import * as accounts from "./accounts.ts"
+import * as clusters from "./clusters.ts"
+import { Database, unavailable, type DatabaseError } from "./database.ts"
+import * as idempotency from "./idempotency.ts"
+import * as outbox from "./outbox.ts"
+import * as projects from "./projects.ts"
+import * as snapshots from "./snapshots.ts"
+
+/** StateStore on Postgres (a real server or embedded PGlite: the same SQL). */
+export const layer = Layer.effect(
+  StateStore,
+  Effect.gen(function* () {
+    const database = yield* Database
+    // Each repository function runs on the current transaction if there is one; a driver error
+    // the domain does not handle becomes Unavailable.
+    const lift = <Args extends ReadonlyArray<unknown>, A, E>(name: string, f: (...args: Args) => Effect.Effect<A, E | DatabaseError, Database>) =>
+      (...args: Args): Effect.Effect<A, Exclude<E, DatabaseError> | ReturnType<typeof unavailable>> =>
+        f(...args).pipe(
+          Effect.catchIf((e): e is DatabaseError => (e as { _tag?: string })._tag === "DatabaseError", (e) => Effect.fail(unavailable(e))),
+          Effect.provideService(Database, database),
+          Effect.withSpan(`StateStore.${name}`),
+        ) as never
+
+    return StateStore.of({
+      insertAccount: lift("insertAccount", accounts.insertAccount),
+      getAccount: lift("getAccount", accounts.getAccount),
+      accountIdForKey: lift("accountIdForKey", accounts.accountIdForKey),
+      saveProject: lift("saveProject", projects.saveProject),
+      getProject: lift("getProject", projects.getProject),
+      listProjects: lift("listProjects", projects.listProjects),
+      countProjects: lift("countProjects", projects.countProjects),
+      loadSnapshot: lift("loadSnapshot", snapshots.loadSnapshot),
+      saveSnapshot: lift("saveSnapshot", snapshots.saveSnapshot),
+      activeActors: lift("activeActors", snapshots.activeActors),
+      enqueue: lift("enqueue", outbox.enqueue),
+      pendingOutbox: lift("pendingOutbox", outbox.pendingOutbox),
+      markSent: lift("markSent", outbox.markSent),
+      outboxBacklog: lift("outboxBacklog", outbox.outboxBacklog),
+      findIdempotent: lift("findIdempotent", idempotency.findIdempotent),
+      saveIdempotent: lift("saveIdempotent", idempotency.saveIdempotent),
+      upsertCluster: lift("upsertCluster", clusters.upsertCluster),
+      listClusters: lift("listClusters", clusters.listClusters),
+    })
+  }),
+)

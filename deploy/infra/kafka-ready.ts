@@ -1,0 +1,38 @@
+// Readiness probe for the local Kafka broker: succeeds (exit 0) once a real client can
+// describe the cluster. Usage: node kafka-ready.ts [brokers] [timeoutSeconds]
+import { createRequire } from "node:module";
+import path from "node:path";
+
+const require = createRequire(path.join(process.env.FABRIC_NODE_MODULES ?? path.resolve(import.meta.dirname, "../../node_modules"), "noop.js"));
+const { Kafka, logLevel } = require("kafkajs");
+
+const brokers = (process.argv[2] ?? process.env.KAFKA_BROKERS ?? "127.0.0.1:59092").split(",");
+const timeoutMs = Number(process.argv[3] ?? 120) * 1000;
+const deadline = Date.now() + timeoutMs;
+
+const kafka = new Kafka({
+  clientId: "fabric-infra-ready",
+  brokers,
+  logLevel: logLevel.NOTHING,
+  connectionTimeout: 2000,
+  requestTimeout: 5000,
+  retry: { retries: 0 },
+});
+
+let lastError: unknown;
+while (Date.now() < deadline) {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    await admin.disconnect();
+    console.log(`kafka ready: cluster ${cluster.clusterId}, controller ${cluster.controller}, brokers ${cluster.brokers.map((b: { host: string; port: number }) => `${b.host}:${b.port}`).join(",")}`);
+    process.exit(0);
+  } catch (err) {
+    lastError = err;
+    await admin.disconnect().catch(() => {});
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+console.error(`kafka not ready after ${timeoutMs / 1000}s at ${brokers.join(",")}: ${lastError instanceof Error ? lastError.message : String(lastError)}`);
+process.exit(1);

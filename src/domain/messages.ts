@@ -1,0 +1,51 @@
+import { Schema } from "effect"
+
+/** Kafka topics (architecture.md). */
+export const topics = {
+  projects: "fabric.projects",
+  status: "fabric.status",
+  clusters: "fabric.clusters",
+  dlq: "fabric.dlq",
+} as const
+
+/** fabric.projects, key = project id, compacted: what every cluster should hold for a project. */
+export const DesiredNamespace = Schema.Struct({
+  projectId: Schema.String,
+  accountId: Schema.String,
+  namespace: Schema.String,
+  generation: Schema.Number,
+  deleted: Schema.Boolean,
+})
+export type DesiredNamespace = typeof DesiredNamespace.Type
+
+/** fabric.status, key = project id: what one cluster observed for one generation. */
+export const NamespaceObservation = Schema.Struct({
+  projectId: Schema.String,
+  clusterId: Schema.String,
+  generation: Schema.Number,
+  phase: Schema.Literals(["Ready", "Failed", "Deleted"]),
+  reason: Schema.optional(Schema.String),
+  observedAt: Schema.String,
+})
+export type NamespaceObservation = typeof NamespaceObservation.Type
+
+/** fabric.clusters, key = cluster id: a daemon's membership signals. */
+export const ClusterSignal = Schema.Struct({
+  clusterId: Schema.String,
+  kind: Schema.Literals(["joined", "heartbeat", "left"]),
+  at: Schema.String,
+})
+export type ClusterSignal = typeof ClusterSignal.Type
+
+/** A message that could not be processed, kept with the reason so nothing is lost. */
+export const DeadLetter = Schema.Struct({
+  topic: Schema.String,
+  partition: Schema.Number,
+  offset: Schema.String,
+  key: Schema.NullOr(Schema.String),
+  value: Schema.NullOr(Schema.String),
+  reason: Schema.String,
+})
+export type DeadLetter = typeof DeadLetter.Type
+
+export const encodeJson = (value: unknown): string => JSON.stringify(value)

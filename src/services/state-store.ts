@@ -1,0 +1,73 @@
+import { Context, Schema, type Effect } from "effect"
+import type { Conflict, Unavailable } from "../domain/errors.ts"
+import type { Account, ClusterPhase, ClusterRecord, Project } from "../domain/project.ts"
+
+export interface StoredSnapshot {
+  readonly version: number
+  readonly snapshot: unknown
+}
+
+export interface SnapshotWrite {
+  readonly actorId: string
+  readonly machine: "account" | "project"
+  /** "active" keeps the actor on the resume list; "done" takes it off. */
+  readonly status: "active" | "done"
+  readonly snapshot: unknown
+  /** The version that was loaded, or undefined for a new actor. */
+  readonly expectedVersion: number | undefined
+}
+
+/** Someone else saved the actor since it was loaded: reload and apply the event again. */
+export class SnapshotVersionConflict extends Schema.TaggedError<SnapshotVersionConflict>()("SnapshotVersionConflict", {
+  actorId: Schema.String,
+}) {}
+
+export interface OutboxMessage {
+  readonly topic: string
+  readonly key: string
+  readonly value: string | null
+  readonly headers: Readonly<Record<string, string>>
+}
+export interface OutboxRow extends OutboxMessage {
+  readonly id: string
+}
+
+export interface IdempotentResponse {
+  readonly requestHash: string
+  readonly status: number
+  readonly body: unknown
+}
+
+export interface Page<A> {
+  readonly items: ReadonlyArray<A>
+  readonly nextCursor: string | null
+}
+
+/** Fabric's own state: accounts, projects (read model), snapshots, outbox, idempotency, clusters. */
+export class StateStore extends Context.Service<StateStore, {
+  readonly insertAccount: (account: Account, apiKeyHash: string) => Effect.Effect<void, Conflict | Unavailable>
+  readonly getAccount: (id: string) => Effect.Effect<Account | undefined, Unavailable>
+  readonly accountIdForKey: (apiKeyHash: string) => Effect.Effect<string | undefined, Unavailable>
+
+  /** Writes the read model of a project (row and per-cluster rows) as the machine left it. */
+  readonly saveProject: (project: Project) => Effect.Effect<void, Unavailable>
+  readonly getProject: (id: string) => Effect.Effect<Project | undefined, Unavailable>
+  readonly listProjects: (accountId: string, page: { limit: number; cursor: string | undefined }) => Effect.Effect<Page<Project>, Unavailable>
+  readonly countProjects: () => Effect.Effect<number, Unavailable>
+
+  readonly loadSnapshot: (actorId: string) => Effect.Effect<StoredSnapshot | undefined, Unavailable>
+  readonly saveSnapshot: (write: SnapshotWrite) => Effect.Effect<number, SnapshotVersionConflict | Unavailable>
+  readonly activeActors: (machine: "account" | "project") => Effect.Effect<ReadonlyArray<string>, Unavailable>
+
+  readonly enqueue: (messages: ReadonlyArray<OutboxMessage>) => Effect.Effect<void, Unavailable>
+  readonly pendingOutbox: (limit: number) => Effect.Effect<ReadonlyArray<OutboxRow>, Unavailable>
+  readonly markSent: (ids: ReadonlyArray<string>) => Effect.Effect<void, Unavailable>
+  readonly outboxBacklog: () => Effect.Effect<number, Unavailable>
+
+  readonly findIdempotent: (scope: string, key: string) => Effect.Effect<IdempotentResponse | undefined, Unavailable>
+  /** Fails with Conflict when a concurrent request stored the same key first. */
+  readonly saveIdempotent: (scope: string, key: string, response: IdempotentResponse) => Effect.Effect<void, Conflict | Unavailable>
+
+  readonly upsertCluster: (id: string, phase: ClusterPhase, seenAt: Date | undefined) => Effect.Effect<void, Unavailable>
+  readonly listClusters: () => Effect.Effect<ReadonlyArray<ClusterRecord>, Unavailable>
+}>()("fabric/StateStore") {}
