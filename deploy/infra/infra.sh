@@ -1,0 +1,646 @@
+#!/usr/bin/env bash
+# Real engines for Fabric's integration tests, on loopback, without Docker:
+#   PostgreSQL (Debian package), Apache Kafka in KRaft mode (jars from Maven Central),
+#   one etcd and several kube-apiservers + kube-controller-managers (built from Go modules).
+# Usage: infra.sh up | down | env | status | cluster-up NAME | cluster-down NAME | build
+# See deploy/infra/README.md.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
+CACHE="${FABRIC_INFRA_CACHE:-$HOME/.cache/fabric-infra}"
+RUN="${FABRIC_INFRA_RUN:-$CACHE/run}"
+TIMEOUT="${FABRIC_INFRA_TIMEOUT:-120}"
+
+KUBE_VERSION="${FABRIC_KUBE_VERSION:-v1.37.2}"
+KAFKA_VERSION="${FABRIC_KAFKA_VERSION:-4.4.0}"
+KUBE_BIN="$CACHE/bin/$KUBE_VERSION"
+KAFKA_HOME="$CACHE/kafka-$KAFKA_VERSION"
+
+PG_PORT=55432
+PG_USER=fabric
+PG_PASSWORD=fabric
+KAFKA_PORT=59092
+KAFKA_CONTROLLER_PORT=59093
+ETCD_PORT=52379
+ETCD_PEER_PORT=52380
+APISERVER_BASE_PORT=56443   # a=56443, b=56444, ... z=56468; longer names from 56470
+DEFAULT_CLUSTERS=(a b c)
+
+NODE="${FABRIC_NODE:-$REPO/node_modules/.bin/node}"
+export FABRIC_NODE_MODULES="${FABRIC_NODE_MODULES:-$REPO/node_modules}"
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+log() { printf '[infra %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { printf '[infra %s] ERROR: %s\n' "$(date +%H:%M:%S)" "$*" >&2; exit 1; }
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.1f", b-a}'; }
+
+# Print the last lines of a log file to stderr (for failure reports).
+tail_log() {
+  local f="$1" n="${2:-40}"
+  if [[ -f "$f" ]]; then
+    printf -- '----- last %s lines of %s -----\n' "$n" "$f" >&2
+    tail -n "$n" "$f" >&2 || true
+    printf -- '----- end of %s -----\n' "$f" >&2
+  else
+    printf -- '(no log at %s)\n' "$f" >&2
+  fi
+}
+
+fail_with_log() { local msg="$1" f="$2"; tail_log "$f" 60; die "$msg (log: $f)"; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+require_port_free() {
+  local port="$1" what="$2"
+  if port_open "$port"; then
+    local who=""
+    command -v ss >/dev/null && who="$(ss -ltnpH "sport = :$port" 2>/dev/null | head -3 || true)"
+    die "port $port (for $what) is already in use by a process that this run dir ($RUN) does not track${who:+: $who}. Stop it, or run 'infra.sh down' with the FABRIC_INFRA_RUN that started it."
+  fi
+}
+
+# pid_alive PIDFILE EXPECTED-SUBSTRING-OF-CMDLINE
+pid_alive() {
+  local f="$1" expect="$2" pid
+  [[ -f "$f" ]] || return 1
+  pid="$(cat "$f" 2>/dev/null)" || return 1
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  [[ -r "/proc/$pid/cmdline" ]] || return 1
+  tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF -- "$expect"
+}
+
+# Start a long-running process in its own session, record its pid.
+# spawn PIDFILE LOGFILE CMD...
+spawn() {
+  local pidfile="$1" logfile="$2"; shift 2
+  mkdir -p "$(dirname "$pidfile")" "$(dirname "$logfile")"
+  printf '\n===== %s start: %s\n' "$(date -Is)" "$*" >> "$logfile"
+  setsid "$@" >> "$logfile" 2>&1 < /dev/null &
+  echo $! > "$pidfile"
+}
+
+# stop_pid PIDFILE EXPECTED NAME: SIGTERM, wait up to 30 s, then SIGKILL. Removes the pid file.
+stop_pid() {
+  local f="$1" expect="$2" name="$3" pid i
+  if pid_alive "$f" "$expect"; then
+    pid="$(cat "$f")"
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 300; i++)); do
+      kill -0 "$pid" 2>/dev/null || break
+      # a zombie of ours counts as gone
+      [[ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" == Z ]] && break
+      sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null && [[ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]]; then
+      log "$name (pid $pid) did not exit in 30s; sending SIGKILL"
+      kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    fi
+    log "stopped $name (pid $pid)"
+  fi
+  rm -f "$f"
+}
+
+# wait_until SECONDS DESCRIPTION PIDFILE EXPECTED LOGFILE COMMAND...
+# Polls COMMAND until it succeeds; fails early if the process died.
+wait_until() {
+  local secs="$1" what="$2" pidfile="$3" expect="$4" logfile="$5"; shift 5
+  local deadline=$(( $(date +%s) + secs ))
+  while true; do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    if [[ -n "$pidfile" ]] && ! pid_alive "$pidfile" "$expect"; then
+      fail_with_log "$what: the process exited before it became ready" "$logfile"
+    fi
+    if (( $(date +%s) >= deadline )); then
+      fail_with_log "$what: not ready after ${secs}s" "$logfile"
+    fi
+    sleep 0.5
+  done
+}
+
+check_node() {
+  [[ -x "$NODE" ]] || die "Node 24 not found at $NODE (run 'npm ci' in $REPO first, or set FABRIC_NODE)"
+  [[ -d "$FABRIC_NODE_MODULES/kafkajs" ]] || die "kafkajs is not installed in $FABRIC_NODE_MODULES (run 'npm ci' in $REPO first)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# artifacts (cached under $CACHE)
+
+pg_bindir() {
+  local d
+  d="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)"
+  [[ -n "$d" && -x "$d/initdb" && -x "$d/pg_ctl" ]] && echo "$d"
+}
+
+ensure_postgres_pkg() {
+  if [[ -n "$(pg_bindir)" ]]; then return 0; fi
+  [[ $EUID -eq 0 ]] || die "PostgreSQL server binaries are missing (/usr/lib/postgresql/*/bin) and I am not root: run 'apt-get install -y postgresql'"
+  log "installing Debian's postgresql package (apt-get)"
+  local l="$CACHE/apt-postgresql.log"; mkdir -p "$CACHE"
+  { DEBIAN_FRONTEND=noninteractive apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql; } > "$l" 2>&1 \
+    || fail_with_log "apt-get install postgresql failed" "$l"
+  [[ -n "$(pg_bindir)" ]] || die "postgresql installed but no /usr/lib/postgresql/*/bin/initdb found"
+}
+
+ensure_kafka_jars() {
+  local lib="$KAFKA_HOME/lib"
+  [[ -f "$KAFKA_HOME/.complete" ]] && return 0
+  command -v mvn >/dev/null || die "Maven (mvn) is needed to fetch Kafka jars from Maven Central"
+  command -v java >/dev/null || die "Java (17+) is needed to run Kafka"
+  log "fetching Apache Kafka $KAFKA_VERSION jars from Maven Central into $lib"
+  local t0; t0="$(now)"
+  local l="$CACHE/kafka-$KAFKA_VERSION-mvn.log"
+  rm -rf "$lib.tmp"; mkdir -p "$lib.tmp"
+  (cd "$CACHE" && mvn -B -ntp -f "$HERE/kafka-pom.xml" -Dkafka.version="$KAFKA_VERSION" \
+     dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$lib.tmp") > "$l" 2>&1 \
+    || fail_with_log "mvn could not resolve org.apache.kafka:kafka_2.13:$KAFKA_VERSION" "$l"
+  ls "$lib.tmp"/kafka_2.13-*.jar >/dev/null 2>&1 || fail_with_log "no kafka_2.13 jar after mvn" "$l"
+  rm -rf "$lib"; mv "$lib.tmp" "$lib"
+  touch "$KAFKA_HOME/.complete"
+  log "kafka jars ready in $(since "$t0")s"
+}
+
+ensure_kube_bins() {
+  if [[ -x "$KUBE_BIN/kube-apiserver" && -x "$KUBE_BIN/kube-controller-manager" && -x "$KUBE_BIN/etcd" ]]; then
+    return 0
+  fi
+  command -v go >/dev/null || die "Go is needed to build kube-apiserver/etcd (not on PATH)"
+  mkdir -p "$CACHE/build"
+  local l="$CACHE/build/kube-$KUBE_VERSION.log" t0; t0="$(now)"
+  log "building kube-apiserver, kube-controller-manager $KUBE_VERSION and etcd from Go modules (cold: 10-20 min on 2 cores); log: $l"
+  nice -n 5 bash "$HERE/build-kube.sh" "$KUBE_VERSION" > "$l" 2>&1 \
+    || fail_with_log "building Kubernetes $KUBE_VERSION / etcd failed" "$l"
+  log "built Kubernetes binaries in $(since "$t0")s"
+}
+
+etcd_version() { cat "$KUBE_BIN/etcd.version" 2>/dev/null || echo unknown; }
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL
+
+PG_LINK="$RUN/postgres"
+
+# The data directory must be reachable by the postgres user; $HOME (/root) usually is not,
+# so as root the data lives under /var/lib/postgresql and $RUN/postgres links to it.
+pg_dir() {
+  if [[ -L "$PG_LINK" || -d "$PG_LINK" ]]; then readlink -f "$PG_LINK"; return; fi
+  if [[ $EUID -ne 0 ]]; then echo "$PG_LINK"; return; fi
+  echo "/var/lib/postgresql/fabric-infra-$(printf '%s' "$RUN" | md5sum | cut -c1-12)"
+}
+
+as_pg() { if [[ $EUID -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+pg_ready() {
+  PGPASSWORD="$PG_PASSWORD" PGCONNECT_TIMEOUT=3 "$(pg_bindir)/psql" -X -q -At \
+    "host=127.0.0.1 port=$PG_PORT user=$PG_USER dbname=postgres" -c 'select 1' 2>/dev/null | grep -qx 1
+}
+
+pg_running() {
+  local d; d="$(pg_dir)"
+  [[ -f "$d/data/postmaster.pid" ]] || return 1
+  local pid; pid="$(head -1 "$d/data/postmaster.pid")"
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null
+}
+
+start_postgres() {
+  local bin d t0; bin="$(pg_bindir)"; d="$(pg_dir)"; t0="$(now)"
+  if pg_running && pg_ready; then log "postgres already running on 127.0.0.1:$PG_PORT"; return 0; fi
+  if pg_running; then
+    die "postgres in $d is running but does not answer 'select 1' as $PG_USER on 127.0.0.1:$PG_PORT; run 'infra.sh down'"
+  fi
+  require_port_free "$PG_PORT" postgres
+  mkdir -p "$RUN"
+  if [[ ! -f "$d/data/PG_VERSION" ]]; then
+    log "initdb postgres data in $d"
+    rm -rf "$d"; mkdir -p "$d/data" "$d/sock"
+    [[ "$d" == "$PG_LINK" ]] || ln -sfn "$d" "$PG_LINK"
+    [[ $EUID -eq 0 ]] && chown -R postgres:postgres "$d"
+    chmod 700 "$d/data"
+    local pw="$d/pwfile"; printf '%s\n' "$PG_PASSWORD" > "$pw"; [[ $EUID -eq 0 ]] && chown postgres "$pw"
+    as_pg "$bin/initdb" -D "$d/data" -U "$PG_USER" --pwfile="$pw" -E UTF8 --locale=C.UTF-8 \
+      --auth-local=trust --auth-host=scram-sha-256 > "$d/initdb.log" 2>&1 \
+      || fail_with_log "initdb failed" "$d/initdb.log"
+    rm -f "$pw"
+    cat >> "$d/data/postgresql.conf" <<EOF
+# fabric-infra: a throw-away test server on loopback
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = '$d/sock'
+max_connections = 200
+shared_buffers = 128MB
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+EOF
+    cat > "$d/data/pg_hba.conf" <<EOF
+local all all trust
+host  all all 127.0.0.1/32 scram-sha-256
+EOF
+  fi
+  as_pg "$bin/pg_ctl" -D "$d/data" -l "$d/postgres.log" -w -t "$TIMEOUT" start > "$d/pg_ctl.log" 2>&1 \
+    || { tail_log "$d/pg_ctl.log" 20; fail_with_log "postgres did not start" "$d/postgres.log"; }
+  wait_until "$TIMEOUT" "postgres (select 1 on 127.0.0.1:$PG_PORT)" "" "" "$d/postgres.log" pg_ready
+  log "postgres ready on 127.0.0.1:$PG_PORT in $(since "$t0")s"
+  echo "postgres $(since "$t0")" >> "$RUN/timings"
+}
+
+stop_postgres() {
+  local d; d="$(pg_dir)"
+  if pg_running; then
+    as_pg "$(pg_bindir)/pg_ctl" -D "$d/data" -m fast -w -t 60 stop > /dev/null 2>&1 \
+      || log "pg_ctl stop failed; see $d/postgres.log"
+    log "stopped postgres"
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# Kafka
+
+KAFKA_DIR="$RUN/kafka"
+
+kafka_ready() { "$NODE" --no-warnings "$HERE/kafka-ready.ts" "127.0.0.1:$KAFKA_PORT" "${1:-5}"; }
+
+start_kafka() {
+  local t0; t0="$(now)"
+  if pid_alive "$KAFKA_DIR/pid" kafka.Kafka && kafka_ready 5 >/dev/null 2>&1; then
+    log "kafka already running on 127.0.0.1:$KAFKA_PORT"; return 0
+  fi
+  stop_pid "$KAFKA_DIR/pid" kafka.Kafka kafka
+  require_port_free "$KAFKA_PORT" kafka; require_port_free "$KAFKA_CONTROLLER_PORT" "kafka controller"
+  mkdir -p "$KAFKA_DIR/data"
+  cat > "$KAFKA_DIR/server.properties" <<EOF
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$KAFKA_DIR/data
+num.partitions=1
+default.replication.factor=1
+min.insync.replicas=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+delete.topic.enable=true
+num.network.threads=2
+num.io.threads=2
+num.replica.fetchers=1
+num.recovery.threads.per.data.dir=1
+background.threads=2
+log.cleaner.enable=true
+log.cleaner.threads=1
+log.cleaner.backoff.ms=1000
+log.cleaner.dedupe.buffer.size=8388608
+log.segment.bytes=16777216
+EOF
+  cat > "$KAFKA_DIR/log4j2.properties" <<'EOF'
+status = warn
+appender.out.type = Console
+appender.out.name = STDOUT
+appender.out.layout.type = PatternLayout
+appender.out.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.out.ref = STDOUT
+logger.config.name = org.apache.kafka.common.config.AbstractConfig
+logger.config.level = WARN
+EOF
+  local cp="$KAFKA_HOME/lib/*"
+  local java=(java -Xms128m -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData
+              -Djava.awt.headless=true "-Dlog4j2.configurationFile=$KAFKA_DIR/log4j2.properties"
+              -Dkafka.logs.dir="$KAFKA_DIR" -cp "$cp")
+  if [[ ! -f "$KAFKA_DIR/data/meta.properties" ]]; then
+    local id; id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=' | cut -c1-22)"
+    "${java[@]}" kafka.tools.StorageTool format -t "$id" -c "$KAFKA_DIR/server.properties" \
+      > "$KAFKA_DIR/format.log" 2>&1 || fail_with_log "kafka storage format failed" "$KAFKA_DIR/format.log"
+  fi
+  spawn "$KAFKA_DIR/pid" "$KAFKA_DIR/kafka.log" "${java[@]}" kafka.Kafka "$KAFKA_DIR/server.properties"
+  echo "$t0" > "$KAFKA_DIR/started-at"
+  log "kafka $KAFKA_VERSION starting (pid $(cat "$KAFKA_DIR/pid")), log: $KAFKA_DIR/kafka.log"
+}
+
+wait_kafka() {
+  [[ -f "$KAFKA_DIR/started-at" ]] || return 0
+  local t0; t0="$(cat "$KAFKA_DIR/started-at")"
+  wait_until "$TIMEOUT" "kafka (kafkajs describeCluster on 127.0.0.1:$KAFKA_PORT)" \
+    "$KAFKA_DIR/pid" kafka.Kafka "$KAFKA_DIR/kafka.log" kafka_ready 5
+  rm -f "$KAFKA_DIR/started-at"
+  log "kafka ready on 127.0.0.1:$KAFKA_PORT in $(since "$t0")s"
+  echo "kafka $(since "$t0")" >> "$RUN/timings"
+}
+
+# ---------------------------------------------------------------------------------------------
+# etcd
+
+ETCD_DIR="$RUN/etcd"
+
+etcd_ready() { curl -fsS -m 2 "http://127.0.0.1:$ETCD_PORT/health" | grep -q '"health":"true"'; }
+
+start_etcd() {
+  local t0; t0="$(now)"
+  if pid_alive "$ETCD_DIR/pid" "$KUBE_BIN/etcd" && etcd_ready; then
+    log "etcd already running on 127.0.0.1:$ETCD_PORT"; return 0
+  fi
+  stop_pid "$ETCD_DIR/pid" "$KUBE_BIN/etcd" etcd
+  require_port_free "$ETCD_PORT" etcd; require_port_free "$ETCD_PEER_PORT" "etcd peer"
+  mkdir -p "$ETCD_DIR/data"; chmod 700 "$ETCD_DIR/data"
+  spawn "$ETCD_DIR/pid" "$ETCD_DIR/etcd.log" "$KUBE_BIN/etcd" \
+    --name fabric --data-dir "$ETCD_DIR/data" \
+    --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
+    --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+    --initial-cluster "fabric=http://127.0.0.1:$ETCD_PEER_PORT" --initial-cluster-state new \
+    --unsafe-no-fsync --quota-backend-bytes 4294967296 --log-level warn
+  wait_until "$TIMEOUT" "etcd (/health on 127.0.0.1:$ETCD_PORT)" "$ETCD_DIR/pid" "$KUBE_BIN/etcd" "$ETCD_DIR/etcd.log" etcd_ready
+  log "etcd $(etcd_version) ready on 127.0.0.1:$ETCD_PORT in $(since "$t0")s"
+  echo "etcd $(since "$t0")" >> "$RUN/timings"
+}
+
+# ---------------------------------------------------------------------------------------------
+# kube-apiserver + kube-controller-manager per cluster
+
+valid_name() { [[ "$1" =~ ^[a-z][a-z0-9-]{0,30}$ ]] || die "invalid cluster name '$1' (use lower-case letters, digits, '-')"; }
+
+cluster_dir() { echo "$RUN/kube/$1"; }
+
+cluster_port() {
+  local name="$1" d; d="$(cluster_dir "$name")"
+  if [[ -f "$d/port" ]]; then cat "$d/port"; return; fi
+  if [[ "$name" =~ ^[a-z]$ ]]; then
+    echo $(( APISERVER_BASE_PORT + $(printf '%d' "'$name") - 97 )); return
+  fi
+  local p=56470 used
+  used="$(cat "$RUN"/kube/*/port 2>/dev/null || true)"
+  while grep -qx "$p" <<< "$used"; do p=$((p + 1)); done
+  echo "$p"
+}
+
+token_var() { printf 'FABRIC_DAEMON_TOKEN_%s' "$(tr 'a-z-' 'A-Z_' <<< "$1")"; }
+
+# Certificates, service-account keys, tokens: created once, kept across cluster-down/up.
+prepare_cluster() {
+  local name="$1" d port; d="$(cluster_dir "$name")"; port="$(cluster_port "$name")"
+  mkdir -p "$d/certs"; chmod 700 "$d"
+  [[ -f "$d/port" ]] || echo "$port" > "$d/port"
+  if [[ ! -f "$d/sa.key" ]]; then
+    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$d/sa.key" 2>/dev/null \
+      || die "openssl could not create the service-account key for cluster $name"
+    openssl pkey -in "$d/sa.key" -pubout -out "$d/sa.pub" 2>/dev/null
+  fi
+  if [[ ! -f "$d/tokens.csv" ]]; then
+    openssl rand -hex 24 > "$d/admin.token"
+    openssl rand -hex 24 > "$d/daemon.token"
+    # token,user,uid,"groups"
+    {
+      printf '%s,fabric-admin,fabric-admin,"system:masters"\n' "$(cat "$d/admin.token")"
+      printf '%s,fabric-daemon,fabric-daemon\n' "$(cat "$d/daemon.token")"
+    } > "$d/tokens.csv"
+    chmod 600 "$d/tokens.csv" "$d/admin.token" "$d/daemon.token"
+  fi
+}
+
+apiserver_ready() {
+  local d="$1" port="$2"
+  [[ -f "$d/certs/apiserver.crt" ]] || return 1
+  [[ "$(curl -sS -m 3 -o /dev/null -w '%{http_code}' --cacert "$d/certs/apiserver.crt" \
+        -H "Authorization: Bearer $(cat "$d/admin.token")" "https://127.0.0.1:$port/readyz")" == 200 ]]
+}
+
+write_kubeconfig() {
+  local name="$1" user="$2" token="$3" out="$4" port ca
+  port="$(cluster_port "$name")"
+  ca="$(base64 -w0 < "$(cluster_dir "$name")/certs/apiserver.crt")"
+  cat > "$out.tmp" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: $name
+  cluster:
+    server: https://127.0.0.1:$port
+    certificate-authority-data: $ca
+users:
+- name: $name-$user
+  user:
+    token: $token
+contexts:
+- name: $name
+  context:
+    cluster: $name
+    user: $name-$user
+current-context: $name
+EOF
+  chmod 600 "$out.tmp"; mv -f "$out.tmp" "$out"
+}
+
+# Server-side apply of one JSON object with the admin token.
+kube_apply() {
+  local d="$1" port="$2" path="$3" file="$4" code
+  code="$(curl -sS -m 10 -o "$d/apply.out" -w '%{http_code}' --cacert "$d/certs/apiserver.crt" \
+    -H "Authorization: Bearer $(cat "$d/admin.token")" -H 'Content-Type: application/apply-patch+yaml' \
+    -X PATCH --data-binary @"$file" "https://127.0.0.1:$port$path?fieldManager=fabric-infra&force=true")" || code=000
+  [[ "$code" == 200 || "$code" == 201 ]] || { cat "$d/apply.out" >&2 || true; die "applying $file to cluster at :$port failed (HTTP $code)"; }
+}
+
+apply_rbac() {
+  local name="$1" d port; d="$(cluster_dir "$name")"; port="$(cluster_port "$name")"
+  kube_apply "$d" "$port" /apis/rbac.authorization.k8s.io/v1/clusterroles/fabric-daemon "$HERE/daemon-clusterrole.json"
+  kube_apply "$d" "$port" /apis/rbac.authorization.k8s.io/v1/clusterrolebindings/fabric-daemon "$HERE/daemon-clusterrolebinding.json"
+}
+
+start_apiserver() {
+  local name="$1" d port; d="$(cluster_dir "$name")"
+  prepare_cluster "$name"; port="$(cluster_port "$name")"
+  if pid_alive "$d/apiserver.pid" "--etcd-prefix=/clusters/$name " && apiserver_ready "$d" "$port"; then
+    rm -f "$d/started-at"
+    log "kube-apiserver $name already running on https://127.0.0.1:$port"; return 0
+  fi
+  stop_pid "$d/apiserver.pid" "--etcd-prefix=/clusters/$name " "kube-apiserver $name"
+  require_port_free "$port" "kube-apiserver $name"
+  now > "$d/started-at"
+  spawn "$d/apiserver.pid" "$d/apiserver.log" "$KUBE_BIN/kube-apiserver" \
+    --etcd-servers="http://127.0.0.1:$ETCD_PORT" --etcd-prefix="/clusters/$name" \
+    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$port" \
+    --cert-dir="$d/certs" \
+    --service-account-issuer="https://kubernetes.default.svc.cluster.local" \
+    --service-account-key-file="$d/sa.pub" --service-account-signing-key-file="$d/sa.key" \
+    --token-auth-file="$d/tokens.csv" \
+    --authorization-mode=RBAC \
+    --service-cluster-ip-range=10.0.0.0/24 \
+    --disable-admission-plugins=ServiceAccount \
+    --endpoint-reconciler-type=none \
+    --profiling=false
+  log "kube-apiserver $name starting on https://127.0.0.1:$port (pid $(cat "$d/apiserver.pid")), log: $d/apiserver.log"
+}
+
+wait_apiserver() {
+  local name="$1" d port t0; d="$(cluster_dir "$name")"; port="$(cluster_port "$name")"
+  wait_until "$TIMEOUT" "kube-apiserver $name (/readyz on https://127.0.0.1:$port)" \
+    "$d/apiserver.pid" "--etcd-prefix=/clusters/$name " "$d/apiserver.log" apiserver_ready "$d" "$port"
+  write_kubeconfig "$name" admin "$(cat "$d/admin.token")" "$d/admin.kubeconfig"
+  write_kubeconfig "$name" daemon "$(cat "$d/daemon.token")" "$d/daemon.kubeconfig"
+  apply_rbac "$name"
+  if [[ -f "$d/started-at" ]]; then
+    t0="$(cat "$d/started-at")"; rm -f "$d/started-at"
+    log "kube-apiserver $name ready on https://127.0.0.1:$port in $(since "$t0")s"
+    echo "apiserver-$name $(since "$t0")" >> "$RUN/timings"
+  fi
+}
+
+start_controller_manager() {
+  local name="$1" d; d="$(cluster_dir "$name")"
+  if pid_alive "$d/controller-manager.pid" "$d/admin.kubeconfig"; then return 0; fi
+  spawn "$d/controller-manager.pid" "$d/controller-manager.log" "$KUBE_BIN/kube-controller-manager" \
+    --kubeconfig="$d/admin.kubeconfig" --controllers=namespace --leader-elect=false \
+    --secure-port=0 --profiling=false
+  sleep 1
+  pid_alive "$d/controller-manager.pid" "$d/admin.kubeconfig" \
+    || fail_with_log "kube-controller-manager $name exited at start" "$d/controller-manager.log"
+  log "kube-controller-manager $name (namespace controller) running (pid $(cat "$d/controller-manager.pid"))"
+}
+
+stop_cluster() {
+  local name="$1" d; d="$(cluster_dir "$name")"
+  stop_pid "$d/controller-manager.pid" "$d/admin.kubeconfig" "kube-controller-manager $name"
+  stop_pid "$d/apiserver.pid" "--etcd-prefix=/clusters/$name " "kube-apiserver $name"
+}
+
+# ---------------------------------------------------------------------------------------------
+# commands
+
+cmd_build() {
+  ensure_postgres_pkg
+  ensure_kafka_jars
+  ensure_kube_bins
+}
+
+cmd_up() {
+  local t0 n; t0="$(now)"
+  check_node
+  cmd_build
+  mkdir -p "$RUN"
+  : > "$RUN/timings"
+  start_etcd
+  start_kafka
+  for n in "${DEFAULT_CLUSTERS[@]}"; do start_apiserver "$n"; done
+  start_postgres
+  wait_kafka
+  for n in "${DEFAULT_CLUSTERS[@]}"; do wait_apiserver "$n"; start_controller_manager "$n"; done
+  echo "up-total $(since "$t0")" >> "$RUN/timings"
+  log "all engines ready in $(since "$t0")s (kubernetes $KUBE_VERSION, etcd $(etcd_version), kafka $KAFKA_VERSION, postgres $(basename "$(dirname "$(pg_bindir)")")). Use: eval \"\$(bash $HERE/infra.sh env)\""
+}
+
+cmd_cluster_up() {
+  local name="${1:?usage: infra.sh cluster-up NAME}"; valid_name "$name"
+  local t0; t0="$(now)"
+  ensure_kube_bins
+  mkdir -p "$RUN"; touch "$RUN/timings"
+  start_etcd
+  start_apiserver "$name"
+  wait_apiserver "$name"
+  start_controller_manager "$name"
+  local d; d="$(cluster_dir "$name")"
+  log "cluster $name ready in $(since "$t0")s: $d/daemon.kubeconfig, $d/admin.kubeconfig"
+}
+
+cmd_cluster_down() {
+  local name="${1:?usage: infra.sh cluster-down NAME}"; valid_name "$name"
+  [[ -d "$(cluster_dir "$name")" ]] || die "no cluster '$name' in $RUN/kube"
+  stop_cluster "$name"
+  log "cluster $name stopped (its etcd data, certs and tokens are kept; 'cluster-up $name' brings it back)"
+}
+
+cmd_down() {
+  local d
+  for d in "$RUN"/kube/*/; do
+    [[ -d "$d" ]] && stop_cluster "$(basename "$d")"
+  done
+  stop_pid "$ETCD_DIR/pid" "$KUBE_BIN/etcd" etcd
+  stop_pid "$KAFKA_DIR/pid" kafka.Kafka kafka
+  if [[ -n "$(pg_bindir)" ]]; then stop_postgres; fi
+  # remove all runtime state so the next 'up' starts fresh
+  local pgd; pgd="$(pg_dir)"
+  case "$RUN" in ""|/|"$HOME"|"$HOME/") die "refusing to remove run dir '$RUN'";; esac
+  if [[ -d "$pgd" && "$pgd" == /var/lib/postgresql/fabric-infra-* ]]; then rm -rf "$pgd"; fi
+  rm -rf "$RUN"
+  log "down: all stopped, $RUN removed"
+}
+
+cmd_env() {
+  local n d names=() admins=() daemons=()
+  [[ -d "$RUN/kube" ]] || die "nothing in $RUN; run 'infra.sh up' first"
+  for n in "${DEFAULT_CLUSTERS[@]}"; do
+    d="$(cluster_dir "$n")"
+    [[ -f "$d/daemon.kubeconfig" ]] || die "no kubeconfig for cluster $n in $d; run 'infra.sh up' first"
+    daemons+=("$d/daemon.kubeconfig"); admins+=("$d/admin.kubeconfig")
+  done
+  local IFS=,
+  echo "export FABRIC_INFRA_RUN='$RUN'"
+  echo "export DATABASE_URL='postgres://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/postgres'"
+  echo "export KAFKA_BROKERS='127.0.0.1:$KAFKA_PORT'"
+  echo "export FABRIC_KUBECONFIGS='${daemons[*]}'"
+  echo "export FABRIC_ADMIN_KUBECONFIGS='${admins[*]}'"
+  unset IFS
+  for d in "$RUN"/kube/*/; do
+    n="$(basename "$d")"
+    [[ -f "$d/daemon.token" ]] && echo "export $(token_var "$n")='$(cat "$d/daemon.token")'"
+  done
+  return 0
+}
+
+cmd_status() {
+  local rc=0 d n port
+  printf 'run dir: %s\n' "$RUN"
+  printf 'versions: kubernetes %s, etcd %s, kafka %s\n' "$KUBE_VERSION" "$(etcd_version)" "$KAFKA_VERSION"
+  st() { if "$@" >/dev/null 2>&1; then echo up; else echo DOWN; rc=1; fi; }
+  printf '%-28s %-6s %s\n' postgres "$( [[ -n "$(pg_bindir)" ]] && st pg_ready || echo DOWN)" "127.0.0.1:$PG_PORT"
+  printf '%-28s %-6s %s\n' kafka "$(st pid_alive "$KAFKA_DIR/pid" kafka.Kafka)" "127.0.0.1:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT)"
+  printf '%-28s %-6s %s\n' etcd "$(st etcd_ready)" "127.0.0.1:$ETCD_PORT"
+  for d in "$RUN"/kube/*/; do
+    [[ -d "$d" ]] || continue
+    n="$(basename "$d")"; port="$(cluster_port "$n")"; d="${d%/}"
+    printf '%-28s %-6s %s\n' "kube-apiserver $n" "$(st apiserver_ready "$d" "$port")" "https://127.0.0.1:$port"
+    printf '%-28s %-6s %s\n' "kube-controller-manager $n" "$(st pid_alive "$d/controller-manager.pid" "$d/admin.kubeconfig")" "pid $(cat "$d/controller-manager.pid" 2>/dev/null || echo -)"
+  done
+  return 0
+}
+
+usage() {
+  cat >&2 <<EOF
+usage: infra.sh up | down | env | status | cluster-up NAME | cluster-down NAME | build
+  up                 build/fetch what is missing into $CACHE, start everything (idempotent)
+  down               stop what up started and remove the run dir ($RUN)
+  env                print shell exports (eval "\$(infra.sh env)")
+  status             show what runs
+  cluster-up NAME    start (or restart) one extra kube-apiserver + controller-manager
+  cluster-down NAME  stop one cluster, keeping its etcd data, certs and tokens
+  build              only fetch/build the artifacts
+EOF
+}
+
+main() {
+  local cmd="${1:-}"; shift || true
+  case "$cmd" in
+    up) cmd_up ;;
+    down) cmd_down ;;
+    env) cmd_env ;;
+    status) cmd_status ;;
+    cluster-up) cmd_cluster_up "$@" ;;
+    cluster-down) cmd_cluster_down "$@" ;;
+    build) cmd_build ;;
+    -h|--help|help) usage ;;
+    *) usage; exit 2 ;;
+  esac
+}
+
+main "$@"
