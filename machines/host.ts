@@ -1,0 +1,141 @@
+// The actor host: loads an actor's snapshot, applies one event (or creates the actor), runs its
+// invoked steps inside ONE transaction together with the snapshot and read-model writes, and
+// stores the result with a compare-and-set on the snapshot version. No actor stays in memory
+// between events (passivated at once), so memory does not grow with the number of projects, and
+// correctness never depends on which replica applies an event: a concurrent writer makes the
+// CAS fail and the event is applied again on the fresh snapshot.
+import { Cause, Effect, Exit } from "effect"
+import { createActor, fromPromise, waitFor, type AnyMachineSnapshot, type AnyStateMachine, type EventObject } from "xstate"
+import { NotFound, Unavailable, type DomainError } from "../src/domain/errors.ts"
+import { Changes } from "../src/services/changes.ts"
+import { SnapshotVersionConflict, StateStore } from "../src/services/state-store.ts"
+import { Transactions } from "../src/services/transactions.ts"
+
+export interface HostedMachine<R> {
+  readonly kind: "account" | "project"
+  readonly machine: AnyStateMachine
+  /** The Effect behind each invoked step the machine declares. */
+  readonly steps: Readonly<Record<string, (input: never) => Effect.Effect<unknown, DomainError, R>>>
+  /** Writes the read model for a settled snapshot, in the same transaction. */
+  readonly project: (snapshot: AnyMachineSnapshot) => Effect.Effect<void, Unavailable, R>
+  /** A snapshot in which the actor expects no more events (taken off the resume list). */
+  readonly isDone: (snapshot: AnyMachineSnapshot) => boolean
+}
+
+const hasRunningSteps = (snapshot: AnyMachineSnapshot) => Object.keys(snapshot.children).length > 0
+
+const settleTimeoutMs = 60_000
+
+/**
+ * Runs the actor from `start` (a restored snapshot or a fresh input), sends `event` if given, and
+ * waits until no invoked step is running. Steps run with the caller's Effect context (and so
+ * inside its transaction); their typed failures are kept to be returned as they are.
+ */
+const runToSettled = <R>(hosted: HostedMachine<R>, start: { snapshot: unknown } | { input: unknown }, event: EventObject | undefined) =>
+  Effect.gen(function* () {
+    const context = yield* Effect.context<R>()
+    const failures: Array<DomainError> = []
+    const defects: Array<string> = []
+    const actors = Object.fromEntries(
+      Object.entries(hosted.steps).map(([name, step]) => [
+        name,
+        fromPromise(async ({ input, signal }: { input: unknown; signal: AbortSignal }) => {
+          const exit = await Effect.runPromiseExitWith(context)(step(input as never), { signal })
+          if (Exit.isSuccess(exit)) return exit.value
+          const error = Cause.findErrorOption(exit.cause)
+          if (error._tag === "Some") {
+            failures.push(error.value)
+            throw error.value
+          }
+          defects.push(Cause.pretty(exit.cause))
+          throw new Error(`step ${name} died`)
+        }),
+      ]),
+    )
+    const machine = hosted.machine.provide({ actors } as never)
+    const snapshot = yield* Effect.tryPromise({
+      try: async (signal) => {
+        const actor = createActor(machine, "snapshot" in start ? { snapshot: start.snapshot as never } : { input: start.input })
+        actor.start()
+        if (event) actor.send(event)
+        try {
+          return await waitFor(actor, (s) => s.status !== "active" || !hasRunningSteps(s), { timeout: settleTimeoutMs, signal })
+        } finally {
+          actor.stop()
+        }
+      },
+      catch: (cause) => new Unavailable({ message: `${hosted.kind} actor did not settle: ${(cause as Error).message}` }),
+    })
+    if (defects.length > 0 || snapshot.status === "error") {
+      return yield* Effect.die(new Error(`${hosted.kind} actor failed: ${defects.join("\n") || String(snapshot.error)}`))
+    }
+    // A step refused (duplicate email, quota): the transaction must not commit anything.
+    const refused = failures[0]
+    if (refused !== undefined) return yield* Effect.fail(refused)
+    return snapshot as AnyMachineSnapshot
+  })
+
+export const makeHost = <R>(hosted: HostedMachine<R>) => {
+  const save = (actorId: string, snapshot: AnyMachineSnapshot, expectedVersion: number | undefined) =>
+    Effect.gen(function* () {
+      const store = yield* StateStore
+      yield* store.saveSnapshot({
+        actorId, machine: hosted.kind, expectedVersion,
+        status: hosted.isDone(snapshot) ? "done" : "active",
+        snapshot: hosted.machine.getPersistedSnapshot(snapshot),
+      })
+      yield* hosted.project(snapshot)
+    })
+
+  /** Creates the actor; creating an id that exists already returns the stored actor unchanged. */
+  const create = (actorId: string, input: unknown) =>
+    Effect.gen(function* () {
+      const store = yield* StateStore
+      const transactions = yield* Transactions
+      const snapshot = yield* transactions.transactionally(
+        Effect.gen(function* () {
+          const existing = yield* store.loadSnapshot(actorId)
+          if (existing) return hosted.machine.resolveState(existing.snapshot as never) as AnyMachineSnapshot
+          const created = yield* runToSettled(hosted, { input }, undefined)
+          yield* save(actorId, created, undefined)
+          return created
+        }),
+      )
+      yield* (yield* Changes).notify(actorId)
+      return snapshot
+    }).pipe(Effect.withSpan(`ActorHost.create.${hosted.kind}`, { attributes: { actorId } }))
+
+  /** Applies one event; retried on a concurrent save (compare-and-set on the version). */
+  const send = (actorId: string, event: EventObject) =>
+    Effect.gen(function* () {
+      const store = yield* StateStore
+      const transactions = yield* Transactions
+      const outcome = yield* transactions.transactionally(
+        Effect.gen(function* () {
+          const stored = yield* store.loadSnapshot(actorId)
+          if (stored === undefined) return yield* new NotFound({ resource: hosted.kind, id: actorId })
+          const next = yield* runToSettled(hosted, { snapshot: stored.snapshot }, event)
+          const changed = JSON.stringify(hosted.machine.getPersistedSnapshot(next)) !== JSON.stringify(stored.snapshot)
+          if (changed) yield* save(actorId, next, stored.version)
+          return { snapshot: next, changed }
+        }),
+      ).pipe(
+        Effect.retry({ while: (e) => e instanceof SnapshotVersionConflict, times: 20 }),
+        Effect.catchIf((e): e is SnapshotVersionConflict => e instanceof SnapshotVersionConflict, (e) =>
+          Effect.fail(new Unavailable({ message: `actor ${e.actorId} is contended; try again` }))),
+      )
+      if (outcome.changed) yield* (yield* Changes).notify(actorId)
+      return outcome.snapshot
+    }).pipe(Effect.withSpan(`ActorHost.send.${hosted.kind}`, { attributes: { actorId, event: event.type } }))
+
+  /** The stored snapshot, restored without running anything (for reads and resumption). */
+  const load = (actorId: string) =>
+    Effect.gen(function* () {
+      const stored = yield* (yield* StateStore).loadSnapshot(actorId)
+      return stored === undefined ? undefined : (hosted.machine.resolveState(stored.snapshot as never) as AnyMachineSnapshot)
+    })
+
+  return { create, send, load }
+}
+
+export type ActorHost = ReturnType<typeof makeHost>

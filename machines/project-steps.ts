@@ -1,0 +1,58 @@
+// The Effects behind the project machine's invoked steps, and its read model.
+import { Effect } from "effect"
+import type { AnyMachineSnapshot } from "xstate"
+import { DesiredNamespace, encodeJson, topics } from "../src/domain/messages.ts"
+import type { Project } from "../src/domain/project.ts"
+import { LegacyDemeter } from "../src/services/legacy-demeter.ts"
+import { RequestId, requestIdHeader } from "../src/services/request-id.ts"
+import { StateStore } from "../src/services/state-store.ts"
+import type { HostedMachine } from "./host.ts"
+import { phaseOf, projectMachine, type DesiredStateInput, type ProjectContext } from "./project.ts"
+
+/** The outbox row that tells every cluster's daemon what this project should look like. */
+const publishDesiredState = (input: DesiredStateInput) =>
+  Effect.gen(function* () {
+    const requestId = yield* RequestId
+    const value: DesiredNamespace = {
+      projectId: input.projectId, accountId: input.accountId, namespace: input.namespace,
+      generation: input.generation, deleted: input.deleted,
+    }
+    yield* (yield* StateStore).enqueue([{
+      topic: topics.projects, key: input.projectId, value: encodeJson(value),
+      headers: { "content-type": "application/json", ...(requestId ? { [requestIdHeader]: requestId } : {}) },
+    }])
+  })
+
+const recordProject = Effect.fn("ProjectSteps.recordProject")(function* (input: DesiredStateInput) {
+  yield* (yield* LegacyDemeter).createProject({
+    id: input.projectId, accountId: input.accountId, name: input.name, namespace: input.namespace, createdAt: new Date(input.at),
+  })
+  yield* publishDesiredState(input)
+})
+
+const requestDeletion = Effect.fn("ProjectSteps.requestDeletion")(publishDesiredState)
+
+const finalizeDeletion = Effect.fn("ProjectSteps.finalizeDeletion")(function* (input: DesiredStateInput) {
+  yield* (yield* LegacyDemeter).markProjectDeleted(input.projectId, new Date(input.at))
+})
+
+/** The project as the API shows it, from a settled snapshot. */
+export const toProject = (snapshot: AnyMachineSnapshot): Project => {
+  const c = snapshot.context as ProjectContext
+  return {
+    id: c.projectId, accountId: c.accountId, name: c.name, namespace: c.namespace,
+    phase: phaseOf(snapshot as never), generation: c.generation, createdAt: c.createdAt, updatedAt: c.updatedAt,
+    clusters: Object.fromEntries(Object.entries(c.clusters).map(([id, s]) => [id, {
+      phase: s.phase, observedGeneration: s.observedGeneration, updatedAt: s.updatedAt,
+      ...(s.reason === undefined ? {} : { reason: s.reason }),
+    }])),
+  }
+}
+
+export const hostedProject: HostedMachine<LegacyDemeter | StateStore> = {
+  kind: "project",
+  machine: projectMachine,
+  steps: { recordProject, requestDeletion, finalizeDeletion } as never,
+  project: (snapshot) => StateStore.use((store) => store.saveProject(toProject(snapshot))),
+  isDone: (snapshot) => snapshot.status === "done",
+}

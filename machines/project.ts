@@ -1,0 +1,167 @@
+// A project: its namespace in every member cluster. Driven by RPC calls (create, delete) and by
+// the daemons' observations; effects run as invoked steps provided by the host (machines/host.ts).
+import { assign, setup, type SnapshotFrom } from "xstate"
+import type { ProjectPhase } from "../src/domain/project.ts"
+import {
+  applyObservation, everyClusterDeleted, everyClusterReady, markAll, pendingClusters, someClusterFailed,
+  type Clusters, type Observation,
+} from "./project-status.ts"
+import { declareStep, toStepFailure, type StepFailure } from "./steps.ts"
+
+export interface ProjectInput {
+  readonly projectId: string
+  readonly accountId: string
+  readonly name: string
+  readonly namespace: string
+  readonly clusterIds: ReadonlyArray<string>
+  readonly at: string
+}
+
+export interface ProjectContext {
+  readonly projectId: string
+  readonly accountId: string
+  readonly name: string
+  readonly namespace: string
+  readonly generation: number
+  readonly createdAt: string
+  readonly updatedAt: string
+  readonly clusters: Clusters
+  readonly failure?: StepFailure
+}
+
+export type ProjectEvent =
+  | ({ readonly type: "project.observed" } & Observation)
+  | { readonly type: "project.delete"; readonly at: string }
+
+/** What the steps need to write: the desired state every cluster should converge to. */
+export interface DesiredStateInput {
+  readonly projectId: string
+  readonly accountId: string
+  readonly name: string
+  readonly namespace: string
+  readonly generation: number
+  readonly deleted: boolean
+  readonly at: string
+}
+
+const desired = (context: ProjectContext, deleted: boolean): DesiredStateInput => ({
+  projectId: context.projectId, accountId: context.accountId, name: context.name, namespace: context.namespace,
+  generation: context.generation, deleted, at: context.updatedAt,
+})
+
+export const projectMachine = setup({
+  types: {
+    context: {} as ProjectContext,
+    events: {} as ProjectEvent,
+    input: {} as ProjectInput,
+  },
+  actors: {
+    /** Legacy project row (quota) and the first desired state in the outbox. */
+    recordProject: declareStep<void, DesiredStateInput>("recordProject"),
+    /** The desired state `deleted: true` in the outbox for every cluster's daemon. */
+    requestDeletion: declareStep<void, DesiredStateInput>("requestDeletion"),
+    /** Marks the legacy row deleted, the way the old version expects. */
+    finalizeDeletion: declareStep<void, DesiredStateInput>("finalizeDeletion"),
+  },
+  guards: {
+    everyClusterReady: ({ context }) => everyClusterReady(context.clusters, context.generation),
+    someClusterFailed: ({ context }) => someClusterFailed(context.clusters),
+    noClusterFailed: ({ context }) => !someClusterFailed(context.clusters),
+    notEveryClusterReady: ({ context }) => !everyClusterReady(context.clusters, context.generation),
+    everyClusterDeleted: ({ context }) => everyClusterDeleted(context.clusters),
+  },
+  actions: {
+    recordObservation: assign(({ context, event }) => {
+      if (event.type !== "project.observed") return {}
+      const clusters = applyObservation(context.clusters, context.generation, event)
+      return clusters === context.clusters ? {} : { clusters, updatedAt: event.at }
+    }),
+    beginDeletion: assign(({ context, event }) => {
+      const at = event.type === "project.delete" ? event.at : context.updatedAt
+      return { generation: context.generation + 1, clusters: markAll(context.clusters, "Deleting", at), updatedAt: at }
+    }),
+    recordFailure: assign((_, failure: StepFailure) => ({ failure })),
+  },
+}).createMachine({
+  id: "project",
+  context: ({ input }) => ({
+    projectId: input.projectId, accountId: input.accountId, name: input.name, namespace: input.namespace,
+    generation: 1, createdAt: input.at, updatedAt: input.at, clusters: pendingClusters(input.clusterIds, input.at),
+  }),
+  initial: "creating",
+  states: {
+    creating: {
+      invoke: {
+        id: "recordProject",
+        src: "recordProject",
+        input: ({ context }) => desired(context, false),
+        onDone: { target: "live" },
+        onError: { target: "rejected", actions: { type: "recordFailure", params: ({ event }) => toStepFailure(event.error) } },
+      },
+    },
+    /** Creation refused (quota, conflict): the host rolls the transaction back; never persisted. */
+    rejected: { type: "final" },
+    live: {
+      initial: "provisioning",
+      on: {
+        "project.observed": { actions: "recordObservation" },
+        "project.delete": { target: "deleting", actions: "beginDeletion" },
+      },
+      states: {
+        provisioning: {
+          always: [
+            { guard: "everyClusterReady", target: "ready" },
+            { guard: "someClusterFailed", target: "degraded" },
+          ],
+        },
+        ready: {
+          always: [
+            { guard: "someClusterFailed", target: "degraded" },
+            { guard: "notEveryClusterReady", target: "provisioning" },
+          ],
+        },
+        /** Some cluster failed; its daemon keeps retrying and the project recovers on its own. */
+        degraded: {
+          always: [
+            { guard: "everyClusterReady", target: "ready" },
+            { guard: "noClusterFailed", target: "provisioning" },
+          ],
+        },
+      },
+    },
+    deleting: {
+      initial: "requesting",
+      on: { "project.observed": { actions: "recordObservation" } },
+      states: {
+        requesting: {
+          invoke: {
+            id: "requestDeletion",
+            src: "requestDeletion",
+            input: ({ context }) => desired(context, true),
+            onDone: { target: "waiting" },
+          },
+        },
+        waiting: {
+          always: { guard: "everyClusterDeleted", target: "#project.finalizing" },
+        },
+      },
+    },
+    finalizing: {
+      invoke: {
+        id: "finalizeDeletion",
+        src: "finalizeDeletion",
+        input: ({ context }) => desired(context, true),
+        onDone: { target: "deleted" },
+      },
+    },
+    deleted: { type: "final" },
+  },
+})
+
+/** The API phase for a machine state (api.md). */
+export const phaseOf = (snapshot: SnapshotFrom<typeof projectMachine>): ProjectPhase =>
+  snapshot.matches("deleted") ? "Deleted"
+  : snapshot.matches("deleting") || snapshot.matches("finalizing") ? "Deleting"
+  : snapshot.matches({ live: "ready" }) ? "Ready"
+  : snapshot.matches({ live: "degraded" }) ? "Degraded"
+  : "Provisioning"
