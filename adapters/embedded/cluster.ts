@@ -1,0 +1,94 @@
+// The simulated in-process cluster: the Cluster service over a SimulatedClusterState, applying
+// what a real apiserver (plus its namespace controller) applies: DNS-1123 names, AlreadyExists /
+// NotFound, deletion through a Terminating phase. Used by `fabric dev` and the embedded tests; the
+// contract suite holds it to the same behaviour as the live layer. Web-standard only.
+import { Clock, Effect, Layer } from "effect"
+import {
+  annotationsFor,
+  Cluster,
+  ClusterUnavailable,
+  isOwnedBy,
+  labelsFor,
+  NamespaceConflict,
+  projectLabel,
+  type ManagedNamespace,
+  type NamespaceState,
+} from "../../src/services/cluster.ts"
+import { isManagedByFabric, managedNamespaceFrom, requireValidName, terminatingReason } from "../namespace-rules.ts"
+import { SimulatedClusterState } from "./simulated-cluster-state.ts"
+
+export { SimulatedClusterState } from "./simulated-cluster-state.ts"
+export type { SimulatedClusterSettings, SimulatedNamespace } from "./simulated-cluster-state.ts"
+
+export interface SimulatedClusterOptions {
+  readonly id: string
+  /** Pass one to inspect the namespaces or turn the knobs (failing, latency) while running. */
+  readonly state?: SimulatedClusterState
+}
+
+export const layer = (options: SimulatedClusterOptions) =>
+  Layer.effect(
+    Cluster,
+    Effect.sync(() => {
+      const cluster = options.id
+      const state = options.state ?? new SimulatedClusterState()
+
+      // Every call pays the injected latency and may hit an injected outage, like a round trip.
+      const roundTrip: Effect.Effect<number, ClusterUnavailable> = Effect.gen(function* () {
+        if (state.latencyMs > 0) yield* Effect.sleep(state.latencyMs)
+        if (state.takeFailure()) {
+          return yield* new ClusterUnavailable({ cluster, reason: "simulated apiserver outage (injected failure)" })
+        }
+        return yield* Clock.currentTimeMillis
+      })
+
+      const ensureNamespace = Effect.fn("Cluster.ensureNamespace")(function* (ns: ManagedNamespace) {
+        yield* requireValidName(ns.name)
+        const now = yield* roundTrip
+        const existing = state.lookup(ns.name, now)
+        if (!existing) {
+          state.create(ns.name, { labels: labelsFor(ns), annotations: annotationsFor(ns) }, now)
+          return "created" as const
+        }
+        if (!isOwnedBy(existing.labels, ns.projectId)) {
+          return yield* new NamespaceConflict({ cluster, namespace: ns.name })
+        }
+        if (existing.goneAt !== undefined) {
+          return yield* new ClusterUnavailable({ cluster, reason: terminatingReason(ns.name) })
+        }
+        return "unchanged" as const
+      })
+
+      const deleteNamespace = Effect.fn("Cluster.deleteNamespace")(function* (ns: ManagedNamespace) {
+        yield* requireValidName(ns.name)
+        const now = yield* roundTrip
+        const existing = state.lookup(ns.name, now)
+        if (!existing) return "absent" as const
+        if (!isOwnedBy(existing.labels, ns.projectId)) {
+          return yield* new NamespaceConflict({ cluster, namespace: ns.name })
+        }
+        state.delete(ns.name, now)
+        return "deleting" as const
+      })
+
+      const readNamespace = Effect.fn("Cluster.readNamespace")(function* (name: string) {
+        yield* requireValidName(name)
+        const now = yield* roundTrip
+        const existing = state.lookup(name, now)
+        if (!existing) return { kind: "absent" } satisfies NamespaceState
+        const managed = isManagedByFabric(existing.labels)
+        if (existing.goneAt !== undefined) return { kind: "terminating", managed } satisfies NamespaceState
+        return { kind: "active", managed, projectId: existing.labels[projectLabel] } satisfies NamespaceState
+      })
+
+      const listManaged = Effect.fn("Cluster.listManaged")(function* () {
+        const now = yield* roundTrip
+        return state
+          .list(now)
+          .filter((ns) => isManagedByFabric(ns.labels))
+          .map((ns) => managedNamespaceFrom(ns.name, ns.labels, ns.annotations))
+      })
+
+      return Cluster.of({ id: cluster, ensureNamespace, deleteNamespace, readNamespace, listManaged })
+    }),
+  )

@@ -1,0 +1,52 @@
+// What every Cluster layer (live and simulated) applies the same way, so the contract suite can
+// hold them to one behaviour.
+import { Effect } from "effect"
+import { isDns1123Label } from "../src/domain/names.ts"
+import {
+  accountAnnotation,
+  generationAnnotation,
+  managedByLabel,
+  managedByValue,
+  projectLabel,
+  type ManagedNamespace,
+} from "../src/services/cluster.ts"
+
+type Metadata = Readonly<Record<string, string>> | undefined
+
+/**
+ * A name that is not a DNS-1123 label is a bug upstream (`namespaceFor` only makes valid ones and
+ * the RPC edge validates), not a cluster condition: retrying cannot fix it and it is neither a
+ * conflict nor an outage. So every layer dies with this defect before sending anything, instead
+ * of reporting a ClusterUnavailable that a daemon would retry forever.
+ */
+export class InvalidNamespaceName extends Error {
+  readonly namespace: string
+  constructor(namespace: string) {
+    super(`"${namespace}" is not a valid namespace name (a DNS-1123 label: [a-z0-9-], at most 63 characters, alphanumeric at both ends)`)
+    this.name = "InvalidNamespaceName"
+    this.namespace = namespace
+  }
+}
+
+export const requireValidName = (name: string): Effect.Effect<void> =>
+  isDns1123Label(name) ? Effect.void : Effect.die(new InvalidNamespaceName(name))
+
+/** Carries Fabric's managed-by label (for any project): what listManaged selects. */
+export const isManagedByFabric = (labels: Metadata): boolean => labels?.[managedByLabel] === managedByValue
+
+/** Label selector for the same set, as the apiserver takes it. */
+export const managedSelector = `${managedByLabel}=${managedByValue}`
+
+/** Reads back what labelsFor / annotationsFor wrote. */
+export const managedNamespaceFrom = (name: string, labels: Metadata, annotations: Metadata): ManagedNamespace => {
+  const generation = Number(annotations?.[generationAnnotation])
+  return {
+    name,
+    projectId: labels?.[projectLabel] ?? "",
+    accountId: annotations?.[accountAnnotation] ?? "",
+    generation: Number.isSafeInteger(generation) ? generation : 0,
+  }
+}
+
+export const terminatingReason = (name: string): string =>
+  `namespace "${name}" is Terminating (being deleted); it can be created again once it is gone, retry later`
