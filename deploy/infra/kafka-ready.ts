@@ -1,13 +1,18 @@
 // Readiness probe for the local Kafka broker: succeeds (exit 0) once a real client can
-// describe the cluster. Usage: node kafka-ready.ts [brokers] [timeoutSeconds]
+// describe the cluster. With --warm it then also makes the broker create its group
+// coordinator (__consumer_offsets) and hand out a producer id, so the first test does not
+// meet "coordinator is loading" retries.
+// Usage: node kafka-ready.ts [brokers] [timeoutSeconds] [--warm]
 import { createRequire } from "node:module";
 import path from "node:path";
 
 const require = createRequire(path.join(process.env.FABRIC_NODE_MODULES ?? path.resolve(import.meta.dirname, "../../node_modules"), "noop.js"));
 const { Kafka, logLevel } = require("kafkajs");
 
-const brokers = (process.argv[2] ?? process.env.KAFKA_BROKERS ?? "127.0.0.1:59092").split(",");
-const timeoutMs = Number(process.argv[3] ?? 120) * 1000;
+const warm = process.argv.includes("--warm");
+const args = process.argv.slice(2).filter((a) => a !== "--warm");
+const brokers = (args[0] ?? process.env.KAFKA_BROKERS ?? "127.0.0.1:59092").split(",");
+const timeoutMs = Number(args[1] ?? 120) * 1000;
 const deadline = Date.now() + timeoutMs;
 
 const kafka = new Kafka({
@@ -25,6 +30,12 @@ while (Date.now() < deadline) {
   try {
     await admin.connect();
     const cluster = await admin.describeCluster();
+    if (warm) {
+      await admin.describeGroups(["fabric-infra-warmup"]);
+      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 20 } });
+      await producer.connect();
+      await producer.disconnect();
+    }
     await admin.disconnect();
     console.log(`kafka ready: cluster ${cluster.clusterId}, controller ${cluster.controller}, brokers ${cluster.brokers.map((b: { host: string; port: number }) => `${b.host}:${b.port}`).join(",")}`);
     process.exit(0);
