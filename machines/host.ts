@@ -106,7 +106,7 @@ export const makeHost = <R>(hosted: HostedMachine<R>) => {
     }).pipe(Effect.withSpan(`ActorHost.create.${hosted.kind}`, { attributes: { actorId } }))
 
   /** Applies one event; retried on a concurrent save (compare-and-set on the version). */
-  const send = (actorId: string, event: EventObject) =>
+  const send = (actorId: string, event: EventObject & Readonly<Record<string, unknown>>) =>
     Effect.gen(function* () {
       const store = yield* StateStore
       const transactions = yield* Transactions

@@ -1,0 +1,49 @@
+// One kafkajs client per layer, its log lines routed into Effect's logger (so they carry the
+// process's log format and annotations) instead of kafkajs's own console output.
+import { Effect, type Context, type LogLevel } from "effect"
+import { Kafka, logLevel, type LogEntry, type logCreator } from "kafkajs"
+import type { KafkaConfig, KafkaLogLevel } from "./config.ts"
+
+const kafkajsLevel: Record<KafkaLogLevel, logLevel> = {
+  nothing: logLevel.NOTHING,
+  error: logLevel.ERROR,
+  warn: logLevel.WARN,
+  info: logLevel.INFO,
+  debug: logLevel.DEBUG,
+}
+
+const severityOf = (level: logLevel): LogLevel.Severity =>
+  level === logLevel.ERROR ? "Error" : level === logLevel.WARN ? "Warn" : level === logLevel.INFO ? "Info" : "Debug"
+
+// Lines kafkajs raises to warn for situations this adapter creates on purpose.
+const expected = [
+  "Limiting retries for the idempotent producer", // finite retries: publish must fail so the caller (the outbox relay) retries
+  "The group is rebalancing, re-joining", // every member join or leave
+]
+
+const routeToEffect = (context: Context.Context<never>): logCreator => () => (entry: LogEntry) => {
+  const { message, timestamp: _timestamp, logger: _logger, ...extra } = entry.log as unknown as Record<string, unknown> & { message: string }
+  const annotations: Record<string, unknown> = { kafkajs: entry.namespace }
+  for (const [key, value] of Object.entries(extra)) {
+    // stacks and nested request payloads make unreadable lines; names and ids are enough
+    if (key !== "stack" && (typeof value !== "object" || value === null)) annotations[key] = value
+    else if (value instanceof Error) annotations[key] = `${value.name}: ${value.message}`
+  }
+  const severity = expected.some((text) => message.startsWith(text)) ? "Debug" : severityOf(entry.level)
+  Effect.runForkWith(context)(Effect.logWithLevel(severity)(message).pipe(Effect.annotateLogs(annotations)))
+}
+
+export const makeKafkaClient = (config: KafkaConfig, context: Context.Context<never>): Kafka =>
+  new Kafka({
+    clientId: config.clientId,
+    brokers: [...config.brokers],
+    connectionTimeout: config.connectionTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    retry: {
+      retries: config.retries,
+      initialRetryTime: config.initialRetryTimeMs,
+      maxRetryTime: config.maxRetryTimeMs,
+    },
+    logLevel: kafkajsLevel[config.logLevel],
+    logCreator: routeToEffect(context),
+  })

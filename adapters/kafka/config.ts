@@ -1,0 +1,58 @@
+// Settings of the Kafka EventBus layer. Parsed once at the edge (entrypoint or test) into this
+// object; nothing below reads process.env.
+
+export type KafkaLogLevel = "nothing" | "error" | "warn" | "info" | "debug"
+
+export interface KafkaConfig {
+  readonly brokers: ReadonlyArray<string>
+  readonly clientId: string
+  readonly connectionTimeoutMs: number
+  readonly requestTimeoutMs: number
+  /** kafkajs's own retries for one request (producer, admin, consumer); then the caller retries. */
+  readonly retries: number
+  readonly initialRetryTimeMs: number
+  readonly maxRetryTimeMs: number
+  /** kafkajs log lines at or above this level go to Effect's logger; the rest are dropped. */
+  readonly logLevel: KafkaLogLevel
+  /** Replicas per partition for topics created by ensureTopics; -1 is the broker's default. */
+  readonly replicationFactor: number
+  /** A member that sends no heartbeat for this long is removed from its group. */
+  readonly sessionTimeoutMs: number
+  readonly heartbeatIntervalMs: number
+  /** How long an idle fetch waits on the broker; also bounds how long stopping a consumer takes. */
+  readonly maxWaitTimeMs: number
+  /** How long subscribe waits for the group to assign partitions before failing. */
+  readonly joinTimeoutMs: number
+  /** Partitions handled at the same time by one subscription (order holds within each). */
+  readonly partitionsConsumedConcurrently: number
+  /** Backoff before a failed handler sees the same message again: doubles up to the maximum. */
+  readonly handlerRetryInitialMs: number
+  readonly handlerRetryMaxMs: number
+}
+
+export const defaultKafkaConfig: Omit<KafkaConfig, "brokers"> = {
+  clientId: "fabric",
+  connectionTimeoutMs: 3_000,
+  requestTimeoutMs: 30_000,
+  retries: 5,
+  initialRetryTimeMs: 300,
+  maxRetryTimeMs: 10_000,
+  logLevel: "warn",
+  replicationFactor: -1,
+  sessionTimeoutMs: 30_000,
+  heartbeatIntervalMs: 3_000,
+  maxWaitTimeMs: 1_000,
+  joinTimeoutMs: 60_000,
+  partitionsConsumedConcurrently: 1,
+  handlerRetryInitialMs: 200,
+  handlerRetryMaxMs: 30_000,
+}
+
+export const makeKafkaConfig = (settings: Pick<KafkaConfig, "brokers"> & Partial<KafkaConfig>): KafkaConfig => ({
+  ...defaultKafkaConfig,
+  ...settings,
+})
+
+/** `KAFKA_BROKERS=host:port,host:port` → broker list. */
+export const parseBrokers = (value: string): ReadonlyArray<string> =>
+  value.split(",").map((broker) => broker.trim()).filter((broker) => broker.length > 0)

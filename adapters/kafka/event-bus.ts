@@ -1,0 +1,84 @@
+// The live EventBus on Kafka (kafkajs 2.2.4). One shared idempotent producer and one admin client
+// per layer, disconnected when the layer's scope closes; one consumer per subscription
+// (subscription.ts).
+import { Effect, Layer } from "effect"
+import { Partitioners, type Admin, type Producer } from "kafkajs"
+import { EventBus, type OutgoingMessage, type Subscription, type TopicSpec } from "../../src/services/event-bus.ts"
+import { makeKafkaClient } from "./client.ts"
+import type { KafkaConfig } from "./config.ts"
+import { tryKafka } from "./errors.ts"
+import { uncommittedMessages } from "./lag.ts"
+import { toKafkaMessage } from "./records.ts"
+import { runSubscription } from "./subscription.ts"
+
+export type { KafkaConfig } from "./config.ts"
+export { makeKafkaConfig, parseBrokers } from "./config.ts"
+
+const connected = <A extends Admin | Producer>(what: string, client: A) =>
+  Effect.acquireRelease(
+    tryKafka(`connect ${what}`, () => client.connect().catch(async (error: unknown) => {
+      await client.disconnect().catch(() => {})
+      throw error
+    })).pipe(Effect.as(client)),
+    () => Effect.promise(() => client.disconnect().catch(() => {})),
+  )
+
+export const layer = (config: KafkaConfig) =>
+  Layer.effect(
+    EventBus,
+    Effect.gen(function* () {
+      const context = yield* Effect.context<never>()
+      const kafka = makeKafkaClient(config, context)
+      const admin = yield* connected("admin", kafka.admin())
+      const producer = yield* connected(
+        "producer",
+        kafka.producer({
+          // idempotent: a retried send is written once; with one request in flight per broker,
+          // messages of one key stay in order even across retries
+          idempotent: true,
+          maxInFlightRequests: 1,
+          // murmur2 like the Java client: one key, one partition, whoever publishes
+          createPartitioner: Partitioners.DefaultPartitioner,
+          allowAutoTopicCreation: false,
+          retry: { retries: config.retries, initialRetryTime: config.initialRetryTimeMs, maxRetryTime: config.maxRetryTimeMs },
+        }),
+      )
+
+      const ensureTopics = Effect.fn("EventBus.ensureTopics")(function* (specs: ReadonlyArray<TopicSpec>) {
+        if (specs.length === 0) return
+        // resolves false when every topic already exists; existing topics are left as they are
+        yield* tryKafka(`create topics ${specs.map((s) => s.name).join(",")}`, () =>
+          admin.createTopics({
+            waitForLeaders: true,
+            topics: specs.map((spec) => ({
+              topic: spec.name,
+              numPartitions: spec.partitions,
+              replicationFactor: config.replicationFactor,
+              configEntries: spec.compacted ? [{ name: "cleanup.policy", value: "compact" }] : [],
+            })),
+          }),
+        )
+      })
+
+      const publish = Effect.fn("EventBus.publish")(function* (topic: string, messages: ReadonlyArray<OutgoingMessage>) {
+        if (messages.length === 0) return
+        // acks -1: resolves only when every in-sync replica has the messages
+        yield* tryKafka(`publish ${messages.length} message(s) to ${topic}`, () =>
+          producer.send({ topic, acks: -1, messages: messages.map(toKafkaMessage) }),
+        )
+      })
+
+      const subscribe = Effect.fn("EventBus.subscribe")(function* <E>(subscription: Subscription<E>) {
+        yield* runSubscription(kafka, admin, config, context, subscription)
+      })
+
+      const lag = Effect.fn("EventBus.lag")(function* (group: string, topic: string) {
+        const [committed, ends] = yield* tryKafka(`read lag of ${group} on ${topic}`, () =>
+          Promise.all([admin.fetchOffsets({ groupId: group, topics: [topic] }), admin.fetchTopicOffsets(topic)]),
+        )
+        return uncommittedMessages(committed.find((t) => t.topic === topic)?.partitions ?? [], ends)
+      })
+
+      return EventBus.of({ ensureTopics, publish, subscribe, lag })
+    }),
+  )

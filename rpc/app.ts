@@ -1,0 +1,60 @@
+// The Hono app of api.md. Routes are chained so `AppType` carries every route's types for the
+// typed client (rpc/client.ts).
+import { Effect, Exit, Cause, type ManagedRuntime } from "effect"
+import { Hono } from "hono"
+import { bodyLimit } from "hono/body-limit"
+import { requestId } from "hono/request-id"
+import type { Changes } from "../src/services/changes.ts"
+import { RequestId } from "../src/services/request-id.ts"
+import { Management } from "../src/management/management.ts"
+import { authenticate } from "./auth.ts"
+import type { FabricEnv } from "./env.ts"
+import { errorResponse, onError } from "./errors.ts"
+import { accounts } from "./routes/accounts.ts"
+import { clusters } from "./routes/clusters.ts"
+import { projects, type WatchOptions } from "./routes/projects.ts"
+
+export interface AppOptions {
+  readonly runtime: ManagedRuntime.ManagedRuntime<Management | Changes, unknown>
+  readonly operatorToken: string
+  readonly watch: WatchOptions
+  /** Optional extra routes mounted by the process (metrics, debug UI). */
+  readonly maxBodyBytes?: number
+}
+
+export const makeApp = (options: AppOptions) => {
+  const v1 = new Hono<FabricEnv>()
+    .use(authenticate(options.operatorToken))
+    .route("/accounts", accounts)
+    .route("/projects", projects(options.watch))
+    .route("/clusters", clusters)
+
+  const app = new Hono<FabricEnv>()
+    .use(requestId({ headerName: "x-request-id", limitLength: 128 }))
+    .use(async (c, next) => {
+      const id = c.get("requestId")
+      c.set("run", async (effect) => {
+        const exit = await options.runtime.runPromiseExit(Effect.provideService(effect, RequestId, id), { signal: c.req.raw.signal })
+        if (Exit.isSuccess(exit)) return exit.value
+        const error = Cause.findErrorOption(exit.cause)
+        throw error._tag === "Some" ? error.value : new Error(Cause.pretty(exit.cause))
+      })
+      await next()
+    })
+    .use(bodyLimit({
+      maxSize: options.maxBodyBytes ?? 64 * 1024,
+      onError: (c) => errorResponse(c, 400, "invalid_request", `request body exceeds ${options.maxBodyBytes ?? 64 * 1024} bytes`),
+    }))
+    .get("/healthz", (c) => c.json({ status: "ok" }, 200))
+    .get("/readyz", async (c) => {
+      const exit = await options.runtime.runPromiseExit(Management.use((m) => m.ready))
+      return Exit.isSuccess(exit) ? c.json({ status: "ready" }, 200) : errorResponse(c, 503, "unavailable", "database not reachable")
+    })
+    .route("/v1", v1)
+
+  app.notFound((c) => errorResponse(c, 404, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`))
+  app.onError(onError)
+  return app
+}
+
+export type AppType = ReturnType<typeof makeApp>

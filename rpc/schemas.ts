@@ -1,0 +1,38 @@
+// Request schemas: validated at the boundary, before anything runs (api.md). The same schemas
+// give the typed client its input types.
+import { Schema } from "effect"
+import { idPatterns } from "../src/domain/ids.ts"
+
+const trimmedName = (what: string) =>
+  Schema.String.check(
+    Schema.isMinLength(1, { message: `${what} must not be empty` }),
+    Schema.isMaxLength(63, { message: `${what} must be at most 63 characters` }),
+    Schema.isPattern(/^\S(.*\S)?$/s, { message: `${what} must not start or end with white space` }),
+    Schema.isPattern(/^[^\u0000-\u001f\u007f]*$/, { message: `${what} must not contain control characters` }),
+  )
+
+export const CreateAccountBody = Schema.Struct({
+  name: trimmedName("name"),
+  email: Schema.String.check(
+    Schema.isMaxLength(254, { message: "email must be at most 254 characters" }),
+    Schema.isPattern(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, { message: "email must be an address like name@example.com" }),
+  ),
+})
+
+export const CreateProjectBody = Schema.Struct({ name: trimmedName("name") })
+
+export const AccountIdParam = Schema.Struct({
+  accountId: Schema.String.check(Schema.isPattern(idPatterns.account, { message: "accountId must look like acc_ followed by 20 characters" })),
+})
+
+export const ProjectIdParam = Schema.Struct({
+  projectId: Schema.String.check(Schema.isPattern(idPatterns.project, { message: "projectId must look like prj_ followed by 20 characters" })),
+})
+
+export const ListProjectsQuery = Schema.Struct({
+  limit: Schema.optional(Schema.String.check(Schema.isPattern(/^(100|[1-9][0-9]?)$/, { message: "limit must be a whole number from 1 to 100" }))),
+  cursor: Schema.optional(Schema.String.check(
+    Schema.isMaxLength(512, { message: "cursor is too long" }),
+    Schema.isPattern(/^[A-Za-z0-9+/]+$/, { message: "cursor is not one this API returned" }),
+  )),
+})

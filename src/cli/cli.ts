@@ -1,0 +1,127 @@
+// The `fabric` CLI, built on the typed client (rpc/client.ts). Tables for people, --json for
+// scripts; errors say what to do next.
+import { existsSync, readFileSync } from "node:fs"
+import { fabricClient, type FabricClient } from "../../rpc/client.ts"
+import type { ErrorBody } from "../../rpc/errors.ts"
+import type { FabricConfig } from "../config.ts"
+import type { Project } from "../domain/project.ts"
+import { operatorTokenFile } from "../processes/operator-token.ts"
+import { parseArgs } from "./args.ts"
+import { clusterProgress, projectDetails, table } from "./render.ts"
+import { watchProject } from "./watch.ts"
+
+const usage = `usage: fabric <command>
+  dev                                   run Fabric (API, management, one daemon per cluster)
+  account create --name N --email E     create an account (prints its API key once)
+  account get <accountId>
+  project create --account A --name N
+  project get <projectId>
+  project list --account A [--limit N] [--cursor C]
+  project delete <projectId>
+  project watch <projectId> [--timeout SECONDS]   follow per-cluster progress until Ready
+  clusters                              list member clusters
+options: --url (FABRIC_URL, default http://127.0.0.1:8080)  --token (FABRIC_TOKEN)  --json`
+
+class CliError extends Error {}
+
+const answer = async <T>(response: Response): Promise<T> => {
+  const body = await response.json().catch(() => undefined)
+  if (response.ok) return body as T
+  const error = (body as ErrorBody | undefined)?.error
+  const hint = response.status === 401 ? " (set FABRIC_TOKEN or --token)" : response.status === 503 ? " (Fabric's database or broker is down; try again)" : ""
+  const issues = error?.issues?.map((i) => `\n  ${i.path}: ${i.message}`).join("") ?? ""
+  throw new CliError(`${error?.code ?? response.status}: ${error?.message ?? response.statusText}${hint}${issues}`)
+}
+
+const required = (flags: Map<string, string | true>, name: string): string => {
+  const value = flags.get(name)
+  if (typeof value !== "string") throw new CliError(`--${name} is required\n\n${usage}`)
+  return value
+}
+
+export const runCli = async (argv: ReadonlyArray<string>, env: Readonly<Record<string, string | undefined>>, config: FabricConfig): Promise<number> => {
+  const { flags, positionals } = parseArgs(argv)
+  const [noun, verb, target] = positionals
+  const json = flags.has("json")
+  const url = (flags.get("url") as string | undefined) ?? env.FABRIC_URL ?? `http://127.0.0.1:${config.port}`
+  const tokenFile = operatorTokenFile(config.dataDir)
+  const token = (flags.get("token") as string | undefined) ?? env.FABRIC_TOKEN ?? env.FABRIC_ADMIN_TOKEN ??
+    (existsSync(tokenFile) ? readFileSync(tokenFile, "utf8").trim() : undefined)
+  const print = (value: unknown, human: () => string) => console.log(json ? JSON.stringify(value, null, 2) : human())
+  try {
+    if (noun === undefined || noun === "help" || flags.has("help")) { console.log(usage); return 0 }
+    if (token === undefined) throw new CliError("no token: set FABRIC_TOKEN (the operator token printed by `fabric dev`, or an account API key)")
+    const client: FabricClient = fabricClient(url, token)
+    const call = async <T>(request: Promise<Response>): Promise<T> => {
+      try {
+        return await answer<T>(await request)
+      } catch (e) {
+        if (e instanceof CliError) throw e
+        throw new CliError(`cannot reach Fabric at ${url}: ${(e as Error).message} (is \`npm start\` running? set FABRIC_URL)`)
+      }
+    }
+    switch (`${noun} ${verb ?? ""}`.trim()) {
+      case "account create": {
+        const r = await call<{ account: { id: string; name: string; email: string }; project: Project; apiKey: string | null }>(
+          client.v1.accounts.$post({ json: { name: required(flags, "name"), email: required(flags, "email") } }))
+        print(r, () => [
+          `account ${r.account.id} (${r.account.name}, ${r.account.email})`,
+          `api key ${r.apiKey ?? "(not shown again)"}   <- shown once; keep it safe`,
+          `default project ${r.project.id}, namespace ${r.project.namespace}: ${r.project.phase}`,
+          `follow it: fabric project watch ${r.project.id}`,
+        ].join("\n"))
+        return 0
+      }
+      case "account get": {
+        const r = await call<{ account: { id: string; name: string; email: string; createdAt: string } }>(
+          client.v1.accounts[":accountId"].$get({ param: { accountId: target ?? required(flags, "account") } }))
+        print(r, () => table(["ID", "NAME", "EMAIL", "CREATED"], [[r.account.id, r.account.name, r.account.email, r.account.createdAt]]))
+        return 0
+      }
+      case "project create": {
+        const r = await call<{ project: Project }>(client.v1.accounts[":accountId"].projects.$post({
+          param: { accountId: required(flags, "account") }, json: { name: required(flags, "name") },
+        }))
+        print(r, () => `${projectDetails(r.project)}\nfollow it: fabric project watch ${r.project.id}`)
+        return 0
+      }
+      case "project get": {
+        const r = await call<{ project: Project }>(client.v1.projects[":projectId"].$get({ param: { projectId: target ?? required(flags, "project") } }))
+        print(r, () => projectDetails(r.project))
+        return 0
+      }
+      case "project list": {
+        const query: { limit?: string; cursor?: string } = {}
+        if (typeof flags.get("limit") === "string") query.limit = flags.get("limit") as string
+        if (typeof flags.get("cursor") === "string") query.cursor = flags.get("cursor") as string
+        const r = await call<{ projects: Project[]; nextCursor: string | null }>(client.v1.accounts[":accountId"].projects.$get({
+          param: { accountId: required(flags, "account") }, query,
+        }))
+        print(r, () => table(["ID", "NAME", "NAMESPACE", "PHASE", "CLUSTERS"], r.projects.map((p) =>
+          [p.id, p.name, p.namespace, p.phase, Object.entries(p.clusters).map(([id, c]) => `${id}=${c.phase}`).join(" ")]))
+          + (r.nextCursor ? `\nmore: --cursor ${r.nextCursor}` : ""))
+        return 0
+      }
+      case "project delete": {
+        const r = await call<{ project: Project }>(client.v1.projects[":projectId"].$delete({ param: { projectId: target ?? required(flags, "project") } }))
+        print(r, () => `${clusterProgress(r.project)}\nfollow it: fabric project watch ${r.project.id}`)
+        return 0
+      }
+      case "project watch": {
+        const projectId = target ?? required(flags, "project")
+        const timeout = Number(flags.get("timeout") ?? 300)
+        return await watchProject(url, token, projectId, { timeoutSeconds: timeout, json, fetch })
+      }
+      case "clusters": {
+        const r = await call<{ clusters: Array<{ id: string; phase: string; lastSeenAt: string | null }> }>(client.v1.clusters.$get())
+        print(r, () => table(["CLUSTER", "PHASE", "LAST SEEN"], r.clusters.map((c) => [c.id, c.phase, c.lastSeenAt ?? "-"])))
+        return 0
+      }
+      default:
+        throw new CliError(`unknown command "${positionals.join(" ")}"\n\n${usage}`)
+    }
+  } catch (e) {
+    console.error(`fabric: ${e instanceof CliError ? e.message : (e as Error).stack ?? String(e)}`)
+    return 1
+  }
+}

@@ -1,0 +1,57 @@
+// `fabric project watch`: follows the SSE stream and prints per-cluster progress as it changes;
+// exits 0 when the project is Ready (or Deleted), 1 on timeout or error.
+import type { Project } from "../domain/project.ts"
+import { clusterProgress } from "./render.ts"
+
+/** Splits an SSE byte stream into events ({event, data}); comments (keep-alives) are skipped. */
+export async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<{ event: string; data: string }> {
+  const decoder = new TextDecoder()
+  let buffer = ""
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    buffer += decoder.decode(chunk, { stream: true })
+    let end: number
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, end)
+      buffer = buffer.slice(end + 2)
+      let event = "message"
+      const data: string[] = []
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event:")) event = line.slice(6).trim()
+        else if (line.startsWith("data:")) data.push(line.slice(5).trimStart())
+      }
+      if (data.length > 0) yield { event, data: data.join("\n") }
+    }
+  }
+}
+
+export const watchProject = async (
+  url: string, token: string, projectId: string,
+  options: { timeoutSeconds: number; json: boolean; fetch: typeof fetch },
+): Promise<number> => {
+  const signal = AbortSignal.timeout(options.timeoutSeconds * 1000)
+  try {
+    const response = await options.fetch(`${url}/v1/projects/${encodeURIComponent(projectId)}/watch`, {
+      headers: { authorization: `Bearer ${token}`, accept: "text/event-stream" }, signal,
+    })
+    if (!response.ok || response.body === null) {
+      const body = await response.json().catch(() => undefined) as { error?: { code: string; message: string } } | undefined
+      console.error(`fabric: ${body?.error?.code ?? response.status}: ${body?.error?.message ?? response.statusText}`)
+      return 1
+    }
+    for await (const { event, data } of sseEvents(response.body)) {
+      if (event !== "project") continue
+      const project = JSON.parse(data) as Project
+      console.log(options.json ? JSON.stringify(project) : `${new Date().toISOString().slice(11, 19)}  ${clusterProgress(project)}`)
+      if (project.phase === "Ready" || project.phase === "Deleted") return 0
+    }
+    console.error("fabric: the stream ended before the project was Ready")
+    return 1
+  } catch (e) {
+    if (signal.aborted) {
+      console.error(`fabric: not Ready after ${options.timeoutSeconds}s (see \`fabric project get ${projectId}\` for per-cluster reasons)`)
+      return 1
+    }
+    console.error(`fabric: cannot watch: ${(e as Error).message}`)
+    return 1
+  }
+}

@@ -1,0 +1,58 @@
+// Configuration, parsed ONCE at the edge from the environment (and flags) into a typed object.
+// A bad setting stops the process with a message naming it.
+export class ConfigError extends Error {}
+
+export interface FabricConfig {
+  readonly port: number
+  readonly host: string
+  /** Undefined in embedded mode: one is generated and printed at start. */
+  readonly operatorToken: string | undefined
+  readonly dataDir: string
+  /** Simulated clusters of the embedded default. */
+  readonly simulatedClusters: ReadonlyArray<string>
+  readonly databaseUrl: string | undefined
+  readonly kafkaBrokers: ReadonlyArray<string> | undefined
+  readonly kubeconfigs: ReadonlyArray<string> | undefined
+  readonly partitions: number
+  readonly simulatedLatencyMs: number
+}
+
+type Env = Readonly<Record<string, string | undefined>>
+
+const list = (value: string | undefined) => (value ?? "").split(",").map((s) => s.trim()).filter((s) => s.length > 0)
+
+const integer = (env: Env, name: string, fallback: number, min: number, max: number): number => {
+  const raw = env[name]
+  if (raw === undefined || raw === "") return fallback
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name}=${raw} is not a whole number from ${min} to ${max}`)
+  return n
+}
+
+const clusterId = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/
+
+export const parseConfig = (env: Env): FabricConfig => {
+  const simulatedClusters = env.FABRIC_CLUSTERS === undefined ? ["sim-a", "sim-b", "sim-c"] : list(env.FABRIC_CLUSTERS)
+  for (const id of simulatedClusters) {
+    if (!clusterId.test(id)) throw new ConfigError(`FABRIC_CLUSTERS: "${id}" is not a valid cluster id (lowercase letters, digits and dashes)`)
+  }
+  if (new Set(simulatedClusters).size !== simulatedClusters.length) throw new ConfigError("FABRIC_CLUSTERS lists a cluster twice")
+  const token = env.FABRIC_ADMIN_TOKEN
+  if (token !== undefined && token.length < 16) throw new ConfigError("FABRIC_ADMIN_TOKEN must be at least 16 characters")
+  const databaseUrl = env.DATABASE_URL || undefined
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new ConfigError("DATABASE_URL must start with postgres://")
+  const kafkaBrokers = env.KAFKA_BROKERS ? list(env.KAFKA_BROKERS) : undefined
+  for (const b of kafkaBrokers ?? []) if (!/^[^:\s]+:\d+$/.test(b)) throw new ConfigError(`KAFKA_BROKERS: "${b}" is not host:port`)
+  return {
+    port: integer(env, "PORT", 8080, 0, 65535),
+    host: env.HOST || "127.0.0.1",
+    operatorToken: token || undefined,
+    dataDir: env.FABRIC_DATA_DIR || ".fabric",
+    simulatedClusters,
+    databaseUrl,
+    kafkaBrokers,
+    kubeconfigs: env.FABRIC_KUBECONFIGS ? list(env.FABRIC_KUBECONFIGS) : undefined,
+    partitions: integer(env, "FABRIC_PARTITIONS", 6, 1, 1000),
+    simulatedLatencyMs: integer(env, "FABRIC_SIMULATED_LATENCY_MS", 0, 0, 600_000),
+  }
+}

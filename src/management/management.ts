@@ -1,0 +1,171 @@
+// The management domain program: what the RPC driver calls (seed-sequence-diagrams.md). Each
+// command writes legacy rows, state and the outbox row in ONE transaction through the actor host.
+import { Clock, Context, Effect, Layer } from "effect"
+import { hostedAccount } from "../../machines/account-steps.ts"
+import { makeHost } from "../../machines/host.ts"
+import { hostedProject, toProject } from "../../machines/project-steps.ts"
+import type { ProjectContext } from "../../machines/project.ts"
+import { Conflict, InvalidRequest, NotFound, Unauthorized, Unavailable } from "../domain/errors.ts"
+import { NamespaceObservation } from "../domain/messages.ts"
+import { canAccessAccount, type Account, type Caller, type ClusterRecord, type Project } from "../domain/project.ts"
+import { Changes } from "../services/changes.ts"
+import { Ids } from "../services/ids.ts"
+import { LegacyDemeter } from "../services/legacy-demeter.ts"
+import { StateStore, type Page } from "../services/state-store.ts"
+import { Transactions } from "../services/transactions.ts"
+import { constantTimeEqual, sha256Hex } from "./credentials.ts"
+
+export interface Idempotency {
+  readonly key: string
+  /** Hash of the request body: the same key with another body is a conflict. */
+  readonly requestHash: string
+}
+
+export interface CreatedAccount {
+  readonly account: Account
+  readonly project: Project
+  /** Shown once; null when an Idempotency-Key replay answers (the key is never stored). */
+  readonly apiKey: string | null
+}
+
+const iso = (millis: number) => new Date(millis).toISOString()
+
+const make = Effect.gen(function* () {
+  const services = yield* Effect.context<StateStore | LegacyDemeter | Transactions | Ids | Changes>()
+  const store = yield* StateStore
+  const transactions = yield* Transactions
+  const ids = yield* Ids
+  const accounts = makeHost(hostedAccount)
+  const projects = makeHost(hostedProject)
+  const provide = <A, E>(effect: Effect.Effect<A, E, StateStore | LegacyDemeter | Transactions | Ids | Changes>) => Effect.provideContext(effect, services)
+
+  const memberClusterIds = store.listClusters().pipe(Effect.map((cs) => cs.filter((c) => c.phase === "Active").map((c) => c.id)))
+
+  /** Runs `create` once per Idempotency-Key: a replay with the same body returns the first answer. */
+  const idempotent = <A, E, R>(scope: string, idempotency: Idempotency | undefined, create: Effect.Effect<A, E, R>, stored: (a: A) => unknown, replay: (body: unknown) => A) => {
+    if (idempotency === undefined) return transactions.transactionally(create)
+    const attempt = transactions.transactionally(Effect.gen(function* () {
+      const found = yield* store.findIdempotent(scope, idempotency.key)
+      if (found !== undefined) {
+        if (found.requestHash !== idempotency.requestHash) return yield* new Conflict({ message: "this Idempotency-Key was used with a different request body" })
+        return replay(found.body)
+      }
+      const result = yield* create
+      yield* store.saveIdempotent(scope, idempotency.key, { requestHash: idempotency.requestHash, status: 201, body: stored(result) })
+      return result
+    }))
+    // Two requests racing on one key: the loser finds the winner's answer on its second try.
+    return attempt.pipe(Effect.catchIf((e): e is Conflict => e instanceof Conflict && e.message.includes("in progress"), () => attempt))
+  }
+
+  const newProject = (accountId: string, name: string) =>
+    Effect.gen(function* () {
+      const projectId = yield* ids.projectId
+      const namespace = yield* ids.namespace(name)
+      const at = iso(yield* Clock.currentTimeMillis)
+      const snapshot = yield* projects.create(projectId, { projectId, accountId, name, namespace, clusterIds: yield* memberClusterIds, at })
+      return toProject(snapshot)
+    })
+
+  const createAccount = Effect.fn("Management.createAccount")(function* (input: { name: string; email: string }, idempotency: Idempotency | undefined) {
+    const apiKey = yield* ids.apiKey
+    const apiKeyHash = yield* Effect.promise(() => sha256Hex(apiKey))
+    return yield* idempotent(
+      "operator:POST /v1/accounts", idempotency,
+      Effect.gen(function* () {
+        const accountId = yield* ids.accountId
+        const at = iso(yield* Clock.currentTimeMillis)
+        yield* accounts.create(accountId, { accountId, name: input.name, email: input.email, apiKeyHash, at })
+        const project = yield* newProject(accountId, input.name)
+        const account: Account = { id: accountId, name: input.name, email: input.email, createdAt: at }
+        return { account, project, apiKey } as CreatedAccount
+      }),
+      (r) => ({ account: r.account, project: r.project }),
+      (body) => ({ ...(body as Omit<CreatedAccount, "apiKey">), apiKey: null }),
+    )
+  }, provide)
+
+  const accountFor = (caller: Caller, accountId: string) =>
+    Effect.gen(function* () {
+      // Another account's resource answers 404, exactly like a missing one (no existence leak).
+      if (!canAccessAccount(caller, accountId)) return yield* new NotFound({ resource: "account", id: accountId })
+      const account = yield* store.getAccount(accountId)
+      if (account === undefined) return yield* new NotFound({ resource: "account", id: accountId })
+      return account
+    })
+
+  const projectFor = (caller: Caller, projectId: string) =>
+    Effect.gen(function* () {
+      const project = yield* store.getProject(projectId)
+      if (project === undefined || !canAccessAccount(caller, project.accountId)) return yield* new NotFound({ resource: "project", id: projectId })
+      return project
+    })
+
+  const getAccount = Effect.fn("Management.getAccount")(accountFor, provide)
+
+  const createProject = Effect.fn("Management.createProject")(function* (caller: Caller, accountId: string, input: { name: string }, idempotency: Idempotency | undefined) {
+    yield* accountFor(caller, accountId)
+    return yield* idempotent(
+      `${accountId}:POST /v1/accounts/${accountId}/projects`, idempotency,
+      newProject(accountId, input.name),
+      (p) => p,
+      (body) => body as Project,
+    )
+  }, provide)
+
+  const getProject = Effect.fn("Management.getProject")(projectFor, provide)
+
+  const listProjects = Effect.fn("Management.listProjects")(function* (caller: Caller, accountId: string, page: { limit: number; cursor: string | undefined }) {
+    yield* accountFor(caller, accountId)
+    return (yield* store.listProjects(accountId, page)) as Page<Project>
+  }, provide)
+
+  const deleteProject = Effect.fn("Management.deleteProject")(function* (caller: Caller, projectId: string) {
+    const project = yield* projectFor(caller, projectId)
+    if (project.phase === "Deleting" || project.phase === "Deleted") return project
+    const at = iso(yield* Clock.currentTimeMillis)
+    return toProject(yield* projects.send(projectId, { type: "project.delete", at }))
+  }, provide)
+
+  /** A daemon's observation; stale or duplicate ones change nothing (at-least-once delivery). */
+  const recordObservation = Effect.fn("Management.recordObservation")(function* (o: NamespaceObservation) {
+    yield* projects.send(o.projectId, { type: "project.observed", ...o, at: o.observedAt }).pipe(
+      Effect.catchTag("NotFound", () => Effect.logWarning("observation for an unknown project ignored", { projectId: o.projectId })),
+    )
+  }, provide)
+
+  const listClusters = Effect.fn("Management.listClusters")(function* () {
+    return (yield* store.listClusters()) as ReadonlyArray<ClusterRecord>
+  }, provide)
+
+  /** Clusters configured at start become members (joining later is a lifecycle change). */
+  const registerClusters = Effect.fn("Management.registerClusters")(function* (clusterIds: ReadonlyArray<string>) {
+    for (const id of clusterIds) yield* store.upsertCluster(id, "Active", undefined)
+  }, provide)
+
+  const authenticate = Effect.fn("Management.authenticate")(function* (authorization: string | undefined, operatorToken: string) {
+    const token = /^Bearer (\S+)$/.exec(authorization ?? "")?.[1]
+    if (token === undefined) return yield* new Unauthorized({ message: "missing bearer token" })
+    if (constantTimeEqual(token, operatorToken)) return { kind: "operator" } as Caller
+    const accountId = yield* store.accountIdForKey(yield* Effect.promise(() => sha256Hex(token)))
+    if (accountId === undefined) return yield* new Unauthorized({ message: "invalid token" })
+    return { kind: "account", accountId } as Caller
+  }, provide)
+
+  const currentContext = (projectId: string) =>
+    projects.load(projectId).pipe(Effect.map((s) => s?.context as ProjectContext | undefined), provide)
+
+  const ready = store.countProjects().pipe(Effect.asVoid)
+
+  return {
+    createAccount, getAccount, createProject, getProject, listProjects, deleteProject,
+    recordObservation, listClusters, registerClusters, authenticate, currentContext, ready,
+  }
+})
+
+/** The management domain: accounts, projects, observations, clusters. */
+export class Management extends Context.Service<Management, Effect.Success<typeof make>>()("fabric/Management") {
+  static readonly layer = Layer.effect(Management, make)
+}
+
+export type { InvalidRequest, Unavailable }

@@ -1,0 +1,41 @@
+// Publishes outbox rows to the event bus in id order, then marks them sent. A crash between the
+// two publishes a row again (at-least-once); consumers are idempotent, so nothing is lost and
+// a repeat changes nothing.
+import { Effect, Schedule } from "effect"
+import { EventBus } from "../services/event-bus.ts"
+import { StateStore } from "../services/state-store.ts"
+
+export interface RelayOptions {
+  readonly batchSize: number
+  readonly idleMs: number
+}
+
+export const relayOnce = (batchSize: number) =>
+  Effect.gen(function* () {
+    const store = yield* StateStore
+    const bus = yield* EventBus
+    const rows = yield* store.pendingOutbox(batchSize)
+    // Consecutive rows of one topic go in one send; order across rows is kept.
+    let i = 0
+    while (i < rows.length) {
+      const topic = rows[i]!.topic
+      let j = i
+      while (j < rows.length && rows[j]!.topic === topic) j++
+      yield* bus.publish(topic, rows.slice(i, j).map((r) => ({ key: r.key, value: r.value, headers: r.headers })))
+      yield* store.markSent(rows.slice(i, j).map((r) => r.id))
+      i = j
+    }
+    return rows.length
+  }).pipe(Effect.withSpan("OutboxRelay.relayOnce"))
+
+/** Runs forever: drains the outbox, sleeps when it is empty, backs off while the bus is down. */
+export const runOutboxRelay = (options: RelayOptions) =>
+  Effect.gen(function* () {
+    while (true) {
+      const sent = yield* relayOnce(options.batchSize).pipe(
+        Effect.tapError((e) => Effect.logWarning("outbox relay failed; retrying", { error: String(e) })),
+        Effect.retry(Schedule.min([Schedule.exponential("100 millis"), Schedule.spaced("5 seconds")])),
+      )
+      if (sent < options.batchSize) yield* Effect.sleep(options.idleMs)
+    }
+  })

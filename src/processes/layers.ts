@@ -1,0 +1,28 @@
+// Layer composition, at the edge only: which adapter backs each service in this process.
+import { Layer } from "effect"
+import * as pglite from "../../adapters/embedded/pglite.ts"
+import * as eventLog from "../../adapters/embedded/event-log.ts"
+import * as kafka from "../../adapters/kafka/event-bus.ts"
+import * as postgres from "../../adapters/postgres/database.ts"
+import * as legacy from "../../adapters/postgres/legacy-demeter.ts"
+import * as stateStore from "../../adapters/postgres/state-store.ts"
+import type { FabricConfig } from "../config.ts"
+import { Changes } from "../services/changes.ts"
+import { Ids } from "../services/ids.ts"
+import { Management } from "../management/management.ts"
+
+export const databaseLayer = (config: Pick<FabricConfig, "databaseUrl" | "dataDir">) =>
+  config.databaseUrl ? postgres.layerUrl({ url: config.databaseUrl }) : pglite.layer({ dataDir: config.dataDir })
+
+/** Kafka when brokers are configured; otherwise the embedded log in the same database. */
+export const eventBusLayer = (config: Pick<FabricConfig, "kafkaBrokers">) =>
+  config.kafkaBrokers ? kafka.layer(kafka.makeKafkaConfig({ brokers: config.kafkaBrokers })) : eventLog.layer()
+
+/** Everything the management side needs, over one database. */
+export const managementLayer = (config: Pick<FabricConfig, "databaseUrl" | "dataDir" | "kafkaBrokers">) => {
+  const database = databaseLayer(config)
+  const stores = Layer.mergeAll(stateStore.layer, legacy.layer, postgres.transactionsLayer)
+  const base = Layer.mergeAll(stores, Ids.layer, Changes.layer)
+  const management = Management.layer.pipe(Layer.provideMerge(base))
+  return Layer.mergeAll(management, eventBusLayer(config)).pipe(Layer.provideMerge(database))
+}

@@ -1,0 +1,329 @@
+// The EventBus contract: what every layer (Kafka, the embedded Postgres log) must do. A runner
+// file per layer calls `eventBusContract(name, makeLayer).run()`.
+//
+// Every case uses fresh topic and group names, so runs against a shared broker never collide,
+// and asserts outcomes (what was delivered, in which order, what is committed), never timings.
+import { Deferred, Effect, Exit, Layer, Scope } from "effect"
+import { suite } from "uvu"
+import * as assert from "uvu/assert"
+import { EventBus, type BusMessage, type OutgoingMessage } from "../../src/services/event-bus.ts"
+
+export interface EventBusContractOptions {
+  /** Topic and group names start with this (so a runner can delete them afterwards). */
+  readonly namePrefix?: string
+  /** Upper bound for one case, including building the layer. */
+  readonly caseTimeoutMs?: number
+}
+
+const randomId = () => crypto.randomUUID().slice(0, 8)
+
+/** Messages a handler saw, in the order it saw them. */
+const makeInbox = () => {
+  const messages: Array<BusMessage> = []
+  return {
+    messages,
+    values: () => messages.map((m) => m.value),
+    handle: (message: BusMessage) => Effect.sync(() => void messages.push(message)),
+  }
+}
+
+/** Polls `check` until it holds; the failure says what was awaited and what was seen. */
+const eventually = <E>(what: string, check: Effect.Effect<boolean, E>, seen: () => unknown, timeoutMs = 30_000) =>
+  Effect.gen(function* () {
+    const deadline = Date.now() + timeoutMs
+    while (!(yield* check)) {
+      if (Date.now() > deadline) {
+        return yield* Effect.die(new Error(`waited ${timeoutMs}ms for ${what}; seen: ${JSON.stringify(seen())}`))
+      }
+      yield* Effect.sleep(25)
+    }
+  })
+
+const numbered = (prefix: string, count: number, key: (i: number) => string): Array<OutgoingMessage> =>
+  Array.from({ length: count }, (_, i) => ({ key: key(i), value: `${prefix}${i}` }))
+
+export const eventBusContract = (
+  name: string,
+  makeLayer: () => Layer.Layer<EventBus, unknown, never>,
+  options: EventBusContractOptions = {},
+) => {
+  const test = suite(`EventBus contract: ${name}`)
+  const prefix = options.namePrefix ?? `contract-${randomId()}`
+  const caseTimeoutMs = options.caseTimeoutMs ?? 90_000
+  const unique = (what: string) => `${prefix}-${what}-${randomId()}`
+
+  const run = (body: Effect.Effect<void, unknown, EventBus | Scope.Scope>) =>
+    Effect.runPromise(
+      body.pipe(
+        Effect.scoped,
+        Effect.provide(makeLayer()),
+        Effect.timeoutOrElse({
+          duration: caseTimeoutMs,
+          orElse: () => Effect.die(new Error(`case did not finish within ${caseTimeoutMs}ms`)),
+        }),
+      ),
+    )
+
+  test("ensureTopics is idempotent, and a group reading from the beginning gets every message with key, value and headers", () =>
+    run(
+      Effect.gen(function* () {
+        const bus = yield* EventBus
+        const topic = unique("basic")
+        yield* bus.ensureTopics([{ name: topic, partitions: 2, compacted: false }])
+        yield* bus.ensureTopics([{ name: topic, partitions: 2, compacted: false }])
+        const sent: Array<OutgoingMessage> = [
+          { key: "a", value: '{"n":0}', headers: { "content-type": "application/json", "x-request-id": "r0" } },
+          { key: "b", value: '{"n":1}', headers: { "content-type": "application/json" } },
+          { key: "c", value: "plain text, ünïcödé" },
+          { key: "a", value: "", headers: { empty: "" } },
+          { key: "d", value: '{"n":4}', headers: { "x-request-id": "r4" } },
+        ]
+        yield* bus.publish(topic, sent.slice(0, 2))
+        yield* bus.publish(topic, sent.slice(2))
+        const inbox = makeInbox()
+        yield* bus.subscribe({ group: unique("basic-group"), topics: [topic], fromBeginning: true, handle: inbox.handle })
+        yield* eventually("5 messages", Effect.sync(() => inbox.messages.length >= 5), inbox.values)
+
+        const received = inbox.messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers }))
+        const expected = sent.map((m) => ({ key: m.key, value: m.value, headers: m.headers ?? {} }))
+        const byKeyThenValue = (x: { key: string | null; value: string | null }, y: { key: string | null; value: string | null }) =>
+          `${x.key}\u0000${x.value}`.localeCompare(`${y.key}\u0000${y.value}`)
+        assert.equal([...received].sort(byKeyThenValue), [...expected].sort(byKeyThenValue))
+        for (const m of inbox.messages) {
+          assert.is(m.topic, topic)
+          assert.ok(m.partition === 0 || m.partition === 1, `partition ${m.partition} of a 2-partition topic`)
+          assert.match(m.offset, /^\d+$/)
+        }
+        const positions = new Set(inbox.messages.map((m) => `${m.partition}/${m.offset}`))
+        assert.is(positions.size, 5, "every message has its own partition/offset")
+        // key "a" was published twice: one partition, in publish order
+        assert.equal(inbox.messages.filter((m) => m.key === "a").map((m) => m.value), ['{"n":0}', ""])
+      }),
+    ))
+
+  test("per-key order holds across 5 keys x 20 messages on 3 partitions", () =>
+    run(
+      Effect.gen(function* () {
+        const bus = yield* EventBus
+        const topic = unique("order")
+        yield* bus.ensureTopics([{ name: topic, partitions: 3, compacted: false }])
+        const keys = ["project-a", "project-b", "project-c", "project-d", "project-e"]
+        // four publishes, each interleaving every key, so order within a key spans calls
+        for (let round = 0; round < 4; round++) {
+          const messages: Array<OutgoingMessage> = []
+          for (let i = round * 5; i < round * 5 + 5; i++) for (const key of keys) messages.push({ key, value: String(i) })
+          yield* bus.publish(topic, messages)
+        }
+        const inbox = makeInbox()
+        yield* bus.subscribe({ group: unique("order-group"), topics: [topic], fromBeginning: true, handle: inbox.handle })
+        yield* eventually("100 messages", Effect.sync(() => inbox.messages.length >= 100), () => inbox.messages.length)
+
+        const expected = Array.from({ length: 20 }, (_, i) => String(i))
+        for (const key of keys) {
+          const ofKey = inbox.messages.filter((m) => m.key === key)
+          assert.equal(ofKey.map((m) => m.value), expected, `messages of ${key} in publish order, each once`)
+          assert.is(new Set(ofKey.map((m) => m.partition)).size, 1, `${key} lives in one partition`)
+        }
+        const partitionsUsed = new Set(inbox.messages.map((m) => m.partition))
+        assert.ok(partitionsUsed.size >= 2, `5 keys spread over more than one of 3 partitions (used ${[...partitionsUsed]})`)
+      }),
+    ))
+
+  test("every group receives every message (broadcast)", () =>
+    run(
+      Effect.gen(function* () {
+        const bus = yield* EventBus
+        const topic = unique("broadcast")
+        yield* bus.ensureTopics([{ name: topic, partitions: 2, compacted: false }])
+        yield* bus.publish(topic, numbered("m", 8, (i) => `k${i}`))
+        const daemonA = makeInbox()
+        const daemonB = makeInbox()
+        yield* bus.subscribe({ group: unique("cluster-a"), topics: [topic], fromBeginning: true, handle: daemonA.handle })
+        yield* bus.subscribe({ group: unique("cluster-b"), topics: [topic], fromBeginning: true, handle: daemonB.handle })
+        const all = () => daemonA.messages.length >= 8 && daemonB.messages.length >= 8
+        yield* eventually("8 messages in each group", Effect.sync(all), () => ({ a: daemonA.values(), b: daemonB.values() }))
+        const expected = Array.from({ length: 8 }, (_, i) => `m${i}`)
+        assert.equal([...daemonA.values()].sort(), expected)
+        assert.equal([...daemonB.values()].sort(), expected)
+      }),
+    ))
+
+  test("two members of one group split the partitions and together handle every message", () =>
+    run(
+      Effect.gen(function* () {
+        const bus = yield* EventBus
+        const topic = unique("members")
+        const group = unique("replicas")
+        yield* bus.ensureTopics([{ name: topic, partitions: 4, compacted: false }])
+        const replica1 = makeInbox()
+        const replica2 = makeInbox()
+        yield* bus.subscribe({ group, topics: [topic], fromBeginning: true, handle: replica1.handle })
+        yield* bus.subscribe({ group, topics: [topic], fromBeginning: true, handle: replica2.handle })
+        yield* bus.publish(topic, numbered("m", 40, (i) => `project-${i}`))
+        const distinct = () => new Set([...replica1.messages, ...replica2.messages].map((m) => m.value)).size
+        yield* eventually("40 distinct messages across both members", Effect.sync(() => distinct() >= 40), distinct)
+
+        const partitionsOf = (inbox: ReturnType<typeof makeInbox>) => new Set(inbox.messages.map((m) => m.partition))
+        assert.ok(replica1.messages.length > 0 && replica2.messages.length > 0, `both members got work (${replica1.messages.length}/${replica2.messages.length})`)
+        const shared = [...partitionsOf(replica1)].filter((p) => partitionsOf(replica2).has(p))
+        assert.equal(shared, [], "a partition belongs to one member at a time")
+      }),
+    ))
+
+  test("a failing handler gets the same message again and nothing after it in that partition before it succeeds", () =>
+    run(
+      Effect.gen(function* () {
+        const bus = yield* EventBus
+        const topic = unique("retry")
+        yield* bus.ensureTopics([{ name: topic, partitions: 1, compacted: false }])
+        yield* bus.publish(topic, numbered("m", 5, () => "project-x"))
+        const attempts: Array<string> = []
+        const offsets: Array<string> = []
+        let failuresLeft = 2
+        yield* bus.subscribe({
+          group: unique("retry-group"),
+          topics: [topic],
+          fromBeginning: true,
+          handle: (message) =>
+            Effect.suspend(() => {
+              if (message.value === "m2" && failuresLeft > 0) {
+                failuresLeft--
+                attempts.push(`${message.value} failed`)
+                offsets.push(message.offset)
+                return Effect.fail("not yet" as const)
+              }
+              attempts.push(`${message.value} ok`)
+              offsets.push(message.offset)
+              return Effect.void
+            }),
+        })
+        yield* eventually("m4 handled", Effect.sync(() => attempts.includes("m4 ok")), () => attempts)
+        assert.equal(attempts, ["m0 ok", "m1 ok", "m2 failed", "m2 failed", "m2 ok", "m3 ok", "m4 ok"])
+        assert.is(new Set(offsets.slice(2, 5)).size, 1, "the retried message is the same offset each time")
+      }),
+    ))
+
+  test("at-least-once across a restart: committed messages are not redelivered, the interrupted one is, none is lost", () =>
+    run(
+      Effect.gen(function* () {
+        const bus = yield* EventBus
+        const topic = unique("restart")
+        const group = unique("restart-group")
+        yield* bus.ensureTopics([{ name: topic, partitions: 1, compacted: false }])
+        yield* bus.publish(topic, numbered("m", 20, () => "project-x"))
+
+        // first run: handles m0..m7, then hangs in m8 until its scope closes
+        const first: Array<string | null> = []
+        const stuck = yield* Deferred.make<void>()
+        const firstRun = yield* Scope.make()
+        yield* bus
+          .subscribe({
+            group,
+            topics: [topic],
+            fromBeginning: true,
+            handle: (message) =>
+              message.value === "m8"
+                ? Deferred.succeed(stuck, undefined).pipe(Effect.andThen(Effect.never))
+                : Effect.sync(() => void first.push(message.value)),
+          })
+          .pipe(Scope.provide(firstRun))
+        yield* Deferred.await(stuck)
+        // what the bus reports committed is what must never come again: m0..m7 (12 left)
+        yield* eventually("lag 12 (m0..m7 committed)", bus.lag(group, topic).pipe(Effect.map((lag) => lag === 12)), () => first)
+        yield* Scope.close(firstRun, Exit.void)
+        assert.equal(first, Array.from({ length: 8 }, (_, i) => `m${i}`))
+
+        const second = makeInbox()
+        yield* bus.subscribe({ group, topics: [topic], fromBeginning: true, handle: second.handle })
+        yield* eventually("m19 in the second run", Effect.sync(() => second.values().includes("m19")), second.values)
+        assert.equal(second.values(), Array.from({ length: 12 }, (_, i) => `m${i + 8}`), "resumes at the interrupted m8, no committed message again")
+        yield* eventually("lag 0", bus.lag(group, topic).pipe(Effect.map((lag) => lag === 0)), second.values)
+      }),
+    ))
+
+  test("fromBeginning false: a new group skips what was published before it joined", () =>
+    run(
+      Effect.gen(function* () {
+        const bus = yield* EventBus
+        const topic = unique("latest")
+        yield* bus.ensureTopics([{ name: topic, partitions: 1, compacted: false }])
+        yield* bus.publish(topic, numbered("old", 3, () => "k"))
+        const inbox = makeInbox()
+        yield* bus.subscribe({ group: unique("latest-group"), topics: [topic], fromBeginning: false, handle: inbox.handle })
+        yield* bus.publish(topic, numbered("new", 3, () => "k"))
+        // one partition: any old message would arrive before the new ones
+        yield* eventually("new2", Effect.sync(() => inbox.values().includes("new2")), inbox.values)
+        assert.equal(inbox.values(), ["new0", "new1", "new2"])
+      }),
+    ))
+
+  test("a tombstone (null value) is delivered as null", () =>
+    run(
+      Effect.gen(function* () {
+        const bus = yield* EventBus
+        const topic = unique("tombstone")
+        yield* bus.ensureTopics([{ name: topic, partitions: 1, compacted: false }])
+        yield* bus.publish(topic, [{ key: "project-x", value: "v1" }, { key: "project-x", value: null }, { key: "project-y", value: "v1" }])
+        const inbox = makeInbox()
+        yield* bus.subscribe({ group: unique("tombstone-group"), topics: [topic], fromBeginning: true, handle: inbox.handle })
+        yield* eventually("3 messages", Effect.sync(() => inbox.messages.length >= 3), inbox.values)
+        assert.equal(inbox.messages.map((m) => [m.key, m.value]), [["project-x", "v1"], ["project-x", null], ["project-y", "v1"]])
+      }),
+    ))
+
+  test("compacted topic: a new group from the beginning sees each key's newest value last", () =>
+    run(
+      Effect.gen(function* () {
+        const bus = yield* EventBus
+        const topic = unique("compacted")
+        yield* bus.ensureTopics([{ name: topic, partitions: 2, compacted: true }])
+        const keys = ["project-a", "project-b", "project-c", "project-d"]
+        for (const version of [1, 2, 3]) yield* bus.publish(topic, keys.map((key) => ({ key, value: `v${version}` })))
+        const inbox = makeInbox()
+        yield* bus.subscribe({ group: unique("backfill"), topics: [topic], fromBeginning: true, handle: inbox.handle })
+        const newestSeen = () => keys.every((key) => inbox.messages.some((m) => m.key === key && m.value === "v3"))
+        yield* eventually("v3 of every key", Effect.sync(newestSeen), () => inbox.messages.map((m) => `${m.key}=${m.value}`))
+        for (const key of keys) {
+          const values = inbox.messages.filter((m) => m.key === key).map((m) => m.value)
+          // compaction may or may not have dropped v1/v2 yet; whatever is left comes in order, newest last
+          assert.equal(values, ["v1", "v2", "v3"].filter((v) => values.includes(v)), `${key}: ${values}`)
+          assert.is(values[values.length - 1], "v3")
+        }
+      }),
+    ))
+
+  test("lag counts messages a group has not committed and reaches 0 once they are handled", () =>
+    run(
+      Effect.gen(function* () {
+        const bus = yield* EventBus
+        const topic = unique("lag")
+        const group = unique("lag-group")
+        yield* bus.ensureTopics([{ name: topic, partitions: 2, compacted: false }])
+        yield* bus.publish(topic, numbered("m", 6, (i) => `project-${i}`))
+        assert.is(yield* bus.lag(group, topic), 6, "a group that never committed lags by everything")
+
+        const gate = yield* Deferred.make<void>()
+        const handled: Array<string | null> = []
+        const started: Array<string | null> = []
+        yield* bus.subscribe({
+          group,
+          topics: [topic],
+          fromBeginning: true,
+          handle: (message) =>
+            Effect.sync(() => void started.push(message.value)).pipe(
+              Effect.andThen(Deferred.await(gate)),
+              Effect.andThen(Effect.sync(() => void handled.push(message.value))),
+            ),
+        })
+        yield* eventually("a handler running", Effect.sync(() => started.length > 0), () => started)
+        assert.is(yield* bus.lag(group, topic), 6, "nothing is committed while handlers have not finished")
+
+        yield* Deferred.succeed(gate, undefined)
+        yield* eventually("lag 0", bus.lag(group, topic).pipe(Effect.map((lag) => lag === 0)), () => handled)
+        assert.is(handled.length, 6)
+        assert.is(new Set(handled).size, 6)
+      }),
+    ))
+
+  return test
+}
