@@ -15,6 +15,8 @@ export interface FabricConfig {
   readonly kubeconfigs: ReadonlyArray<string> | undefined
   readonly partitions: number
   readonly simulatedLatencyMs: number
+  /** Test-only fault injection: the crash point at which the process kills itself. */
+  readonly crashAt: string | undefined
 }
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -54,5 +56,6 @@ export const parseConfig = (env: Env): FabricConfig => {
     kubeconfigs: env.FABRIC_KUBECONFIGS ? list(env.FABRIC_KUBECONFIGS) : undefined,
     partitions: integer(env, "FABRIC_PARTITIONS", 6, 1, 1000),
     simulatedLatencyMs: integer(env, "FABRIC_SIMULATED_LATENCY_MS", 0, 0, 600_000),
+    crashAt: env.FABRIC_CRASH_AT || undefined,
   }
 }

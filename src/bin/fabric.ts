@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // The `fabric` command: process entrypoints (dev | rpc | daemon | migrate) and the CLI.
 import { parseConfig, ConfigError } from "../config.ts"
-import { runAllInOne, planClusters } from "../processes/all-in-one.ts"
+import { Effect } from "effect"
+import { makeAllInOne, planClusters } from "../processes/all-in-one.ts"
+import { serveHttp } from "../processes/http.ts"
 import { loadOrCreateOperatorToken } from "../processes/operator-token.ts"
 import { runMain } from "../processes/run-main.ts"
 import { runCli } from "../cli/cli.ts"
@@ -27,7 +29,8 @@ switch (command) {
     const embedded = config.databaseUrl === undefined
     const token = config.operatorToken ?? (embedded ? loadOrCreateOperatorToken(config.dataDir) : fail("FABRIC_ADMIN_TOKEN is required when DATABASE_URL is set"))
     const clusters = planClusters(config)
-    const { runtime, program } = runAllInOne(config, token, clusters)
+    const { runtime, app, streams, start } = makeAllInOne(config, { operatorToken: token, clusters })
+    const program = Effect.andThen(start, serveHttp(app.fetch, { port: config.port, host: config.host, streams }))
     await runMain(runtime, program, ({ port }) => {
       console.log([
         `Fabric is running on http://${config.host}:${port}`,

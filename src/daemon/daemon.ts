@@ -6,6 +6,7 @@
 import { Clock, Effect, Schedule, Schema } from "effect"
 import { DesiredNamespace, encodeJson, NamespaceObservation, topics } from "../domain/messages.ts"
 import { Cluster, type ManagedNamespace } from "../services/cluster.ts"
+import { crashPoint } from "../services/crash-points.ts"
 import { EventBus, type BusMessage } from "../services/event-bus.ts"
 import { requestIdHeader } from "../services/request-id.ts"
 import { sendToDeadLetters } from "../management/dead-letters.ts"
@@ -74,7 +75,9 @@ export const handleDesiredMessage = (message: BusMessage, options: DaemonOptions
           : observe(desired, cluster.id, "Failed", e.reason, requestId).pipe(Effect.tap(() => Effect.sync(() => { reportedFailure = true })), Effect.ignore)),
       Effect.retry(Schedule.min([Schedule.exponential(options.retryBase as never), Schedule.spaced(options.retryCap as never)])),
     )
+    yield* crashPoint("daemon.after-cluster-change")
     yield* observe(desired, cluster.id, outcome.phase, outcome.reason, requestId)
+    yield* crashPoint("daemon.after-status")
   }).pipe(Effect.withSpan("Daemon.handleDesired", { attributes: { offset: message.offset } }))
 
 /** Runs the daemon for the provided Cluster until the scope closes. */

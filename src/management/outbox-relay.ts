@@ -2,6 +2,7 @@
 // two publishes a row again (at-least-once); consumers are idempotent, so nothing is lost and
 // a repeat changes nothing.
 import { Effect, Schedule } from "effect"
+import { crashPoint } from "../services/crash-points.ts"
 import { EventBus } from "../services/event-bus.ts"
 import { StateStore } from "../services/state-store.ts"
 
@@ -21,7 +22,9 @@ export const relayOnce = (batchSize: number) =>
       const topic = rows[i]!.topic
       let j = i
       while (j < rows.length && rows[j]!.topic === topic) j++
+      yield* crashPoint("relay.before-publish")
       yield* bus.publish(topic, rows.slice(i, j).map((r) => ({ key: r.key, value: r.value, headers: r.headers })))
+      yield* crashPoint("relay.after-publish")
       yield* store.markSent(rows.slice(i, j).map((r) => r.id))
       i = j
     }

@@ -2,6 +2,7 @@
 // to its project's actor. Undecodable messages go to the DLQ with the reason, never blocking.
 import { Effect, Schema } from "effect"
 import { NamespaceObservation, topics } from "../domain/messages.ts"
+import { crashPoint } from "../services/crash-points.ts"
 import { EventBus, type BusMessage } from "../services/event-bus.ts"
 import { sendToDeadLetters } from "./dead-letters.ts"
 import { Management } from "./management.ts"
@@ -15,6 +16,7 @@ export const handleStatusMessage = (message: BusMessage) =>
     const decoded = decodeObservation(message.value ?? "")
     if (decoded._tag === "Failure") return yield* sendToDeadLetters(message, `undecodable observation: ${String(decoded.cause)}`)
     yield* (yield* Management).recordObservation(decoded.value)
+    yield* crashPoint("management.after-observation")
   })
 
 export const subscribeStatus = Effect.gen(function* () {

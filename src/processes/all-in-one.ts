@@ -7,11 +7,12 @@ import * as kubernetes from "../../adapters/kubernetes/cluster.ts"
 import { currentContextOf } from "../../adapters/kubernetes/kubeconfig.ts"
 import { makeApp } from "../../rpc/app.ts"
 import type { FabricConfig } from "../config.ts"
-import { runDaemon } from "../daemon/daemon.ts"
+import { runDaemon, type DaemonOptions } from "../daemon/daemon.ts"
 import { Cluster } from "../services/cluster.ts"
+import { crashHookLayer } from "./crash-hook.ts"
 import { managementLayer } from "./layers.ts"
 import { startManagement } from "./management.ts"
-import { serveHttp } from "./http.ts"
+import { PersistentClusterState, simulatedClusterFile } from "./persistent-cluster-state.ts"
 
 export interface ClusterPlan {
   readonly id: string
@@ -27,21 +28,28 @@ export const planClusters = (config: FabricConfig): ReadonlyArray<ClusterPlan> =
         return { id, layer: kubernetes.layer({ id, kubeconfig: { kind: "file", path } }) }
       })
     : config.simulatedClusters.map((id) => {
-        const state = new simulated.SimulatedClusterState({ latencyMs: config.simulatedLatencyMs })
+        const state = new PersistentClusterState(simulatedClusterFile(config.dataDir, id), { latencyMs: config.simulatedLatencyMs })
         return { id, state, layer: simulated.layer({ id, state }) }
       })
 
-export const runAllInOne = (config: FabricConfig, operatorToken: string, clusters: ReadonlyArray<ClusterPlan>) => {
-  const runtime = ManagedRuntime.make(managementLayer(config))
+export interface AllInOneOptions {
+  readonly operatorToken: string
+  readonly clusters: ReadonlyArray<ClusterPlan>
+  readonly daemon?: DaemonOptions
+  readonly watchPollMs?: number
+}
+
+/** The runtime, the HTTP app, and `start`: background work that runs until its scope closes. */
+export const makeAllInOne = (config: FabricConfig, options: AllInOneOptions) => {
+  const runtime = ManagedRuntime.make(Layer.merge(managementLayer(config), crashHookLayer(config.crashAt)))
   const streams = new Set<{ close: () => void }>()
-  const program = Effect.gen(function* () {
-    yield* startManagement({ partitions: config.partitions, clusterIds: clusters.map((c) => c.id) })
-    for (const plan of clusters) {
+  const app = makeApp({ runtime, operatorToken: options.operatorToken, watch: { pollMs: options.watchPollMs ?? 2_000, keepAliveMs: 15_000, streams } })
+  const start = Effect.gen(function* () {
+    yield* startManagement({ partitions: config.partitions, clusterIds: options.clusters.map((c) => c.id) })
+    for (const plan of options.clusters) {
       const context = yield* Layer.build(plan.layer)
-      yield* Effect.provideService(runDaemon(), Cluster, Context.get(context, Cluster))
+      yield* Effect.provideService(runDaemon(options.daemon), Cluster, Context.get(context, Cluster))
     }
-    const app = makeApp({ runtime, operatorToken, watch: { pollMs: 2_000, keepAliveMs: 15_000, streams } })
-    return yield* serveHttp(app.fetch, { port: config.port, host: config.host, streams })
   })
-  return { runtime, program }
+  return { runtime, app, streams, start }
 }

@@ -1,0 +1,81 @@
+// An in-process Fabric on the embedded layers (in-memory PGlite, embedded event log, simulated
+// clusters) for tests that drive it through HTTP with `app.request`, no socket involved.
+import { Effect, Fiber } from "effect"
+import * as simulated from "../../adapters/embedded/cluster.ts"
+import { Database } from "../../adapters/postgres/database.ts"
+import { parseConfig } from "../../src/config.ts"
+import { defaultDaemonOptions } from "../../src/daemon/daemon.ts"
+import type { Project } from "../../src/domain/project.ts"
+import { makeAllInOne, type ClusterPlan } from "../../src/processes/all-in-one.ts"
+
+export const operatorToken = "test-operator-token-0123456789"
+
+export interface StartOptions {
+  readonly clusters?: Readonly<Record<string, simulated.SimulatedClusterSettings>>
+  readonly dataDir?: string
+  /** Any extra environment for parseConfig (e.g. DATABASE_URL for the real-engine suites). */
+  readonly env?: Readonly<Record<string, string>>
+}
+
+export const startFabric = async (options: StartOptions = {}) => {
+  const clusterSettings = options.clusters ?? { "sim-a": {}, "sim-b": {}, "sim-c": {} }
+  const config = { ...parseConfig({ FABRIC_CLUSTERS: Object.keys(clusterSettings).join(","), ...options.env }), dataDir: options.dataDir }
+  const states = new Map<string, simulated.SimulatedClusterState>()
+  const clusters: ClusterPlan[] = Object.entries(clusterSettings).map(([id, settings]) => {
+    const state = new simulated.SimulatedClusterState({ terminatingMs: 50, ...settings })
+    states.set(id, state)
+    return { id, state, layer: simulated.layer({ id, state }) }
+  })
+  const fabric = makeAllInOne(config as never, {
+    operatorToken, clusters, watchPollMs: 200,
+    daemon: { ...defaultDaemonOptions, retryBase: "20 millis", retryCap: "200 millis", deletionPollMs: 20 },
+  })
+  const fiber = fabric.runtime.runFork(Effect.scoped(Effect.andThen(fabric.start, Effect.never)))
+  // Wait until management is up (the topics exist and clusters are registered).
+  for (let i = 0; i < 200; i++) {
+    const r = await fabric.app.request("/v1/clusters", { headers: { authorization: `Bearer ${operatorToken}` } })
+    if (r.status === 200 && ((await r.json()) as { clusters: unknown[] }).clusters.length === clusters.length) break
+    await new Promise((res) => setTimeout(res, 25))
+  }
+
+  const request = async (method: string, path: string, init: { token?: string | null; body?: unknown; raw?: string; headers?: Record<string, string> } = {}) => {
+    const headers: Record<string, string> = { ...init.headers }
+    const token = init.token === undefined ? operatorToken : init.token
+    if (token !== null) headers.authorization = `Bearer ${token}`
+    let body: string | undefined
+    if (init.raw !== undefined) body = init.raw
+    else if (init.body !== undefined) body = JSON.stringify(init.body)
+    if (body !== undefined) headers["content-type"] ??= "application/json"
+    const response = await fabric.app.request(path, { method, headers, body })
+    const text = await response.text()
+    let json: any
+    try { json = text === "" ? undefined : JSON.parse(text) } catch { json = undefined }
+    return { status: response.status, json, text, headers: response.headers }
+  }
+
+  /** Runs SQL on Fabric's database (to count rows the way the old Demeter version reads them). */
+  const sql = <T = any>(text: string, ...params: unknown[]) =>
+    fabric.runtime.runPromise(Database.use(({ pool }) => Effect.promise(() => pool.unsafe(text, params as never[]) as unknown as Promise<T[]>)))
+
+  const waitForProject = async (projectId: string, done: (p: Project) => boolean, token?: string, timeoutMs = 15_000): Promise<Project> => {
+    const deadline = Date.now() + timeoutMs
+    let last: Project | undefined
+    while (Date.now() < deadline) {
+      const r = await request("GET", `/v1/projects/${projectId}`, token === undefined ? {} : { token })
+      last = r.json?.project
+      if (last && done(last)) return last
+      await new Promise((res) => setTimeout(res, 25))
+    }
+    throw new Error(`project ${projectId} did not reach the expected state; last seen: ${JSON.stringify(last)}`)
+  }
+
+  const stop = async () => {
+    await Effect.runPromise(Fiber.interrupt(fiber))
+    await fabric.runtime.dispose()
+  }
+
+  return { app: fabric.app, runtime: fabric.runtime, request, sql, states, waitForProject, stop }
+}
+
+export type TestFabric = Awaited<ReturnType<typeof startFabric>>
+
