@@ -1,0 +1,76 @@
+// The old Demeter version keeps working: after Fabric creates accounts and projects, the
+// demeter.* rows are what the old version reads, and its rules hold.
+import { suite } from "uvu"
+import * as assert from "uvu/assert"
+import { startFabric, type TestFabric } from "../support/embedded-fabric.ts"
+
+const legacy = suite<{ fabric: TestFabric }>("legacy Demeter compatibility")
+legacy.before(async (ctx) => { ctx.fabric = await startFabric() })
+legacy.after(async (ctx) => ctx.fabric.stop())
+
+const counts = async (fabric: TestFabric) => {
+  const [row] = await fabric.sql(`select
+    (select count(*)::int from demeter.accounts) as accounts, (select count(*)::int from demeter.users) as users,
+    (select count(*)::int from demeter.projects) as projects, (select count(*)::int from demeter.audit_log) as audit,
+    (select count(*)::int from fabric.accounts) as fabric_accounts, (select count(*)::int from fabric.projects) as fabric_projects,
+    (select count(*)::int from fabric.outbox) as outbox, (select count(*)::int from fabric.actor_snapshots) as snapshots`)
+  return row
+}
+
+legacy("account creation writes the account, its owner user, the default project and audit rows", async ({ fabric }) => {
+  const r = await fabric.request("POST", "/v1/accounts", { body: { name: "Old Co", email: "Owner@OldCo.test" } })
+  assert.is(r.status, 201, r.text)
+  const { account, project } = r.json
+  // The queries the old version runs (by account id, by email, by namespace).
+  const [acc] = await fabric.sql("select id, name, project_quota, status from demeter.accounts where id = $1", account.id)
+  assert.equal({ ...acc }, { id: account.id, name: "Old Co", project_quota: 10, status: "active" })
+  const [user] = await fabric.sql("select account_id, email, role from demeter.users where lower(email) = lower($1)", "owner@oldco.test")
+  assert.equal({ ...user }, { account_id: account.id, email: "Owner@OldCo.test", role: "owner" })
+  const [prj] = await fabric.sql("select id, account_id, name, namespace, status from demeter.projects where namespace = $1", project.namespace)
+  assert.equal({ ...prj }, { id: project.id, account_id: account.id, name: "Old Co", namespace: project.namespace, status: "active" })
+  const audit = await fabric.sql("select action, entity_id from demeter.audit_log where account_id = $1 order by id", account.id)
+  assert.equal(audit.map((a) => `${a.action}:${a.entity_id}`), [`account.created:${account.id}`, `project.created:${project.id}`])
+})
+
+legacy("a duplicate email (any case) answers 409 and writes nothing", async ({ fabric }) => {
+  await fabric.request("POST", "/v1/accounts", { body: { name: "First", email: "dup@example.test" } })
+  const before = await counts(fabric)
+  const r = await fabric.request("POST", "/v1/accounts", { body: { name: "Second", email: "DUP@example.test" } })
+  assert.is(r.status, 409, r.text)
+  assert.is(r.json.error.code, "conflict")
+  assert.match(r.json.error.message, /already exists/)
+  assert.equal(await counts(fabric), before)
+})
+
+legacy("the project quota answers 422 and writes nothing; a deleted project frees its slot", async ({ fabric }) => {
+  const acc = await fabric.request("POST", "/v1/accounts", { body: { name: "Quota", email: "quota@example.test" } })
+  const accountId = acc.json.account.id
+  await fabric.sql("update demeter.accounts set project_quota = 2 where id = $1", accountId)
+  const second = await fabric.request("POST", `/v1/accounts/${accountId}/projects`, { body: { name: "two" } })
+  assert.is(second.status, 201)
+  const before = await counts(fabric)
+  const third = await fabric.request("POST", `/v1/accounts/${accountId}/projects`, { body: { name: "three" } })
+  assert.is(third.status, 422, third.text)
+  assert.is(third.json.error.code, "quota_exceeded")
+  assert.equal(await counts(fabric), before)
+
+  await fabric.waitForProject(second.json.project.id, (p) => p.phase === "Ready")
+  await fabric.request("DELETE", `/v1/projects/${second.json.project.id}`)
+  await fabric.waitForProject(second.json.project.id, (p) => p.phase === "Deleted")
+  const again = await fabric.request("POST", `/v1/accounts/${accountId}/projects`, { body: { name: "three" } })
+  assert.is(again.status, 201, again.text)
+  const audit = await fabric.sql("select action from demeter.audit_log where entity_id = $1", second.json.project.id)
+  assert.equal(audit.map((a) => a.action).sort(), ["project.created", "project.deleted"])
+})
+
+legacy("concurrent creations cannot exceed the quota", async ({ fabric }) => {
+  const acc = await fabric.request("POST", "/v1/accounts", { body: { name: "Race", email: "race@example.test" } })
+  const accountId = acc.json.account.id
+  await fabric.sql("update demeter.accounts set project_quota = 3 where id = $1", accountId)
+  const results = await Promise.all(Array.from({ length: 6 }, (_, i) => fabric.request("POST", `/v1/accounts/${accountId}/projects`, { body: { name: `p${i}` } })))
+  assert.equal(results.map((r) => r.status).sort(), [201, 201, 422, 422, 422, 422])
+  const [row] = await fabric.sql("select count(*)::int as n from demeter.projects where account_id = $1 and status = 'active'", accountId)
+  assert.is(row.n, 3)
+})
+
+legacy.run()
