@@ -15,11 +15,15 @@ const kafkajsLevel: Record<KafkaLogLevel, logLevel> = {
 const severityOf = (level: logLevel): LogLevel.Severity =>
   level === logLevel.ERROR ? "Error" : level === logLevel.WARN ? "Warn" : level === logLevel.INFO ? "Info" : "Debug"
 
-// Lines kafkajs raises to warn for situations this adapter creates on purpose.
+// Lines kafkajs raises to warn or error for situations that are normal here.
 const expected = [
   "Limiting retries for the idempotent producer", // finite retries: publish must fail so the caller (the outbox relay) retries
   "The group is rebalancing, re-joining", // every member join or leave
 ]
+// kafkajs logs every error RESPONSE at error level (a heartbeat during a rebalance, "topic
+// already exists" from an idempotent createTopics); it handles them itself, and the ones that
+// matter reach the caller as a failed call or a consumer crash, which are logged there.
+const isHandledResponse = (namespace: string, message: string) => namespace === "Connection" && message.startsWith("Response ")
 
 const routeToEffect = (context: Context.Context<never>): logCreator => () => (entry: LogEntry) => {
   const { message, timestamp: _timestamp, logger: _logger, ...extra } = entry.log as unknown as Record<string, unknown> & { message: string }
@@ -29,7 +33,8 @@ const routeToEffect = (context: Context.Context<never>): logCreator => () => (en
     if (key !== "stack" && (typeof value !== "object" || value === null)) annotations[key] = value
     else if (value instanceof Error) annotations[key] = `${value.name}: ${value.message}`
   }
-  const severity = expected.some((text) => message.startsWith(text)) ? "Debug" : severityOf(entry.level)
+  const routine = isHandledResponse(entry.namespace, message) || expected.some((text) => message.startsWith(text))
+  const severity = routine ? "Debug" : severityOf(entry.level)
   Effect.runForkWith(context)(Effect.logWithLevel(severity)(message).pipe(Effect.annotateLogs(annotations)))
 }
 
