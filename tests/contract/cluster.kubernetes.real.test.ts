@@ -1,6 +1,8 @@
 // The Cluster contract against a real kube-apiserver (the ones from `npm run infra:up`), with the
 // daemon's RBAC-restricted kubeconfig; plus what only the live layer has: unreachable servers,
 // authentication and authorization failures, TLS trust.
+import { existsSync } from "node:fs"
+import { createServer, type AddressInfo } from "node:net"
 import { KubeConfig } from "@kubernetes/client-node"
 import { Cause, Effect, Exit } from "effect"
 import { suite } from "uvu"
@@ -15,15 +17,16 @@ const split = (value: string | undefined) => (value ?? "").split(",").map((s) =>
 const daemonKubeconfigs = split(process.env.FABRIC_KUBECONFIGS)
 const adminKubeconfigs = split(process.env.FABRIC_ADMIN_KUBECONFIGS)
 
-if (daemonKubeconfigs.length === 0 || adminKubeconfigs.length !== daemonKubeconfigs.length) {
+const howToStart = 'start the engines with `npm run infra:up`, then `eval "$(npm run -s infra:env)"`'
+const problem =
+  daemonKubeconfigs.length === 0 || adminKubeconfigs.length !== daemonKubeconfigs.length
+    ? `FABRIC_KUBECONFIGS / FABRIC_ADMIN_KUBECONFIGS are not set (or not the same length): ${howToStart}`
+    : [daemonKubeconfigs[0]!, adminKubeconfigs[0]!].filter((path) => !existsSync(path)).map((path) => `${path} does not exist (engines stopped?): ${howToStart}`)[0]
+
+if (problem !== undefined) {
   // A real test never skips: without apiservers it fails and says how to get them.
   const missing = suite("Cluster contract: kubernetes")
-  missing("real apiservers are configured", () => {
-    assert.unreachable(
-      "FABRIC_KUBECONFIGS / FABRIC_ADMIN_KUBECONFIGS are not set (or not the same length): " +
-        'start the engines with `npm run infra:up`, then `eval "$(npm run -s infra:env)"`',
-    )
-  })
+  missing("real apiservers are configured", () => assert.unreachable(problem))
   missing.run()
 } else {
   const daemonPath = daemonKubeconfigs[0]!
@@ -51,6 +54,15 @@ if (daemonKubeconfigs.length === 0 || adminKubeconfigs.length !== daemonKubeconf
     }
   }
 
+  /** A loopback port nothing listens on: bound once by us, then released. */
+  const closedPort = () =>
+    new Promise<number>((resolve) => {
+      const server = createServer().listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as AddressInfo
+        server.close(() => resolve(port))
+      })
+    })
+
   const reasonOf = async (config: KubernetesClusterConfig, use: (c: Cluster["Service"]) => Effect.Effect<unknown, unknown>) => {
     const exit = await Effect.runPromiseExit(
       Effect.gen(function* () {
@@ -67,9 +79,11 @@ if (daemonKubeconfigs.length === 0 || adminKubeconfigs.length !== daemonKubeconf
   }
 
   live("a stopped apiserver (closed port) is ClusterUnavailable after bounded retries", async () => {
+    // Not 127.0.0.1:1: fetch refuses the ports on its block list ("bad port") before connecting.
+    const port = await closedPort()
     const started = Date.now()
     const reason = await reasonOf(
-      { id: clusterId, kubeconfig: { kind: "options", options: variant({ server: "https://127.0.0.1:1" }) }, retry: shortRetries, requestTimeoutMs: 1_000 },
+      { id: clusterId, kubeconfig: { kind: "options", options: variant({ server: `https://127.0.0.1:${port}` }) }, retry: shortRetries, requestTimeoutMs: 1_000 },
       (c) => c.ensureNamespace(ns),
     )
     const elapsed = Date.now() - started

@@ -42,6 +42,12 @@ const randomSuffix = (): string => {
   return Array.from(bytes, (b) => "abcdefghijklmnopqrstuvwxyz0123456789"[b % 36]).join("")
 }
 
+/** Tagged errors print only their tag through Cause.pretty; show their fields too. */
+const describeCause = (cause: Cause.Cause<unknown>): string => {
+  const error = Cause.findErrorOption(cause)
+  return error._tag === "Some" ? `${String((error.value as { _tag?: string })._tag)} ${JSON.stringify(error.value)}` : Cause.pretty(cause)
+}
+
 export const clusterContract = (name: string, makeLayer: MakeLayer, hooks: ClusterContractHooks): void => {
   const test = suite(`Cluster contract: ${name}`)
   const run = randomSuffix()
@@ -75,14 +81,14 @@ export const clusterContract = (name: string, makeLayer: MakeLayer, hooks: Clust
   const succeed = async <A, E>(use: (c: Cluster["Service"]) => Effect.Effect<A, E>): Promise<A> => {
     const exit = await cluster(use)
     if (Exit.isSuccess(exit)) return exit.value
-    return fail(`expected success, got ${Cause.pretty(exit.cause)}`)
+    return fail(`expected success, got ${describeCause(exit.cause)}`)
   }
 
   const failure = async <A, E>(use: (c: Cluster["Service"]) => Effect.Effect<A, E>): Promise<E> => {
     const exit = await cluster(use)
     if (Exit.isSuccess(exit)) return fail(`expected a failure, got success: ${JSON.stringify(exit.value)}`)
     const error = Cause.findErrorOption(exit.cause)
-    if (error._tag === "None") return fail(`expected a typed failure, got ${Cause.pretty(exit.cause)}`)
+    if (error._tag === "None") return fail(`expected a typed failure, got ${describeCause(exit.cause)}`)
     return error.value
   }
 
