@@ -64,7 +64,8 @@ const runToSettled = <R>(hosted: HostedMachine<R>, start: { snapshot: unknown } 
           actor.stop()
         }
       },
-      catch: (cause) => new Unavailable({ message: `${hosted.kind} actor did not settle: ${(cause as Error).message}` }),
+      // A step without an onError puts the actor in error and waitFor rejects: keep the step's own error.
+      catch: (cause): DomainError => failures[0] ?? new Unavailable({ message: `${hosted.kind} actor did not settle: ${(cause as Error).message}` }),
     })
     if (defects.length > 0 || snapshot.status === "error") {
       return yield* Effect.die(new Error(`${hosted.kind} actor failed: ${defects.join("\n") || String(snapshot.error)}`))

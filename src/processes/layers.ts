@@ -12,7 +12,7 @@ import { Ids } from "../services/ids.ts"
 import { Management } from "../management/management.ts"
 
 export const databaseLayer = (config: Pick<FabricConfig, "databaseUrl" | "dataDir">) =>
-  config.databaseUrl ? postgres.layerUrl({ url: config.databaseUrl }) : pglite.layer({ dataDir: config.dataDir })
+  config.databaseUrl ? postgres.layerUrl({ url: config.databaseUrl }) : pglite.layer({ dataDir: `${config.dataDir}/db` })
 
 /** Kafka when brokers are configured; otherwise the embedded log in the same database. */
 export const eventBusLayer = (config: Pick<FabricConfig, "kafkaBrokers">) =>
