@@ -2,10 +2,11 @@
 // databases, brokers or kills child processes cannot leak into the next one. Prints the
 // machine-readable closing line `N passed, N failed` that CI reads.
 //
-//   node tests/run.ts            embedded suites (no external engines)
-//   node tests/run.ts --real     also the *.real.test.ts suites, on the engines from `npm run infra:up`
-//   node tests/run.ts <filter>   only files whose path contains <filter>
-import { spawn } from "node:child_process"
+//   node tests/run.ts                  embedded suites (no external engines)
+//   node tests/run.ts --real           also the *.real.test.ts suites, on the engines from `npm run infra:up`
+//   node tests/run.ts --real --infra   first start the engines (deploy/infra/infra.sh up; idempotent)
+//   node tests/run.ts <filter>         only files whose path contains <filter>
+import { spawn, spawnSync } from "node:child_process"
 import { readdirSync, statSync } from "node:fs"
 import { join, relative } from "node:path"
 
@@ -14,6 +15,19 @@ const args = process.argv.slice(2)
 const real = args.includes("--real")
 const filters = args.filter((a) => !a.startsWith("--"))
 const concurrency = Number(process.env.TEST_CONCURRENCY ?? 2)
+
+// The engines' settings come from `infra.sh env` (shell exports) unless already set.
+if (args.includes("--infra")) {
+  const up = spawnSync("bash", ["deploy/infra/infra.sh", "up"], { cwd: root, stdio: "inherit" })
+  if (up.status !== 0) {
+    console.log("0 passed, 1 failed")
+    throw new Error("the real engines did not start (deploy/infra/infra.sh up); see the output above")
+  }
+}
+if (real && process.env.KAFKA_BROKERS === undefined) {
+  const env = spawnSync("bash", ["deploy/infra/infra.sh", "env"], { cwd: root, encoding: "utf8" })
+  for (const m of env.stdout.matchAll(/^export ([A-Z0-9_]+)='([^']*)'$/gm)) process.env[m[1]!] = m[2]!
+}
 
 const walk = (dir: string): string[] =>
   readdirSync(dir).flatMap((name) => {
