@@ -203,7 +203,7 @@ pg_running() {
   local d; d="$(pg_dir)"
   [[ -f "$d/data/postmaster.pid" ]] || return 1
   local pid; pid="$(head -1 "$d/data/postmaster.pid")"
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null
+  [[ "$pid" =~ ^[0-9]+$ ]] && tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline" | grep -qF -- "$d/data"
 }
 
 start_postgres() {
@@ -591,7 +591,7 @@ cmd_down() {
 }
 
 cmd_env() {
-  local n d names=() admins=() daemons=()
+  local n d admins=() daemons=()
   [[ -d "$RUN/kube" ]] || die "nothing in $RUN; run 'infra.sh up' first"
   for n in "${DEFAULT_CLUSTERS[@]}"; do
     d="$(cluster_dir "$n")"
