@@ -11,15 +11,17 @@ import { Changes } from "../services/changes.ts"
 import { Ids } from "../services/ids.ts"
 import { Management } from "../management/management.ts"
 
-export const databaseLayer = (config: Pick<FabricConfig, "databaseUrl" | "dataDir">) =>
-  config.databaseUrl ? postgres.layerUrl({ url: config.databaseUrl }) : pglite.layer({ dataDir: `${config.dataDir}/db` })
+/** A real server with DATABASE_URL; else PGlite under <dataDir>/db (in memory when dataDir is undefined, for tests). */
+export const databaseLayer = (config: { readonly databaseUrl: string | undefined; readonly dataDir: string | undefined }) =>
+  config.databaseUrl ? postgres.layerUrl({ url: config.databaseUrl })
+  : pglite.layer({ dataDir: config.dataDir === undefined ? undefined : `${config.dataDir}/db` })
 
 /** Kafka when brokers are configured; otherwise the embedded log in the same database. */
 export const eventBusLayer = (config: Pick<FabricConfig, "kafkaBrokers">) =>
   config.kafkaBrokers ? kafka.layer(kafka.makeKafkaConfig({ brokers: config.kafkaBrokers })) : eventLog.layer()
 
 /** Everything the management side needs, over one database. */
-export const managementLayer = (config: Pick<FabricConfig, "databaseUrl" | "dataDir" | "kafkaBrokers">) => {
+export const managementLayer = (config: Pick<FabricConfig, "databaseUrl" | "kafkaBrokers"> & { readonly dataDir: string | undefined }) => {
   const database = databaseLayer(config)
   const stores = Layer.mergeAll(stateStore.layer, legacy.layer, postgres.transactionsLayer)
   const base = Layer.mergeAll(stores, Ids.layer, Changes.layer)
