@@ -136,7 +136,7 @@ export const layer = (options: EventLogOptions = {}) =>
             const rows = yield* db("fetch", (sql) => sql<Row[]>`
               select partition, "offset"::text as offset, key, value, headers from eventlog.messages
               where topic = ${a.topic} and partition = ${a.partition} and "offset" >= ${from.toString()}
-              order by "offset" limit ${batchSize}`)
+              order by eventlog.messages."offset" limit ${batchSize}`)
             for (const row of rows) {
               // A rebalance may have moved the partition; stop so the new owner takes over.
               if (!assignmentFor(sub.group, member, all).some((x) => x.topic === a.topic && x.partition === a.partition)) break
