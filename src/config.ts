@@ -12,6 +12,8 @@ export interface FabricConfig {
   readonly simulatedClusters: ReadonlyArray<string>
   readonly databaseUrl: string | undefined
   readonly kafkaBrokers: ReadonlyArray<string> | undefined
+  /** Prefix of every Kafka topic and group, for installations sharing one Kafka cluster. */
+  readonly kafkaPrefix: string
   readonly kubeconfigs: ReadonlyArray<string> | undefined
   readonly partitions: number
   readonly simulatedLatencyMs: number
@@ -33,6 +35,12 @@ const integer = (env: Env, name: string, fallback: number, min: number, max: num
 
 const clusterId = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/
 
+const kafkaPrefix = (value: string | undefined): string => {
+  if (value === undefined || value === "") return ""
+  if (!/^[a-zA-Z0-9._-]{1,100}$/.test(value)) throw new ConfigError(`FABRIC_KAFKA_PREFIX=${value} may hold only letters, digits, '.', '_' and '-'`)
+  return value
+}
+
 export const parseConfig = (env: Env): FabricConfig => {
   const simulatedClusters = env.FABRIC_CLUSTERS === undefined ? ["sim-a", "sim-b", "sim-c"] : list(env.FABRIC_CLUSTERS)
   for (const id of simulatedClusters) {
@@ -53,6 +61,7 @@ export const parseConfig = (env: Env): FabricConfig => {
     simulatedClusters,
     databaseUrl,
     kafkaBrokers,
+    kafkaPrefix: kafkaPrefix(env.FABRIC_KAFKA_PREFIX),
     kubeconfigs: env.FABRIC_KUBECONFIGS ? list(env.FABRIC_KUBECONFIGS) : undefined,
     partitions: integer(env, "FABRIC_PARTITIONS", 6, 1, 1000),
     simulatedLatencyMs: integer(env, "FABRIC_SIMULATED_LATENCY_MS", 0, 0, 600_000),

@@ -27,11 +27,14 @@ export const layer = Layer.effect(
     }, Effect.catchTag("DatabaseError", (e) => Effect.fail(unavailable(e))))
 
     const createProject = Effect.fn("LegacyDemeter.createProject")(function* (project: LegacyProject) {
-      // Lock the account row: concurrent creations for one account then see each other's count.
-      const [account] = yield* run(query((sql) => sql<{ projectQuota: number; active: number }[]>`
-        select a.project_quota as "projectQuota",
-               (select count(*)::int from demeter.projects p where p.account_id = a.id and p.status = 'active' and p.id <> ${project.id}) as active
-        from demeter.accounts a where a.id = ${project.accountId} for update`))
+      // Lock the account row first, then count in a NEW statement: under READ COMMITTED a count
+      // in the locking statement would use the snapshot taken before the lock wait (stale).
+      const locked = yield* run(query((sql) => sql<{ projectQuota: number }[]>`
+        select project_quota as "projectQuota" from demeter.accounts where id = ${project.accountId} for update`))
+      const [counted] = yield* run(query((sql) => sql<{ active: number }[]>`
+        select count(*)::int as active from demeter.projects
+        where account_id = ${project.accountId} and status = 'active' and id <> ${project.id}`))
+      const account = locked[0] === undefined ? undefined : { projectQuota: locked[0].projectQuota, active: counted?.active ?? 0 }
       if (account === undefined) return yield* Effect.die(new Error(`legacy account ${project.accountId} missing`))
       const exists = yield* run(query((sql) => sql`select 1 from demeter.projects where id = ${project.id}`))
       if (exists.length > 0) return

@@ -3,6 +3,7 @@ import { Layer } from "effect"
 import * as pglite from "../../adapters/embedded/pglite.ts"
 import * as eventLog from "../../adapters/embedded/event-log.ts"
 import * as kafka from "../../adapters/kafka/event-bus.ts"
+import { namespaced } from "../../adapters/kafka/namespaced.ts"
 import * as postgres from "../../adapters/postgres/database.ts"
 import * as legacy from "../../adapters/postgres/legacy-demeter.ts"
 import * as stateStore from "../../adapters/postgres/state-store.ts"
@@ -16,12 +17,14 @@ export const databaseLayer = (config: { readonly databaseUrl: string | undefined
   config.databaseUrl ? postgres.layerUrl({ url: config.databaseUrl })
   : pglite.layer({ dataDir: config.dataDir === undefined ? undefined : `${config.dataDir}/db` })
 
-/** Kafka when brokers are configured; otherwise the embedded log in the same database. */
-export const eventBusLayer = (config: Pick<FabricConfig, "kafkaBrokers">) =>
-  config.kafkaBrokers ? kafka.layer(kafka.makeKafkaConfig({ brokers: config.kafkaBrokers })) : eventLog.layer()
+/** Kafka when brokers are configured (names prefixed by FABRIC_KAFKA_PREFIX); else the embedded log in the same database. */
+export const eventBusLayer = (config: Pick<FabricConfig, "kafkaBrokers" | "kafkaPrefix">) =>
+  config.kafkaBrokers
+    ? namespaced(config.kafkaPrefix).pipe(Layer.provide(kafka.layer(kafka.makeKafkaConfig({ brokers: config.kafkaBrokers }))))
+    : eventLog.layer()
 
 /** Everything the management side needs, over one database. */
-export const managementLayer = (config: Pick<FabricConfig, "databaseUrl" | "kafkaBrokers"> & { readonly dataDir: string | undefined }) => {
+export const managementLayer = (config: Pick<FabricConfig, "databaseUrl" | "kafkaBrokers" | "kafkaPrefix"> & { readonly dataDir: string | undefined }) => {
   const database = databaseLayer(config)
   const stores = Layer.mergeAll(stateStore.layer, legacy.layer, postgres.transactionsLayer)
   const base = Layer.mergeAll(stores, Ids.layer, Changes.layer)

@@ -225,7 +225,10 @@ export const clusterContract = (name: string, makeLayer: MakeLayer, hooks: Clust
       (exit) => Exit.isSuccess(exit),
       (exit) => {
         const error = Exit.isFailure(exit) ? Cause.findErrorOption(exit.cause) : undefined
-        assert.ok(error?._tag === "Some" && error.value instanceof ClusterUnavailable && /Terminating/.test(error.value.reason), "only Terminating may delay it")
+        assert.ok(
+          error?._tag === "Some" && error.value instanceof ClusterUnavailable && /Terminating/.test(error.value.reason),
+          `only Terminating may delay it, got ${Exit.isFailure(exit) ? describeCause(exit.cause) : "success"}`,
+        )
       },
     )
     assert.ok(Exit.isSuccess(result) && result.value === "created", "created again")

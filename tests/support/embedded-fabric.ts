@@ -7,6 +7,7 @@ import { parseConfig } from "../../src/config.ts"
 import { defaultDaemonOptions } from "../../src/daemon/daemon.ts"
 import type { Project } from "../../src/domain/project.ts"
 import { makeAllInOne, type ClusterPlan } from "../../src/processes/all-in-one.ts"
+import { freshDatabase, requireRealEngines, uniqueKafkaPrefix } from "./real-engines.ts"
 
 export const operatorToken = "test-operator-token-0123456789"
 
@@ -17,9 +18,21 @@ export interface StartOptions {
   readonly env?: Readonly<Record<string, string>>
 }
 
+/** FABRIC_TEST_ENGINES=real: the same suite on real Postgres and Kafka (clusters stay simulated). */
+const realEngines = async () => {
+  if (process.env.FABRIC_TEST_ENGINES !== "real") return { env: {}, cleanup: async () => {} }
+  const { kafkaBrokers } = requireRealEngines()
+  const database = await freshDatabase()
+  return {
+    env: { DATABASE_URL: database.url, KAFKA_BROKERS: kafkaBrokers, FABRIC_KAFKA_PREFIX: uniqueKafkaPrefix() },
+    cleanup: database.drop,
+  }
+}
+
 export const startFabric = async (options: StartOptions = {}) => {
   const clusterSettings = options.clusters ?? { "sim-a": {}, "sim-b": {}, "sim-c": {} }
-  const config = { ...parseConfig({ FABRIC_CLUSTERS: Object.keys(clusterSettings).join(","), ...options.env }), dataDir: options.dataDir }
+  const engines = await realEngines()
+  const config = { ...parseConfig({ FABRIC_CLUSTERS: Object.keys(clusterSettings).join(","), ...engines.env, ...options.env }), dataDir: options.dataDir }
   const states = new Map<string, simulated.SimulatedClusterState>()
   const clusters: ClusterPlan[] = Object.entries(clusterSettings).map(([id, settings]) => {
     const state = new simulated.SimulatedClusterState({ terminatingMs: 50, ...settings })
@@ -72,6 +85,7 @@ export const startFabric = async (options: StartOptions = {}) => {
   const stop = async () => {
     await Effect.runPromise(Fiber.interrupt(fiber))
     await fabric.runtime.dispose()
+    await engines.cleanup()
   }
 
   return { app: fabric.app, runtime: fabric.runtime, request, sql, states, waitForProject, stop }

@@ -1,0 +1,28 @@
+// Several Fabric installations (or test runs) can share one Kafka cluster: this decorator puts a
+// prefix on every topic and consumer group on the wire, while the domain keeps the logical names
+// of architecture.md (fabric.projects, ...).
+import { Effect, Layer } from "effect"
+import { EventBus } from "../../src/services/event-bus.ts"
+
+export const namespaced = (prefix: string) =>
+  Layer.effect(
+    EventBus,
+    Effect.gen(function* () {
+      const inner = yield* EventBus
+      if (prefix === "") return inner
+      const wire = (name: string) => `${prefix}${name}`
+      const logical = (name: string) => (name.startsWith(prefix) ? name.slice(prefix.length) : name)
+      return EventBus.of({
+        ensureTopics: (specs) => inner.ensureTopics(specs.map((s) => ({ ...s, name: wire(s.name) }))),
+        publish: (topic, messages) => inner.publish(wire(topic), messages),
+        subscribe: (sub) =>
+          inner.subscribe({
+            ...sub,
+            group: wire(sub.group),
+            topics: sub.topics.map(wire),
+            handle: (message) => sub.handle({ ...message, topic: logical(message.topic) }),
+          }),
+        lag: (group, topic) => inner.lag(wire(group), wire(topic)),
+      })
+    }),
+  )
