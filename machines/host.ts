@@ -77,11 +77,11 @@ const runToSettled = <R>(hosted: HostedMachine<R>, start: { snapshot: unknown } 
   })
 
 export const makeHost = <R>(hosted: HostedMachine<R>) => {
-  const save = (actorId: string, snapshot: AnyMachineSnapshot, expectedVersion: number | undefined) =>
+  const save = (actorId: string, snapshot: AnyMachineSnapshot, expectedVersion: number | undefined, event: unknown) =>
     Effect.gen(function* () {
       const store = yield* StateStore
       yield* store.saveSnapshot({
-        actorId, machine: hosted.kind, expectedVersion,
+        actorId, machine: hosted.kind, expectedVersion, event, state: snapshot.value,
         status: hosted.isDone(snapshot) ? "done" : "active",
         snapshot: hosted.machine.getPersistedSnapshot(snapshot),
       })
@@ -98,7 +98,7 @@ export const makeHost = <R>(hosted: HostedMachine<R>) => {
           const existing = yield* store.loadSnapshot(actorId)
           if (existing) return hosted.machine.resolveState(existing.snapshot as never) as AnyMachineSnapshot
           const created = yield* runToSettled(hosted, { input }, undefined)
-          yield* save(actorId, created, undefined)
+          yield* save(actorId, created, undefined, { type: "created", input })
           return created
         }),
       )
@@ -117,7 +117,7 @@ export const makeHost = <R>(hosted: HostedMachine<R>) => {
           if (stored === undefined) return yield* new NotFound({ resource: hosted.kind, id: actorId })
           const next = yield* runToSettled(hosted, { snapshot: stored.snapshot }, event)
           const changed = JSON.stringify(hosted.machine.getPersistedSnapshot(next)) !== JSON.stringify(stored.snapshot)
-          if (changed) yield* save(actorId, next, stored.version)
+          if (changed) yield* save(actorId, next, stored.version, event)
           return { snapshot: next, changed }
         }),
       ).pipe(

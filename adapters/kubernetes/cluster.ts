@@ -81,15 +81,19 @@ export const layer = (config: KubernetesClusterConfig): Layer.Layer<Cluster, Clu
             kind: "Namespace",
             metadata: { name: ns.name, labels: labelsFor(ns), annotations: annotationsFor(ns) },
           }
-          const created = yield* send(`create namespace ${ns.name}`, (options) => core.createNamespace({ body }, options)).pipe(
-            Effect.as(true),
-            Effect.catch(onStatus(409, () => false)),
-          )
-          if (created) return "created" as const
-          // AlreadyExists: ours (fine), someone else's (conflict), or ours being deleted.
-          const existing = yield* read(ns.name)
-          if (!existing) {
-            return yield* new ClusterUnavailable({ cluster, reason: `namespace "${ns.name}" was deleted while being created; retry` })
+          // AlreadyExists: ours (fine), someone else's (conflict), or ours being deleted. When it
+          // vanishes between the 409 and the read (its deletion just finished), create again.
+          let existing: V1Namespace | undefined
+          for (let tries = 1; existing === undefined; tries++) {
+            const created = yield* send(`create namespace ${ns.name}`, (options) => core.createNamespace({ body }, options)).pipe(
+              Effect.as(true),
+              Effect.catch(onStatus(409, () => false)),
+            )
+            if (created) return "created" as const
+            existing = yield* read(ns.name)
+            if (existing === undefined && tries === 3) {
+              return yield* new ClusterUnavailable({ cluster, reason: `namespace "${ns.name}" keeps vanishing while being created; retry` })
+            }
           }
           if (!isOwnedBy(existing.metadata?.labels, ns.projectId)) {
             return yield* new NamespaceConflict({ cluster, namespace: ns.name })

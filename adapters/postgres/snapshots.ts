@@ -1,11 +1,31 @@
 import { Effect } from "effect"
-import { SnapshotVersionConflict, type SnapshotWrite } from "../../src/services/state-store.ts"
+import { SnapshotVersionConflict, type ActorEvent, type ActorSummary, type SnapshotWrite } from "../../src/services/state-store.ts"
 import { pgCodes, query } from "./database.ts"
 
 export const loadSnapshot = (actorId: string) =>
   query((sql) => sql<{ version: string; snapshot: unknown }[]>`
     select version, snapshot from fabric.actor_snapshots where actor_id = ${actorId}`).pipe(
     Effect.map((rows) => (rows[0] ? { version: Number(rows[0].version), snapshot: rows[0].snapshot } : undefined)),
+  )
+
+const recordEvent = (w: SnapshotWrite, version: number) =>
+  query((sql) => sql`
+    insert into fabric.actor_events (actor_id, version, event, state)
+    values (${w.actorId}, ${version}, ${sql.json(w.event as never)}, ${sql.json(w.state as never)})`)
+
+export const actorHistory = (actorId: string, limit: number) =>
+  query((sql) => sql<{ version: string; event: unknown; state: unknown; createdAt: Date }[]>`
+    select version, event, state, created_at as "createdAt" from fabric.actor_events
+    where actor_id = ${actorId} order by version desc limit ${limit}`).pipe(
+    Effect.map((rows): ReadonlyArray<ActorEvent> => rows.map((r) => ({ version: Number(r.version), event: r.event, state: r.state, at: r.createdAt.toISOString() }))),
+  )
+
+export const listActors = (options: { machine?: "account" | "project"; limit: number }) =>
+  query((sql) => sql<{ actorId: string; machine: "account" | "project"; status: "active" | "done"; version: string; state: unknown; updatedAt: Date }[]>`
+    select actor_id as "actorId", machine, status, version, snapshot->'value' as state, updated_at as "updatedAt"
+    from fabric.actor_snapshots ${options.machine ? sql`where machine = ${options.machine}` : sql``}
+    order by updated_at desc limit ${options.limit}`).pipe(
+    Effect.map((rows): ReadonlyArray<ActorSummary> => rows.map((r) => ({ ...r, version: Number(r.version), updatedAt: r.updatedAt.toISOString() }))),
   )
 
 /** Compare-and-set on version: the write lands only if nobody saved the actor since it was loaded. */
@@ -18,6 +38,7 @@ export const saveSnapshot = (w: SnapshotWrite) =>
         values (${w.actorId}, ${w.machine}, 1, ${w.status}, ${sql.json(w.snapshot as never)}, ${now})
         on conflict (actor_id) do nothing returning version`)
       if (inserted.length === 0) return yield* new SnapshotVersionConflict({ actorId: w.actorId })
+      yield* recordEvent(w, 1)
       return 1
     }
     const expected = w.expectedVersion
@@ -25,7 +46,9 @@ export const saveSnapshot = (w: SnapshotWrite) =>
       update fabric.actor_snapshots set version = version + 1, status = ${w.status}, snapshot = ${sql.json(w.snapshot as never)}, updated_at = ${now}
       where actor_id = ${w.actorId} and version = ${expected} returning version`)
     if (updated.length === 0) return yield* new SnapshotVersionConflict({ actorId: w.actorId })
-    return Number(updated[0]!.version)
+    const version = Number(updated[0]!.version)
+    yield* recordEvent(w, version)
+    return version
   }).pipe(Effect.catchIf((e) => e._tag === "DatabaseError" && e.code === pgCodes.uniqueViolation, () => Effect.fail(new SnapshotVersionConflict({ actorId: w.actorId }))))
 
 export const activeActors = (machine: "account" | "project") =>

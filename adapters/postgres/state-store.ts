@@ -34,6 +34,8 @@ export const layer = Layer.effect(
       loadSnapshot: lift("loadSnapshot", snapshots.loadSnapshot),
       saveSnapshot: lift("saveSnapshot", snapshots.saveSnapshot),
       activeActors: lift("activeActors", snapshots.activeActors),
+      actorHistory: lift("actorHistory", snapshots.actorHistory),
+      listActors: lift("listActors", snapshots.listActors),
       enqueue: lift("enqueue", outbox.enqueue),
       pendingOutbox: lift("pendingOutbox", outbox.pendingOutbox),
       markSent: lift("markSent", outbox.markSent),

@@ -157,9 +157,23 @@ const make = Effect.gen(function* () {
 
   const ready = store.countProjects().pipe(Effect.asVoid)
 
+  /** For the debug UI: actors, newest first. */
+  const listActors = Effect.fn("Management.listActors")(function* (options: { machine?: "account" | "project"; limit: number }) {
+    return yield* store.listActors(options)
+  }, provide)
+
+  /** For the debug UI: one actor's snapshot (state and context) and its event history. */
+  const actorDetail = Effect.fn("Management.actorDetail")(function* (actorId: string, historyLimit: number) {
+    const host = actorId.startsWith("acc_") ? accounts : projects
+    const snapshot = yield* host.load(actorId)
+    if (snapshot === undefined) return yield* new NotFound({ resource: "actor", id: actorId })
+    const history = yield* store.actorHistory(actorId, historyLimit)
+    return { actorId, machine: host === accounts ? "account" as const : "project" as const, value: snapshot.value, status: snapshot.status, context: snapshot.context as unknown, history }
+  }, provide)
+
   return {
     createAccount, getAccount, createProject, getProject, listProjects, deleteProject,
-    recordObservation, listClusters, registerClusters, authenticate, currentContext, ready,
+    recordObservation, listClusters, registerClusters, authenticate, currentContext, ready, listActors, actorDetail,
   }
 })
 

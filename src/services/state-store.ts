@@ -15,12 +15,32 @@ export interface SnapshotWrite {
   readonly snapshot: unknown
   /** The version that was loaded, or undefined for a new actor. */
   readonly expectedVersion: number | undefined
+  /** The event applied (or the creation input), kept in the actor's history. */
+  readonly event: unknown
+  /** The state value it led to. */
+  readonly state: unknown
 }
 
 /** Someone else saved the actor since it was loaded: reload and apply the event again. */
 export class SnapshotVersionConflict extends Schema.TaggedError<SnapshotVersionConflict>()("SnapshotVersionConflict", {
   actorId: Schema.String,
 }) {}
+
+export interface ActorEvent {
+  readonly version: number
+  readonly event: unknown
+  readonly state: unknown
+  readonly at: string
+}
+
+export interface ActorSummary {
+  readonly actorId: string
+  readonly machine: "account" | "project"
+  readonly status: "active" | "done"
+  readonly version: number
+  readonly state: unknown
+  readonly updatedAt: string
+}
 
 export interface OutboxMessage {
   readonly topic: string
@@ -56,7 +76,10 @@ export class StateStore extends Context.Service<StateStore, {
   readonly countProjects: () => Effect.Effect<number, Unavailable>
 
   readonly loadSnapshot: (actorId: string) => Effect.Effect<StoredSnapshot | undefined, Unavailable>
+  /** Stores the snapshot (compare-and-set) and, when given, the event that led to it. */
   readonly saveSnapshot: (write: SnapshotWrite) => Effect.Effect<number, SnapshotVersionConflict | Unavailable>
+  readonly actorHistory: (actorId: string, limit: number) => Effect.Effect<ReadonlyArray<ActorEvent>, Unavailable>
+  readonly listActors: (options: { machine?: "account" | "project"; limit: number }) => Effect.Effect<ReadonlyArray<ActorSummary>, Unavailable>
   readonly activeActors: (machine: "account" | "project") => Effect.Effect<ReadonlyArray<string>, Unavailable>
 
   readonly enqueue: (messages: ReadonlyArray<OutboxMessage>) => Effect.Effect<void, Unavailable>
