@@ -189,4 +189,16 @@ test("an AlreadyExists namespace that is Terminating is not success", async () =
   assert.equal(api.seen, ["POST /api/v1/namespaces", `GET /api/v1/namespaces/${ns.name}`])
 })
 
+test("a namespace whose deletion finishes between AlreadyExists and the read is created again", async () => {
+  const api = await fakeApiserver(
+    (_, res) => status(res, 409, "AlreadyExists", `object is being deleted: namespaces "${ns.name}" already exists`),
+    (_, res) => status(res, 404, "NotFound", `namespaces "${ns.name}" not found`),
+    (_, res) => json(res, 201, namespaceObject),
+  )
+  const exit = await runWith(api.config(), (c) => c.ensureNamespace(ns))
+  await api.close()
+  assert.equal(exit, Exit.succeed("created"))
+  assert.equal(api.seen, ["POST /api/v1/namespaces", `GET /api/v1/namespaces/${ns.name}`, "POST /api/v1/namespaces"])
+})
+
 test.run()
