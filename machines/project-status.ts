@@ -8,6 +8,8 @@ export interface ClusterState {
   /** Failed observations since the last success: how long this cluster has been struggling. */
   readonly attempts: number
   readonly updatedAt: string
+  /** The cluster stopped sending heartbeats: it does not hold the project back from Ready (api.md). */
+  readonly unreachable?: true
 }
 
 export type Clusters = Readonly<Record<string, ClusterState>>
@@ -20,8 +22,10 @@ export interface Observation {
   readonly at: string
 }
 
-export const pendingClusters = (ids: ReadonlyArray<string>, at: string): Clusters =>
-  Object.fromEntries(ids.map((id) => [id, { phase: "Pending", observedGeneration: 0, attempts: 0, updatedAt: at } satisfies ClusterState]))
+export const pendingClusters = (ids: ReadonlyArray<string>, at: string, unreachable: ReadonlyArray<string> = []): Clusters =>
+  Object.fromEntries(ids.map((id) => [id, {
+    phase: "Pending", observedGeneration: 0, attempts: 0, updatedAt: at, ...(unreachable.includes(id) ? { unreachable: true as const } : {}),
+  } satisfies ClusterState]))
 
 /**
  * Applies one daemon observation. Ignored (same object returned) when it is for another
@@ -37,6 +41,7 @@ export const applyObservation = (clusters: Clusters, generation: number, o: Obse
   const next: ClusterState = {
     phase: o.phase, observedGeneration: o.generation, attempts, updatedAt: o.at,
     ...(o.reason === undefined ? {} : { reason: o.reason }),
+    ...(current.unreachable ? { unreachable: true as const } : {}),
   }
   return { ...clusters, [o.clusterId]: next }
 }
@@ -45,15 +50,48 @@ export const markAll = (clusters: Clusters, phase: ClusterNamespacePhase, at: st
   Object.fromEntries(Object.entries(clusters).map(([id, c]) => [id, { ...c, phase, updatedAt: at, attempts: 0 }]))
 
 const statuses = (clusters: Clusters) => Object.values(clusters)
+const reachable = (clusters: Clusters) => statuses(clusters).filter((c) => !c.unreachable)
 
-/** Ready: every member cluster reports Ready for the current generation (vacuously true for none). */
-export const everyClusterReady = (clusters: Clusters, generation: number): boolean =>
-  statuses(clusters).every((c) => c.phase === "Ready" && c.observedGeneration === generation)
+/**
+ * Ready: every Active (reachable) cluster reports Ready for the current generation (api.md).
+ * With members but none reachable nothing is known, so not Ready; with no members at all, Ready.
+ */
+export const everyClusterReady = (clusters: Clusters, generation: number): boolean => {
+  const active = reachable(clusters)
+  if (active.length === 0) return statuses(clusters).length === 0
+  return active.every((c) => c.phase === "Ready" && c.observedGeneration === generation)
+}
 
-export const someClusterFailed = (clusters: Clusters): boolean => statuses(clusters).some((c) => c.phase === "Failed")
+export const someClusterFailed = (clusters: Clusters): boolean => reachable(clusters).some((c) => c.phase === "Failed")
+
+/** Marks a cluster (un)reachable; no change when it already is, or is not a member. */
+export const setReachable = (clusters: Clusters, clusterId: string, isReachable: boolean): Clusters => {
+  const current = clusters[clusterId]
+  if (current === undefined || !current.unreachable === isReachable) return clusters
+  const { unreachable: _flag, ...rest } = current
+  return { ...clusters, [clusterId]: isReachable ? rest : { ...rest, unreachable: true } }
+}
 
 export const everyClusterDeleted = (clusters: Clusters): boolean => statuses(clusters).every((c) => c.phase === "Deleted")
 
 /** The API phase of a live project, derived from its clusters. */
 export const livePhase = (clusters: Clusters, generation: number): ProjectPhase =>
   everyClusterReady(clusters, generation) ? "Ready" : someClusterFailed(clusters) ? "Degraded" : "Provisioning"
+
+/** A cluster that joined: Pending (or `phase`) until its daemon reports; no change if already a member. */
+export const addCluster = (clusters: Clusters, clusterId: string, phase: ClusterNamespacePhase, at: string): Clusters =>
+  clusters[clusterId] !== undefined ? clusters : { ...clusters, [clusterId]: { phase, observedGeneration: 0, attempts: 0, updatedAt: at } }
+
+/** A cluster removed from the fleet: the project stops waiting for it. */
+export const removeCluster = (clusters: Clusters, clusterId: string): Clusters => {
+  if (clusters[clusterId] === undefined) return clusters
+  const { [clusterId]: _removed, ...rest } = clusters
+  return rest
+}
+
+/** A deletion lets a cluster go (removed, or unreachable past the deadline), with the reason kept. */
+export const releaseCluster = (clusters: Clusters, clusterId: string, reason: string, at: string): Clusters => {
+  const current = clusters[clusterId]
+  if (current === undefined || current.phase === "Deleted") return clusters
+  return { ...clusters, [clusterId]: { ...current, phase: "Deleted", reason: `let go: ${reason}`, updatedAt: at } }
+}

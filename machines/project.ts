@@ -3,7 +3,7 @@
 import { assign, setup, type SnapshotFrom } from "xstate"
 import type { ProjectPhase } from "../src/domain/project.ts"
 import {
-  applyObservation, everyClusterDeleted, everyClusterReady, markAll, pendingClusters, someClusterFailed,
+  addCluster, applyObservation, everyClusterDeleted, releaseCluster, removeCluster, setReachable, everyClusterReady, markAll, pendingClusters, someClusterFailed,
   type Clusters, type Observation,
 } from "./project-status.ts"
 import { declareStep, toStepFailure, type StepFailure } from "./steps.ts"
@@ -14,6 +14,8 @@ export interface ProjectInput {
   readonly name: string
   readonly namespace: string
   readonly clusterIds: ReadonlyArray<string>
+  /** Members that are Unreachable right now (a subset of clusterIds). */
+  readonly unreachableClusterIds?: ReadonlyArray<string>
   readonly at: string
 }
 
@@ -32,6 +34,14 @@ export interface ProjectContext {
 export type ProjectEvent =
   | ({ readonly type: "project.observed" } & Observation)
   | { readonly type: "project.delete"; readonly at: string }
+  /** A cluster joined the fleet: the project gains it until its daemon reports. */
+  | { readonly type: "cluster.joined"; readonly clusterId: string; readonly at: string }
+  /** An operator removed the cluster: the project stops waiting for it. */
+  | { readonly type: "cluster.removed"; readonly clusterId: string; readonly reason: string; readonly at: string }
+  /** A deletion gives up on a cluster (unreachable past the deadline); the reason is kept. */
+  | { readonly type: "cluster.released"; readonly clusterId: string; readonly reason: string; readonly at: string }
+  /** The cluster stopped (or resumed) sending heartbeats. */
+  | { readonly type: "cluster.reachability"; readonly clusterId: string; readonly reachable: boolean; readonly at: string }
 
 /** What the steps need to write: the desired state every cluster should converge to. */
 export interface DesiredStateInput {
@@ -76,6 +86,31 @@ export const projectMachine = setup({
       const clusters = applyObservation(context.clusters, context.generation, event)
       return clusters === context.clusters ? {} : { clusters, updatedAt: event.at }
     }),
+    addPendingCluster: assign(({ context, event }) => {
+      if (event.type !== "cluster.joined") return {}
+      const clusters = addCluster(context.clusters, event.clusterId, "Pending", event.at)
+      return clusters === context.clusters ? {} : { clusters, updatedAt: event.at }
+    }),
+    addDeletingCluster: assign(({ context, event }) => {
+      if (event.type !== "cluster.joined") return {}
+      const clusters = addCluster(context.clusters, event.clusterId, "Deleting", event.at)
+      return clusters === context.clusters ? {} : { clusters, updatedAt: event.at }
+    }),
+    dropCluster: assign(({ context, event }) => {
+      if (event.type !== "cluster.removed") return {}
+      const clusters = removeCluster(context.clusters, event.clusterId)
+      return clusters === context.clusters ? {} : { clusters, updatedAt: event.at }
+    }),
+    letClusterGo: assign(({ context, event }) => {
+      if (event.type !== "cluster.removed" && event.type !== "cluster.released") return {}
+      const clusters = releaseCluster(context.clusters, event.clusterId, event.reason, event.at)
+      return clusters === context.clusters ? {} : { clusters, updatedAt: event.at }
+    }),
+    recordReachability: assign(({ context, event }) => {
+      if (event.type !== "cluster.reachability") return {}
+      const clusters = setReachable(context.clusters, event.clusterId, event.reachable)
+      return clusters === context.clusters ? {} : { clusters, updatedAt: event.at }
+    }),
     beginDeletion: assign(({ context, event }) => {
       const at = event.type === "project.delete" ? event.at : context.updatedAt
       return { generation: context.generation + 1, clusters: markAll(context.clusters, "Deleting", at), updatedAt: at }
@@ -86,7 +121,7 @@ export const projectMachine = setup({
   id: "project",
   context: ({ input }) => ({
     projectId: input.projectId, accountId: input.accountId, name: input.name, namespace: input.namespace,
-    generation: 1, createdAt: input.at, updatedAt: input.at, clusters: pendingClusters(input.clusterIds, input.at),
+    generation: 1, createdAt: input.at, updatedAt: input.at, clusters: pendingClusters(input.clusterIds, input.at, input.unreachableClusterIds),
   }),
   initial: "creating",
   states: {
@@ -106,6 +141,9 @@ export const projectMachine = setup({
       on: {
         "project.observed": { actions: "recordObservation" },
         "project.delete": { target: "deleting", actions: "beginDeletion" },
+        "cluster.joined": { actions: "addPendingCluster" },
+        "cluster.removed": { actions: "dropCluster" },
+        "cluster.reachability": { actions: "recordReachability" },
       },
       states: {
         provisioning: {
@@ -131,7 +169,14 @@ export const projectMachine = setup({
     },
     deleting: {
       initial: "requesting",
-      on: { "project.observed": { actions: "recordObservation" } },
+      on: {
+        "project.observed": { actions: "recordObservation" },
+        // A cluster that joins mid-deletion backfills the deleted desired state and reports Deleted.
+        "cluster.joined": { actions: "addDeletingCluster" },
+        "cluster.removed": { actions: "letClusterGo" },
+        "cluster.released": { actions: "letClusterGo" },
+        "cluster.reachability": { actions: "recordReachability" },
+      },
       states: {
         requesting: {
           invoke: {

@@ -6,6 +6,7 @@ import { bodyLimit } from "hono/body-limit"
 import { requestId } from "hono/request-id"
 import type { Changes } from "../src/services/changes.ts"
 import { RequestId } from "../src/services/request-id.ts"
+import type { ClusterRegistry } from "../src/management/cluster-registry.ts"
 import { Management } from "../src/management/management.ts"
 import { authenticate } from "./auth.ts"
 import type { FabricEnv } from "./env.ts"
@@ -15,7 +16,7 @@ import { clusters } from "./routes/clusters.ts"
 import { projects, type WatchOptions } from "./routes/projects.ts"
 
 export interface AppOptions {
-  readonly runtime: ManagedRuntime.ManagedRuntime<Management | Changes, unknown>
+  readonly runtime: ManagedRuntime.ManagedRuntime<Management | ClusterRegistry | Changes, unknown>
   readonly operatorToken: string
   readonly watch: WatchOptions
   /** Optional extra routes mounted by the process (metrics, debug UI). */

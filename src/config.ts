@@ -17,6 +17,9 @@ export interface FabricConfig {
   readonly kubeconfigs: ReadonlyArray<string> | undefined
   readonly partitions: number
   readonly simulatedLatencyMs: number
+  readonly heartbeatMs: number
+  readonly unreachableAfterMs: number
+  readonly deletionDeadlineMs: number
   /** Test-only fault injection: the crash point at which the process kills itself. */
   readonly crashAt: string | undefined
 }
@@ -65,6 +68,9 @@ export const parseConfig = (env: Env): FabricConfig => {
     kubeconfigs: env.FABRIC_KUBECONFIGS ? list(env.FABRIC_KUBECONFIGS) : undefined,
     partitions: integer(env, "FABRIC_PARTITIONS", 6, 1, 1000),
     simulatedLatencyMs: integer(env, "FABRIC_SIMULATED_LATENCY_MS", 0, 0, 600_000),
+    heartbeatMs: integer(env, "FABRIC_HEARTBEAT_SECONDS", 10, 1, 3600) * 1000,
+    unreachableAfterMs: integer(env, "FABRIC_UNREACHABLE_AFTER_SECONDS", 30, 1, 86_400) * 1000,
+    deletionDeadlineMs: integer(env, "FABRIC_DELETION_DEADLINE_SECONDS", 600, 0, 30 * 86_400) * 1000,
     crashAt: env.FABRIC_CRASH_AT || undefined,
   }
 }

@@ -65,8 +65,10 @@ export const layer = (options: EventLogOptions = {}) =>
           return Effect.sync(() => clearTimeout(timer))
         })
 
-      // Group membership of this process: members split a group's partitions round-robin.
+      // Group membership of this process, per topic: the members of a group subscribed to a topic
+      // split its partitions round-robin (as Kafka assigns per topic subscription).
       const members = new Map<string, Array<symbol>>()
+      const memberKey = (group: string, topic: string) => `${group}\u0000${topic}`
 
       const ensureTopics = Effect.fn("EventBus.ensureTopics")(function* (specs: ReadonlyArray<TopicSpec>) {
         for (const spec of specs) {
@@ -99,11 +101,12 @@ export const layer = (options: EventLogOptions = {}) =>
         wakeAll()
       })
 
-      const assignmentFor = (group: string, member: symbol, all: ReadonlyArray<Assignment>): Assignment[] => {
-        const list = members.get(group) ?? []
-        const index = list.indexOf(member)
-        return index < 0 ? [] : all.filter((_, i) => i % list.length === index)
-      }
+      const assignmentFor = (group: string, member: symbol, all: ReadonlyArray<Assignment>): Assignment[] =>
+        all.filter((a) => {
+          const list = members.get(memberKey(group, a.topic)) ?? []
+          const index = list.indexOf(member)
+          return index >= 0 && a.partition % list.length === index
+        })
 
       const committedOffset = (group: string, a: Assignment, fromBeginning: boolean) =>
         Effect.gen(function* () {
@@ -157,9 +160,10 @@ export const layer = (options: EventLogOptions = {}) =>
             for (const p of partitions) all.push({ topic, partition: p.partition })
           }
           const member = Symbol(sub.group)
+          const keys = sub.topics.map((topic) => memberKey(sub.group, topic))
           yield* Effect.acquireRelease(
-            Effect.sync(() => members.set(sub.group, [...(members.get(sub.group) ?? []), member])),
-            () => Effect.sync(() => members.set(sub.group, (members.get(sub.group) ?? []).filter((m) => m !== member))),
+            Effect.sync(() => { for (const k of keys) members.set(k, [...(members.get(k) ?? []), member]) }),
+            () => Effect.sync(() => { for (const k of keys) members.set(k, (members.get(k) ?? []).filter((m) => m !== member)) }),
           )
           // Resolve start offsets now, so a publish right after subscribe is seen by a new group.
           for (const a of assignmentFor(sub.group, member, all)) yield* committedOffset(sub.group, a, sub.fromBeginning)

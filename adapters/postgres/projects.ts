@@ -83,3 +83,6 @@ export const listProjects = (accountId: string, page: { limit: number; cursor: s
 
 export const countProjects = () =>
   query((sql) => sql<{ n: number }[]>`select count(*)::int as n from fabric.projects`).pipe(Effect.map((r) => r[0]?.n ?? 0))
+
+export const projectIdsInPhase = (phase: ProjectPhase) =>
+  query((sql) => sql<{ id: string }[]>`select id from fabric.projects where phase = ${phase} order by id`).pipe(Effect.map((rows) => rows.map((r) => r.id)))

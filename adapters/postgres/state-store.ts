@@ -31,6 +31,7 @@ export const layer = Layer.effect(
       getProject: lift("getProject", projects.getProject),
       listProjects: lift("listProjects", projects.listProjects),
       countProjects: lift("countProjects", projects.countProjects),
+      projectIdsInPhase: lift("projectIdsInPhase", projects.projectIdsInPhase),
       loadSnapshot: lift("loadSnapshot", snapshots.loadSnapshot),
       saveSnapshot: lift("saveSnapshot", snapshots.saveSnapshot),
       activeActors: lift("activeActors", snapshots.activeActors),

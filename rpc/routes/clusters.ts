@@ -1,9 +1,23 @@
+import { Schema } from "effect"
 import { Hono } from "hono"
+import { ClusterRegistry } from "../../src/management/cluster-registry.ts"
 import { Management } from "../../src/management/management.ts"
 import { operatorOnly } from "../auth.ts"
 import type { FabricEnv } from "../env.ts"
+import { validate } from "../validate.ts"
 
-export const clusters = new Hono<FabricEnv>().get("/", operatorOnly, async (c) => {
-  const list = await c.var.run(Management.use((m) => m.listClusters()))
-  return c.json({ clusters: list }, 200)
+const ClusterIdParam = Schema.Struct({
+  clusterId: Schema.String.check(Schema.isPattern(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, { message: "clusterId must be a DNS-1123 label" })),
 })
+
+export const clusters = new Hono<FabricEnv>()
+  .get("/", operatorOnly, async (c) => {
+    const list = await c.var.run(Management.use((m) => m.listClusters()))
+    return c.json({ clusters: list }, 200)
+  })
+  // Not in api.md v1's table: removing a cluster from the fleet (projects stop waiting for it).
+  .delete("/:clusterId", operatorOnly, validate("param", ClusterIdParam), async (c) => {
+    const { clusterId } = c.req.valid("param")
+    const cluster = await c.var.run(ClusterRegistry.use((r) => r.remove(clusterId)))
+    return c.json({ cluster }, 202)
+  })

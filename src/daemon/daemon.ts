@@ -4,7 +4,7 @@
 // fabric.status, and only then let the bus commit the offset. A crash anywhere before the commit
 // replays the message; ensure/delete are idempotent, so the replay duplicates nothing.
 import { Clock, Effect, Schedule, Schema } from "effect"
-import { DesiredNamespace, encodeJson, NamespaceObservation, topics } from "../domain/messages.ts"
+import { ClusterSignal, DesiredNamespace, encodeJson, NamespaceObservation, topics } from "../domain/messages.ts"
 import { Cluster, type ManagedNamespace } from "../services/cluster.ts"
 import { crashPoint } from "../services/crash-points.ts"
 import { EventBus, type BusMessage } from "../services/event-bus.ts"
@@ -19,9 +19,11 @@ export interface DaemonOptions {
   readonly retryCap: string
   /** How often to look again while a namespace is Terminating. */
   readonly deletionPollMs: number
+  /** How often to tell management this cluster is alive. */
+  readonly heartbeatMs: number
 }
 
-export const defaultDaemonOptions: DaemonOptions = { retryBase: "200 millis", retryCap: "30 seconds", deletionPollMs: 250 }
+export const defaultDaemonOptions: DaemonOptions = { retryBase: "200 millis", retryCap: "30 seconds", deletionPollMs: 250, heartbeatMs: 10_000 }
 
 const decodeDesired = Schema.decodeUnknownExit(Schema.fromJsonString(DesiredNamespace))
 
@@ -80,12 +82,26 @@ export const handleDesiredMessage = (message: BusMessage, options: DaemonOptions
     yield* crashPoint("daemon.after-status")
   }).pipe(Effect.withSpan("Daemon.handleDesired", { attributes: { offset: message.offset } }))
 
+const announce = (clusterId: string, kind: ClusterSignal["kind"]) =>
+  Effect.gen(function* () {
+    const signal: ClusterSignal = { clusterId, kind, at: new Date(yield* Clock.currentTimeMillis).toISOString() }
+    yield* (yield* EventBus).publish(topics.clusters, [{ key: clusterId, value: encodeJson(signal) }])
+  })
+
 /** Runs the daemon for the provided Cluster until the scope closes. */
 export const runDaemon = (options: DaemonOptions = defaultDaemonOptions) =>
   Effect.gen(function* () {
     const cluster = yield* Cluster
     const bus = yield* EventBus
     const context = yield* Effect.context<Cluster | EventBus>()
+    yield* announce(cluster.id, "joined")
+    yield* Effect.addFinalizer(() => announce(cluster.id, "left").pipe(Effect.ignore))
+    yield* Effect.forkScoped(
+      announce(cluster.id, "heartbeat").pipe(
+        Effect.catch((e) => Effect.logWarning("heartbeat not sent", { cluster: cluster.id, reason: e.reason })),
+        Effect.repeat(Schedule.spaced(options.heartbeatMs)),
+      ),
+    )
     yield* bus.subscribe({
       group: daemonGroup(cluster.id),
       topics: [topics.projects],

@@ -39,7 +39,8 @@ const make = Effect.gen(function* () {
   const projects = makeHost(hostedProject)
   const provide = <A, E>(effect: Effect.Effect<A, E, StateStore | LegacyDemeter | Transactions | Ids | Changes>) => Effect.provideContext(effect, services)
 
-  const memberClusterIds = store.listClusters().pipe(Effect.map((cs) => cs.filter((c) => c.phase === "Active").map((c) => c.id)))
+  /** Every cluster not removed is a member; Unreachable ones do not hold a project back from Ready. */
+  const members = store.listClusters().pipe(Effect.map((cs) => cs.filter((c) => c.phase !== "Removed")))
 
   /** Runs `create` once per Idempotency-Key: a replay with the same body returns the first answer. */
   const idempotent = <A, E, R>(scope: string, idempotency: Idempotency | undefined, create: Effect.Effect<A, E, R>, stored: (a: A) => unknown, replay: (body: unknown) => A) => {
@@ -63,7 +64,12 @@ const make = Effect.gen(function* () {
       const projectId = yield* ids.projectId
       const namespace = yield* ids.namespace(name)
       const at = iso(yield* Clock.currentTimeMillis)
-      const snapshot = yield* projects.create(projectId, { projectId, accountId, name, namespace, clusterIds: yield* memberClusterIds, at })
+      const clusters = yield* members
+      const snapshot = yield* projects.create(projectId, {
+        projectId, accountId, name, namespace, at,
+        clusterIds: clusters.map((c) => c.id),
+        unreachableClusterIds: clusters.filter((c) => c.phase === "Unreachable").map((c) => c.id),
+      })
       return toProject(snapshot)
     })
 
@@ -138,11 +144,6 @@ const make = Effect.gen(function* () {
     return (yield* store.listClusters()) as ReadonlyArray<ClusterRecord>
   }, provide)
 
-  /** Clusters configured at start become members (joining later is a lifecycle change). */
-  const registerClusters = Effect.fn("Management.registerClusters")(function* (clusterIds: ReadonlyArray<string>) {
-    for (const id of clusterIds) yield* store.upsertCluster(id, "Active", undefined)
-  }, provide)
-
   const authenticate = Effect.fn("Management.authenticate")(function* (authorization: string | undefined, operatorToken: string) {
     const token = /^Bearer (\S+)$/.exec(authorization ?? "")?.[1]
     if (token === undefined) return yield* new Unauthorized({ message: "missing bearer token" })
@@ -173,7 +174,7 @@ const make = Effect.gen(function* () {
 
   return {
     createAccount, getAccount, createProject, getProject, listProjects, deleteProject,
-    recordObservation, listClusters, registerClusters, authenticate, currentContext, ready, listActors, actorDetail,
+    recordObservation, listClusters, authenticate, currentContext, ready, listActors, actorDetail,
   }
 })
 

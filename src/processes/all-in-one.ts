@@ -7,7 +7,7 @@ import * as kubernetes from "../../adapters/kubernetes/cluster.ts"
 import { currentContextOf } from "../../adapters/kubernetes/kubeconfig.ts"
 import { makeApp } from "../../rpc/app.ts"
 import type { FabricConfig } from "../config.ts"
-import { runDaemon, type DaemonOptions } from "../daemon/daemon.ts"
+import { defaultDaemonOptions, runDaemon, type DaemonOptions } from "../daemon/daemon.ts"
 import { Cluster } from "../services/cluster.ts"
 import { crashHookLayer } from "./crash-hook.ts"
 import { managementLayer } from "./layers.ts"
@@ -35,7 +35,7 @@ export const planClusters = (config: FabricConfig): ReadonlyArray<ClusterPlan> =
 export interface AllInOneOptions {
   readonly operatorToken: string
   readonly clusters: ReadonlyArray<ClusterPlan>
-  readonly daemon?: DaemonOptions
+  readonly daemon?: Partial<DaemonOptions>
   readonly watchPollMs?: number
 }
 
@@ -45,10 +45,14 @@ export const makeAllInOne = (config: FabricConfig, options: AllInOneOptions) => 
   const streams = new Set<{ close: () => void }>()
   const app = makeApp({ runtime, operatorToken: options.operatorToken, watch: { pollMs: options.watchPollMs ?? 2_000, keepAliveMs: 15_000, streams } })
   const start = Effect.gen(function* () {
-    yield* startManagement({ partitions: config.partitions, clusterIds: options.clusters.map((c) => c.id) })
+    yield* startManagement({
+      partitions: config.partitions,
+      clusterIds: options.clusters.map((c) => c.id),
+      sweep: { unreachableAfterMs: config.unreachableAfterMs, deletionDeadlineMs: config.deletionDeadlineMs, intervalMs: Math.min(5_000, config.heartbeatMs) },
+    })
     for (const plan of options.clusters) {
       const context = yield* Layer.build(plan.layer)
-      yield* Effect.provideService(runDaemon(options.daemon), Cluster, Context.get(context, Cluster))
+      yield* Effect.provideService(runDaemon({ ...defaultDaemonOptions, heartbeatMs: config.heartbeatMs, ...options.daemon }), Cluster, Context.get(context, Cluster))
     }
   })
   return { runtime, app, streams, start }

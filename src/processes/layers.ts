@@ -10,6 +10,7 @@ import * as stateStore from "../../adapters/postgres/state-store.ts"
 import type { FabricConfig } from "../config.ts"
 import { Changes } from "../services/changes.ts"
 import { Ids } from "../services/ids.ts"
+import { ClusterRegistry } from "../management/cluster-registry.ts"
 import { Management } from "../management/management.ts"
 
 /** A real server with DATABASE_URL; else PGlite under <dataDir>/db (in memory when dataDir is undefined, for tests). */
@@ -28,6 +29,6 @@ export const managementLayer = (config: Pick<FabricConfig, "databaseUrl" | "kafk
   const database = databaseLayer(config)
   const stores = Layer.mergeAll(stateStore.layer, legacy.layer, postgres.transactionsLayer)
   const base = Layer.mergeAll(stores, Ids.layer, Changes.layer)
-  const management = Management.layer.pipe(Layer.provideMerge(base))
+  const management = Layer.mergeAll(Management.layer, ClusterRegistry.layer).pipe(Layer.provideMerge(base))
   return Layer.mergeAll(management, eventBusLayer(config)).pipe(Layer.provideMerge(database))
 }

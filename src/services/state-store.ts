@@ -74,6 +74,7 @@ export class StateStore extends Context.Service<StateStore, {
   readonly getProject: (id: string) => Effect.Effect<Project | undefined, Unavailable>
   readonly listProjects: (accountId: string, page: { limit: number; cursor: string | undefined }) => Effect.Effect<Page<Project>, Unavailable>
   readonly countProjects: () => Effect.Effect<number, Unavailable>
+  readonly projectIdsInPhase: (phase: Project["phase"]) => Effect.Effect<ReadonlyArray<string>, Unavailable>
 
   readonly loadSnapshot: (actorId: string) => Effect.Effect<StoredSnapshot | undefined, Unavailable>
   /** Stores the snapshot (compare-and-set) and, when given, the event that led to it. */
