@@ -6,7 +6,14 @@ import { makeAllInOne, planClusters } from "../processes/all-in-one.ts"
 import { serveHttp } from "../processes/http.ts"
 import { loadOrCreateOperatorToken } from "../processes/operator-token.ts"
 import { runMain } from "../processes/run-main.ts"
+import { existsSync } from "node:fs"
+import postgres from "postgres"
+import { migrate } from "../../adapters/postgres/migrate.ts"
+import type { KubeconfigSource } from "../../adapters/kubernetes/kubeconfig.ts"
+import { parseArgs } from "../cli/args.ts"
 import { runCli } from "../cli/cli.ts"
+import { makeDaemonProcess } from "../processes/daemon.ts"
+import { makeRpcProcess } from "../processes/rpc.ts"
 
 const [command, ...rest] = process.argv.slice(2)
 
@@ -40,6 +47,39 @@ switch (command) {
         `  try: FABRIC_TOKEN=${config.operatorToken ? "$FABRIC_ADMIN_TOKEN" : token} npm run fabric -- account create --name Acme --email ops@acme.test`,
       ].join("\n"))
     })
+    break
+  }
+  case "rpc": {
+    if (!config.databaseUrl) fail("fabric rpc needs DATABASE_URL (a Postgres server)")
+    if (!config.kafkaBrokers) fail("fabric rpc needs KAFKA_BROKERS")
+    const token = config.operatorToken ?? fail("fabric rpc needs FABRIC_ADMIN_TOKEN")
+    const { runtime, program } = makeRpcProcess(config, token)
+    await runMain(runtime, program, ({ port }) => console.log(`Fabric rpc is running on http://${config.host}:${port}`))
+    break
+  }
+  case "daemon": {
+    const { flags } = parseArgs(rest)
+    const clusterId = typeof flags.get("cluster") === "string" ? (flags.get("cluster") as string) : fail("fabric daemon needs --cluster <id>")
+    if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(clusterId)) fail(`--cluster ${clusterId} is not a valid cluster id (a DNS-1123 label)`)
+    const kubeconfigFlag = flags.get("kubeconfig")
+    const kubeconfig: KubeconfigSource = flags.has("in-cluster") ? { kind: "in-cluster" }
+      : typeof kubeconfigFlag === "string" ? { kind: "file", path: kubeconfigFlag }
+      : fail("fabric daemon needs --kubeconfig <file> or --in-cluster")
+    if (kubeconfig.kind === "file" && !existsSync(kubeconfig.path)) fail(`--kubeconfig ${kubeconfig.path}: no such file`)
+    if (!config.kafkaBrokers) fail("fabric daemon needs KAFKA_BROKERS")
+    const { runtime, program } = makeDaemonProcess(config, clusterId, kubeconfig)
+    await runMain(runtime, program, () => console.log(`Fabric daemon for cluster ${clusterId} is running`))
+    break
+  }
+  case "migrate": {
+    if (!config.databaseUrl) fail("fabric migrate needs DATABASE_URL")
+    const pool = postgres(config.databaseUrl!, { max: 1, onnotice: () => {} })
+    try {
+      const applied = await migrate(pool)
+      console.log(applied.length === 0 ? "migrations: up to date" : `migrations applied: ${applied.join(", ")}`)
+    } finally {
+      await pool.end()
+    }
     break
   }
   default:

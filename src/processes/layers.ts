@@ -19,10 +19,11 @@ export const databaseLayer = (config: { readonly databaseUrl: string | undefined
   : pglite.layer({ dataDir: config.dataDir === undefined ? undefined : `${config.dataDir}/db` })
 
 /** Kafka when brokers are configured (names prefixed by FABRIC_KAFKA_PREFIX); else the embedded log in the same database. */
+export const kafkaBusLayer = (config: { readonly kafkaBrokers: ReadonlyArray<string>; readonly kafkaPrefix: string }) =>
+  namespaced(config.kafkaPrefix).pipe(Layer.provide(kafka.layer(kafka.makeKafkaConfig({ brokers: config.kafkaBrokers }))))
+
 export const eventBusLayer = (config: Pick<FabricConfig, "kafkaBrokers" | "kafkaPrefix">) =>
-  config.kafkaBrokers
-    ? namespaced(config.kafkaPrefix).pipe(Layer.provide(kafka.layer(kafka.makeKafkaConfig({ brokers: config.kafkaBrokers }))))
-    : eventLog.layer()
+  config.kafkaBrokers ? kafkaBusLayer({ kafkaBrokers: config.kafkaBrokers, kafkaPrefix: config.kafkaPrefix }) : eventLog.layer()
 
 /** Everything the management side needs, over one database. */
 export const managementLayer = (config: Pick<FabricConfig, "databaseUrl" | "kafkaBrokers" | "kafkaPrefix"> & { readonly dataDir: string | undefined }) => {

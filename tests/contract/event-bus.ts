@@ -215,7 +215,8 @@ export const eventBusContract = (
         // first run: handles m0..m7, then hangs in m8 until its scope closes
         const first: Array<string | null> = []
         const stuck = yield* Deferred.make<void>()
-        const firstRun = yield* Scope.make()
+        // a child of the case's scope: closed early on purpose, and still closed if the case fails
+        const firstRun = yield* Scope.fork(yield* Effect.scope)
         yield* bus
           .subscribe({
             group,

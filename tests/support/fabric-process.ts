@@ -13,8 +13,9 @@ export interface FabricProcess {
   readonly stop: () => Promise<void>
 }
 
-export const startFabricProcess = async (env: Record<string, string>, timeoutMs = 60_000): Promise<FabricProcess> => {
-  const child = spawn(process.execPath, ["src/bin/fabric.ts", "dev"], {
+/** Starts `fabric <args>` and resolves once it prints that it is running (with its URL, if any). */
+export const startFabricProcess = async (env: Record<string, string>, timeoutMs = 60_000, args: ReadonlyArray<string> = ["dev"]): Promise<FabricProcess> => {
+  const child = spawn(process.execPath, ["src/bin/fabric.ts", ...args], {
     cwd: root, env: { ...process.env, PORT: "0", ...env }, stdio: ["ignore", "pipe", "pipe"],
   })
   let output = ""
@@ -24,8 +25,8 @@ export const startFabricProcess = async (env: Record<string, string>, timeoutMs 
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`fabric did not start in ${timeoutMs} ms:\n${output}`)), timeoutMs)
     const check = () => {
-      const m = /Fabric is running on (http:\/\/\S+)/.exec(output)
-      if (m) { clearTimeout(timer); resolve(m[1]!) }
+      const m = /Fabric (?:rpc )?is running on (http:\/\/\S+)/.exec(output) ?? /(Fabric daemon) for cluster \S+ is running/.exec(output)
+      if (m) { clearTimeout(timer); resolve(m[1]!.startsWith("http") ? m[1]! : "") }
     }
     child.stdout!.on("data", check)
     void exited.then(({ code, signal }) => { clearTimeout(timer); reject(new Error(`fabric exited (${code ?? signal}) before starting:\n${output}`)) })
