@@ -98,7 +98,6 @@ export const runSubscription = <E>(
     for (const record of batch.messages) {
       if (stopping || !isRunning() || isStale()) return
       const message = toBusMessage(topic, partition, record)
-      await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: offsetAfter(record.offset) }] }] }) // BROKEN ON PURPOSE
       const exit = await handleOne(message, heartbeat)
       if (stopping) return // interrupted by close: left uncommitted, delivered again later
       if (Exit.isFailure(exit)) return retryLater(message, exit.cause, pause)
