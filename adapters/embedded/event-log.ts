@@ -187,6 +187,13 @@ export const layer = (options: EventLogOptions = {}) =>
         return Number(rows[0]?.lag ?? 0)
       })
 
-      return EventBus.of({ ensureTopics, publish, subscribe, lag })
+      const readAll = Effect.fn("EventBus.readAll")(function* (topic: string) {
+        const rows = yield* db("read topic", (sql) => sql<Row[]>`
+          select partition, "offset"::text as offset, key, value, headers from eventlog.messages
+          where topic = ${topic} order by partition, eventlog.messages."offset"`)
+        return rows.map((row): BusMessage => ({ topic, partition: row.partition, offset: row.offset, key: row.key, value: row.value, headers: row.headers }))
+      })
+
+      return EventBus.of({ ensureTopics, publish, subscribe, lag, readAll })
     }),
   )

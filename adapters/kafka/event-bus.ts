@@ -9,6 +9,7 @@ import type { KafkaConfig } from "./config.ts"
 import { tryKafka } from "./errors.ts"
 import { uncommittedMessages } from "./lag.ts"
 import { toKafkaMessage } from "./records.ts"
+import { readTopic } from "./read-topic.ts"
 import { runSubscription } from "./subscription.ts"
 
 export type { KafkaConfig } from "./config.ts"
@@ -79,6 +80,10 @@ export const layer = (config: KafkaConfig) =>
         return uncommittedMessages(committed.find((t) => t.topic === topic)?.partitions ?? [], ends)
       })
 
-      return EventBus.of({ ensureTopics, publish, subscribe, lag })
+      const readAll = Effect.fn("EventBus.readAll")(function* (topic: string) {
+        return yield* readTopic(kafka, admin, config, topic)
+      })
+
+      return EventBus.of({ ensureTopics, publish, subscribe, lag, readAll })
     }),
   )

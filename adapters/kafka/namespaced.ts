@@ -23,6 +23,7 @@ export const namespaced = (prefix: string) =>
             handle: (message) => sub.handle({ ...message, topic: logical(message.topic) }),
           }),
         lag: (group, topic) => inner.lag(wire(group), wire(topic)),
+        readAll: (topic) => inner.readAll(wire(topic)).pipe(Effect.map((ms) => ms.map((m) => ({ ...m, topic })))),
       })
     }),
   )

@@ -52,6 +52,12 @@ export class EventBus extends Context.Service<EventBus, {
   readonly publish: (topic: string, messages: ReadonlyArray<OutgoingMessage>) => Effect.Effect<void, EventBusUnavailable>
   /** Joins the group and delivers messages in the background until the scope closes. */
   readonly subscribe: <E>(subscription: Subscription<E>) => Effect.Effect<void, EventBusUnavailable, Scope.Scope>
+  /**
+   * Every message in the topic from its beginning up to its end at the time of the call, per
+   * partition in offset order, committing nothing (how a daemon rebuilds what is desired from the
+   * compacted topic after a restart).
+   */
+  readonly readAll: (topic: string) => Effect.Effect<ReadonlyArray<BusMessage>, EventBusUnavailable>
   /** Messages not yet committed by a group, summed over partitions (for metrics and tests). */
   readonly lag: (group: string, topic: string) => Effect.Effect<number, EventBusUnavailable>
 }>()("fabric/EventBus") {}

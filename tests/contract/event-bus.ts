@@ -326,5 +326,26 @@ export const eventBusContract = (
       }),
     ))
 
+  test("readAll returns every message up to the end, per partition in order, and commits nothing", () =>
+    run(
+      Effect.gen(function* () {
+        const bus = yield* EventBus
+        const topic = unique("read-all")
+        yield* bus.ensureTopics([{ name: topic, partitions: 3, compacted: false }])
+        assert.equal(yield* bus.readAll(topic), [], "an empty topic reads as nothing")
+        yield* bus.publish(topic, numbered("m", 12, (i) => `project-${i % 4}`))
+        const all = yield* bus.readAll(topic)
+        assert.is(all.length, 12)
+        for (const key of ["project-0", "project-1", "project-2", "project-3"]) {
+          const values = all.filter((m) => m.key === key).map((m) => Number(m.value!.slice(1)))
+          assert.equal(values, [...values].sort((a, b) => a - b), `order of ${key}`)
+        }
+        // nothing was committed for anyone: a new group still starts at the beginning
+        const inbox = makeInbox()
+        yield* bus.subscribe({ group: unique("after-read-all"), topics: [topic], fromBeginning: true, handle: inbox.handle })
+        yield* eventually("12 messages", Effect.sync(() => inbox.messages.length === 12), () => inbox.messages.length)
+      }),
+    ))
+
   return test
 }
