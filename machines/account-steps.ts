@@ -6,7 +6,9 @@ import { accountMachine, type AccountInput } from "./account.ts"
 import type { HostedMachine } from "./host.ts"
 
 const writeLegacyAccount = Effect.fn("AccountSteps.writeLegacyAccount")(function* (input: AccountInput) {
-  yield* (yield* LegacyDemeter).createAccount({ id: input.accountId, name: input.name, email: input.email, createdAt: new Date(input.at) })
+  yield* (yield* LegacyDemeter).createAccount({
+    id: input.accountId, name: input.name, email: input.email, projectQuota: input.projectQuota ?? 10, createdAt: new Date(input.at),
+  })
 })
 
 const writeAccountState = Effect.fn("AccountSteps.writeAccountState")(function* (input: AccountInput) {

@@ -10,6 +10,8 @@ export interface AccountInput {
   readonly name: string
   readonly email: string
   readonly apiKeyHash: string
+  /** Absent in snapshots written before quotas were configurable: the legacy default (10). */
+  readonly projectQuota?: number
   readonly at: string
 }
 

@@ -18,6 +18,9 @@ export interface FabricConfig {
   readonly partitions: number
   readonly simulatedLatencyMs: number
   readonly heartbeatMs: number
+  readonly driftIntervalMs: number
+  /** Active projects an account may have (the legacy quota, set on each new account). */
+  readonly projectQuota: number
   readonly unreachableAfterMs: number
   readonly deletionDeadlineMs: number
   /** Test-only fault injection: the crash point at which the process kills itself. */
@@ -69,6 +72,8 @@ export const parseConfig = (env: Env): FabricConfig => {
     partitions: integer(env, "FABRIC_PARTITIONS", 6, 1, 1000),
     simulatedLatencyMs: integer(env, "FABRIC_SIMULATED_LATENCY_MS", 0, 0, 600_000),
     heartbeatMs: integer(env, "FABRIC_HEARTBEAT_SECONDS", 10, 1, 3600) * 1000,
+    driftIntervalMs: integer(env, "FABRIC_DRIFT_SECONDS", 60, 1, 86_400) * 1000,
+    projectQuota: integer(env, "FABRIC_PROJECT_QUOTA", 10, 1, 100_000),
     unreachableAfterMs: integer(env, "FABRIC_UNREACHABLE_AFTER_SECONDS", 30, 1, 86_400) * 1000,
     deletionDeadlineMs: integer(env, "FABRIC_DELETION_DEADLINE_SECONDS", 600, 0, 30 * 86_400) * 1000,
     crashAt: env.FABRIC_CRASH_AT || undefined,

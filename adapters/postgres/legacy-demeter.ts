@@ -13,7 +13,7 @@ export const layer = Layer.effect(
 
     const createAccount = Effect.fn("LegacyDemeter.createAccount")(function* (account: LegacyAccount) {
       const inserted = yield* run(query((sql) => sql`
-        insert into demeter.accounts (id, name, created_at) values (${account.id}, ${account.name}, ${account.createdAt})
+        insert into demeter.accounts (id, name, project_quota, created_at) values (${account.id}, ${account.name}, ${account.projectQuota}, ${account.createdAt})
         on conflict (id) do nothing returning id`))
       if (inserted.length === 0) return // this step already ran
       yield* run(query((sql) => sql`

@@ -3,12 +3,15 @@
 // the beginning of the compacted topic), make the cluster match, publish what it observed to
 // fabric.status, and only then let the bus commit the offset. A crash anywhere before the commit
 // replays the message; ensure/delete are idempotent, so the replay duplicates nothing.
-import { Clock, Effect, Schedule, Schema } from "effect"
-import { ClusterSignal, DesiredNamespace, encodeJson, NamespaceObservation, topics } from "../domain/messages.ts"
+import { Clock, Effect, Schedule, Semaphore } from "effect"
+import { encodeJson, topics, type ClusterSignal, type DesiredNamespace } from "../domain/messages.ts"
 import { Cluster, type ManagedNamespace } from "../services/cluster.ts"
 import { crashPoint } from "../services/crash-points.ts"
 import { EventBus, type BusMessage } from "../services/event-bus.ts"
 import { requestIdHeader } from "../services/request-id.ts"
+import { decodeDesired, DesiredState } from "./desired-state.ts"
+import { repairDrift } from "./drift.ts"
+import { observe } from "./observe.ts"
 import { sendToDeadLetters } from "../management/dead-letters.ts"
 
 export const daemonGroup = (clusterId: string) => `fabric.daemon.${clusterId}`
@@ -21,25 +24,11 @@ export interface DaemonOptions {
   readonly deletionPollMs: number
   /** How often to tell management this cluster is alive. */
   readonly heartbeatMs: number
+  /** How often to look for namespaces that should exist and do not. */
+  readonly driftIntervalMs: number
 }
 
-export const defaultDaemonOptions: DaemonOptions = { retryBase: "200 millis", retryCap: "30 seconds", deletionPollMs: 250, heartbeatMs: 10_000 }
-
-const decodeDesired = Schema.decodeUnknownExit(Schema.fromJsonString(DesiredNamespace))
-
-const observe = (desired: DesiredNamespace, clusterId: string, phase: NamespaceObservation["phase"], reason: string | undefined, requestId: string | undefined) =>
-  Effect.gen(function* () {
-    const observation: NamespaceObservation = {
-      projectId: desired.projectId, clusterId, generation: desired.generation, phase,
-      observedAt: new Date(yield* Clock.currentTimeMillis).toISOString(),
-      ...(reason === undefined ? {} : { reason }),
-    }
-    yield* (yield* EventBus).publish(topics.status, [{
-      key: desired.projectId, value: encodeJson(observation),
-      headers: { "content-type": "application/json", ...(requestId ? { [requestIdHeader]: requestId } : {}) },
-    }])
-    yield* Effect.logInfo("observation published", { projectId: desired.projectId, clusterId, generation: desired.generation, phase, reason, requestId })
-  })
+export const defaultDaemonOptions: DaemonOptions = { retryBase: "200 millis", retryCap: "30 seconds", deletionPollMs: 250, heartbeatMs: 10_000, driftIntervalMs: 60_000 }
 
 /** Brings one namespace to its desired state; resolves with what the cluster now shows. */
 const reconcile = (desired: DesiredNamespace, options: DaemonOptions) =>
@@ -60,13 +49,17 @@ const reconcile = (desired: DesiredNamespace, options: DaemonOptions) =>
       Effect.succeed({ phase: "Failed" as const, reason: `Conflict: namespace ${desired.namespace} exists without Fabric's labels` })),
   )
 
+/** Handles one desired-state message; resolves with it once the cluster matches and that is reported. */
 export const handleDesiredMessage = (message: BusMessage, options: DaemonOptions) =>
   Effect.gen(function* () {
     const cluster = yield* Cluster
-    if (message.value === null) return // tombstone: nothing left to do for that key
+    if (message.value === null) return undefined // tombstone: nothing left to do for that key
     const decoded = decodeDesired(message.value)
-    if (decoded._tag === "Failure") return yield* sendToDeadLetters(message, `undecodable desired state: ${String(decoded.cause)}`)
-    const desired = decoded.value
+    if (!decoded.ok) {
+      yield* sendToDeadLetters(message, decoded.reason)
+      return undefined
+    }
+    const desired = decoded.desired
     const requestId = message.headers[requestIdHeader]
     let reportedFailure = false
     const outcome = yield* reconcile(desired, options).pipe(
@@ -80,6 +73,7 @@ export const handleDesiredMessage = (message: BusMessage, options: DaemonOptions
     yield* crashPoint("daemon.after-cluster-change")
     yield* observe(desired, cluster.id, outcome.phase, outcome.reason, requestId)
     yield* crashPoint("daemon.after-status")
+    return desired
   }).pipe(Effect.withSpan("Daemon.handleDesired", { attributes: { offset: message.offset } }))
 
 const announce = (clusterId: string, kind: ClusterSignal["kind"]) =>
@@ -94,6 +88,14 @@ export const runDaemon = (options: DaemonOptions = defaultDaemonOptions) =>
     const cluster = yield* Cluster
     const bus = yield* EventBus
     const context = yield* Effect.context<Cluster | EventBus>()
+    // Handling a message and repairing drift never interleave: a repair must not re-create a
+    // namespace whose deletion is being handled.
+    const exclusive = yield* Semaphore.make(1)
+    const desired = new DesiredState()
+    for (const message of yield* bus.readAll(topics.projects)) {
+      const decoded = message.value === null ? undefined : decodeDesired(message.value)
+      if (decoded?.ok) desired.apply(decoded.desired)
+    }
     yield* announce(cluster.id, "joined")
     yield* Effect.addFinalizer(() => announce(cluster.id, "left").pipe(Effect.ignore))
     yield* Effect.forkScoped(
@@ -106,7 +108,21 @@ export const runDaemon = (options: DaemonOptions = defaultDaemonOptions) =>
       group: daemonGroup(cluster.id),
       topics: [topics.projects],
       fromBeginning: true,
-      handle: (message) => handleDesiredMessage(message, options).pipe(Effect.provideContext(context)),
+      handle: (message) =>
+        handleDesiredMessage(message, options).pipe(
+          Effect.tap((handled) => Effect.sync(() => handled && desired.apply(handled))),
+          exclusive.withPermits(1),
+          Effect.asVoid,
+          Effect.provideContext(context),
+        ),
     })
-    yield* Effect.logInfo("daemon started", { cluster: cluster.id })
+    yield* Effect.forkScoped(
+      repairDrift(desired).pipe(
+        exclusive.withPermits(1),
+        Effect.catch((e) => Effect.logWarning("drift check skipped: the cluster could not be listed", { cluster: cluster.id, reason: e.reason })),
+        Effect.repeat(Schedule.spaced(options.driftIntervalMs)),
+        Effect.delay(options.driftIntervalMs),
+      ),
+    )
+    yield* Effect.logInfo("daemon started", { cluster: cluster.id, desired: desired.live().length })
   })

@@ -11,6 +11,7 @@ import { canAccessAccount, type Account, type Caller, type ClusterRecord, type P
 import { Changes } from "../services/changes.ts"
 import { Ids } from "../services/ids.ts"
 import { LegacyDemeter } from "../services/legacy-demeter.ts"
+import { ManagementSettings } from "../services/settings.ts"
 import { StateStore, type Page } from "../services/state-store.ts"
 import { Transactions } from "../services/transactions.ts"
 import { constantTimeEqual, sha256Hex } from "./credentials.ts"
@@ -81,7 +82,8 @@ const make = Effect.gen(function* () {
       Effect.gen(function* () {
         const accountId = yield* ids.accountId
         const at = iso(yield* Clock.currentTimeMillis)
-        yield* accounts.create(accountId, { accountId, name: input.name, email: input.email, apiKeyHash, at })
+        const { projectQuota } = yield* ManagementSettings
+        yield* accounts.create(accountId, { accountId, name: input.name, email: input.email, apiKeyHash, projectQuota, at })
         const project = yield* newProject(accountId, input.name)
         const account: Account = { id: accountId, name: input.name, email: input.email, createdAt: at }
         return { account, project, apiKey } as CreatedAccount

@@ -52,7 +52,7 @@ export const makeAllInOne = (config: FabricConfig, options: AllInOneOptions) => 
     })
     for (const plan of options.clusters) {
       const context = yield* Layer.build(plan.layer)
-      yield* Effect.provideService(runDaemon({ ...defaultDaemonOptions, heartbeatMs: config.heartbeatMs, ...options.daemon }), Cluster, Context.get(context, Cluster))
+      yield* Effect.provideService(runDaemon({ ...defaultDaemonOptions, heartbeatMs: config.heartbeatMs, driftIntervalMs: config.driftIntervalMs, ...options.daemon }), Cluster, Context.get(context, Cluster))
     }
   })
   return { runtime, app, streams, start }

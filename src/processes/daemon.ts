@@ -14,7 +14,7 @@ export const makeDaemonProcess = (config: FabricConfig, clusterId: string, kubec
   const program = Effect.gen(function* () {
     // Idempotent: a daemon started before `fabric rpc` still finds its topics.
     yield* (yield* EventBus).ensureTopics(topicSpecs(config.partitions))
-    yield* runDaemon({ ...defaultDaemonOptions, heartbeatMs: config.heartbeatMs })
+    yield* runDaemon({ ...defaultDaemonOptions, heartbeatMs: config.heartbeatMs, driftIntervalMs: config.driftIntervalMs })
     return { clusterId }
   })
   return { runtime, program }

@@ -10,6 +10,7 @@ import * as stateStore from "../../adapters/postgres/state-store.ts"
 import type { FabricConfig } from "../config.ts"
 import { Changes } from "../services/changes.ts"
 import { Ids } from "../services/ids.ts"
+import { ManagementSettings } from "../services/settings.ts"
 import { ClusterRegistry } from "../management/cluster-registry.ts"
 import { Management } from "../management/management.ts"
 
@@ -26,10 +27,11 @@ export const eventBusLayer = (config: Pick<FabricConfig, "kafkaBrokers" | "kafka
   config.kafkaBrokers ? kafkaBusLayer({ kafkaBrokers: config.kafkaBrokers, kafkaPrefix: config.kafkaPrefix }) : eventLog.layer()
 
 /** Everything the management side needs, over one database. */
-export const managementLayer = (config: Pick<FabricConfig, "databaseUrl" | "kafkaBrokers" | "kafkaPrefix"> & { readonly dataDir: string | undefined }) => {
+export const managementLayer = (config: Pick<FabricConfig, "databaseUrl" | "kafkaBrokers" | "kafkaPrefix" | "projectQuota"> & { readonly dataDir: string | undefined }) => {
   const database = databaseLayer(config)
   const stores = Layer.mergeAll(stateStore.layer, legacy.layer, postgres.transactionsLayer)
-  const base = Layer.mergeAll(stores, Ids.layer, Changes.layer)
+  const settings = Layer.succeed(ManagementSettings, { projectQuota: config.projectQuota })
+  const base = Layer.mergeAll(stores, Ids.layer, Changes.layer, settings)
   const management = Layer.mergeAll(Management.layer, ClusterRegistry.layer).pipe(Layer.provideMerge(base))
   return Layer.mergeAll(management, eventBusLayer(config)).pipe(Layer.provideMerge(database))
 }

@@ -5,6 +5,8 @@ export interface LegacyAccount {
   readonly id: string
   readonly name: string
   readonly email: string
+  /** Active projects the account may have (the old version enforces it too). */
+  readonly projectQuota: number
   readonly createdAt: Date
 }
 

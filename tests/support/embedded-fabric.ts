@@ -4,7 +4,7 @@ import { Effect, Fiber } from "effect"
 import * as simulated from "../../adapters/embedded/cluster.ts"
 import { Database } from "../../adapters/postgres/database.ts"
 import { parseConfig } from "../../src/config.ts"
-import { defaultDaemonOptions } from "../../src/daemon/daemon.ts"
+import { defaultDaemonOptions, runDaemon } from "../../src/daemon/daemon.ts"
 import type { Project } from "../../src/domain/project.ts"
 import { makeAllInOne, type ClusterPlan } from "../../src/processes/all-in-one.ts"
 import { freshDatabase, requireRealEngines, uniqueKafkaPrefix } from "./real-engines.ts"
@@ -13,6 +13,8 @@ export const operatorToken = "test-operator-token-0123456789"
 
 export interface StartOptions {
   readonly clusters?: Readonly<Record<string, simulated.SimulatedClusterSettings>>
+  /** Reuse cluster states (a restart: the clusters keep their namespaces). */
+  readonly states?: ReadonlyMap<string, simulated.SimulatedClusterState>
   readonly dataDir?: string
   /** Any extra environment for parseConfig (e.g. DATABASE_URL for the real-engine suites). */
   readonly env?: Readonly<Record<string, string>>
@@ -35,13 +37,13 @@ export const startFabric = async (options: StartOptions = {}) => {
   const config = { ...parseConfig({ FABRIC_CLUSTERS: Object.keys(clusterSettings).join(","), ...engines.env, ...options.env }), dataDir: options.dataDir }
   const states = new Map<string, simulated.SimulatedClusterState>()
   const clusters: ClusterPlan[] = Object.entries(clusterSettings).map(([id, settings]) => {
-    const state = new simulated.SimulatedClusterState({ terminatingMs: 50, ...settings })
+    const state = options.states?.get(id) ?? new simulated.SimulatedClusterState({ terminatingMs: 50, ...settings })
     states.set(id, state)
     return { id, state, layer: simulated.layer({ id, state }) }
   })
-  const fabric = makeAllInOne(config as never, {
-    operatorToken, clusters, watchPollMs: 200,
-    daemon: { ...defaultDaemonOptions, retryBase: "20 millis", retryCap: "200 millis", deletionPollMs: 20 },
+  const daemonOptions = { ...defaultDaemonOptions, retryBase: "20 millis", retryCap: "200 millis", deletionPollMs: 20, heartbeatMs: 200, driftIntervalMs: 200 }
+  const fabric = makeAllInOne({ ...config, unreachableAfterMs: 1_000, heartbeatMs: 200 } as never, {
+    operatorToken, clusters, watchPollMs: 200, daemon: daemonOptions,
   })
   const fiber = fabric.runtime.runFork(Effect.scoped(Effect.andThen(fabric.start, Effect.never)))
   // Wait until management is up (the topics exist and clusters are registered).
@@ -82,13 +84,27 @@ export const startFabric = async (options: StartOptions = {}) => {
     throw new Error(`project ${projectId} did not reach the expected state; last seen: ${JSON.stringify(last)}`)
   }
 
+  /** A cluster joining later: its daemon starts in this process and announces itself. */
+  const addCluster = async (id: string, settings: simulated.SimulatedClusterSettings = {}) => {
+    const state = new simulated.SimulatedClusterState({ terminatingMs: 50, ...settings })
+    states.set(id, state)
+    const daemon = fabric.runtime.runFork(Effect.scoped(Effect.andThen(
+      Effect.provide(runDaemon(daemonOptions), simulated.layer({ id, state })),
+      Effect.never,
+    )))
+    extraDaemons.push(daemon)
+    return state
+  }
+  const extraDaemons: Array<Fiber.Fiber<unknown, unknown>> = []
+
   const stop = async () => {
+    for (const daemon of extraDaemons) await Effect.runPromise(Fiber.interrupt(daemon))
     await Effect.runPromise(Fiber.interrupt(fiber))
     await fabric.runtime.dispose()
     await engines.cleanup()
   }
 
-  return { app: fabric.app, runtime: fabric.runtime, request, sql, states, waitForProject, stop }
+  return { app: fabric.app, runtime: fabric.runtime, request, sql, states, waitForProject, addCluster, stop }
 }
 
 export type TestFabric = Awaited<ReturnType<typeof startFabric>>

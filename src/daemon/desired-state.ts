@@ -1,0 +1,34 @@
+// What this cluster should hold, as far as the daemon has handled it: the newest desired state
+// per project. Rebuilt after a restart from the compacted fabric.projects topic.
+import { Schema } from "effect"
+import { DesiredNamespace } from "../domain/messages.ts"
+import { isDns1123Label } from "../domain/names.ts"
+
+const decode = Schema.decodeUnknownExit(Schema.fromJsonString(DesiredNamespace))
+
+/** The desired state in a message, or why it cannot be used (for the DLQ). */
+export const decodeDesired = (value: string): { ok: true; desired: DesiredNamespace } | { ok: false; reason: string } => {
+  const decoded = decode(value)
+  if (decoded._tag === "Failure") return { ok: false, reason: `undecodable desired state: ${String(decoded.cause)}` }
+  if (!isDns1123Label(decoded.value.namespace)) return { ok: false, reason: `namespace ${JSON.stringify(decoded.value.namespace)} is not a DNS-1123 label` }
+  return { ok: true, desired: decoded.value }
+}
+
+export class DesiredState {
+  readonly #byProject = new Map<string, DesiredNamespace>()
+
+  /** Keeps the newest generation of each project (a redelivered older message changes nothing). */
+  apply(desired: DesiredNamespace): void {
+    const current = this.#byProject.get(desired.projectId)
+    if (current === undefined || desired.generation >= current.generation) this.#byProject.set(desired.projectId, desired)
+  }
+
+  get(projectId: string): DesiredNamespace | undefined {
+    return this.#byProject.get(projectId)
+  }
+
+  /** Projects whose namespace should exist in this cluster. */
+  live(): ReadonlyArray<DesiredNamespace> {
+    return [...this.#byProject.values()].filter((d) => !d.deleted)
+  }
+}

@@ -1,0 +1,27 @@
+// Drift repair: a namespace that should exist but is gone (deleted by hand) is created again and
+// the repair reported. It never deletes anything, so a failed or empty listing cannot cause a
+// deletion; a foreign namespace in the way is reported as a conflict and left untouched.
+import { Effect } from "effect"
+import { Cluster } from "../services/cluster.ts"
+import type { DesiredState } from "./desired-state.ts"
+import { observe } from "./observe.ts"
+
+export const repairDrift = (desired: DesiredState) =>
+  Effect.gen(function* () {
+    const cluster = yield* Cluster
+    const present = new Set((yield* cluster.listManaged()).map((ns) => ns.name))
+    let repaired = 0
+    for (const d of desired.live()) {
+      if (present.has(d.namespace)) continue
+      const result = yield* cluster.ensureNamespace({ name: d.namespace, projectId: d.projectId, accountId: d.accountId, generation: d.generation }).pipe(
+        Effect.catchTag("NamespaceConflict", () =>
+          observe(d, cluster.id, "Failed", `Conflict: namespace ${d.namespace} exists without Fabric's labels`, undefined).pipe(Effect.as("conflict" as const))),
+      )
+      if (result === "created") {
+        repaired++
+        yield* Effect.logWarning("drift repaired: namespace was missing and has been created again", { cluster: cluster.id, namespace: d.namespace })
+        yield* observe(d, cluster.id, "Ready", "repaired: the namespace was missing and has been created again", undefined)
+      }
+    }
+    return repaired
+  }).pipe(Effect.withSpan("Daemon.repairDrift"))

@@ -1,0 +1,19 @@
+import { Clock, Effect } from "effect"
+import { encodeJson, topics, type DesiredNamespace, type NamespaceObservation } from "../domain/messages.ts"
+import { EventBus } from "../services/event-bus.ts"
+import { requestIdHeader } from "../services/request-id.ts"
+
+/** Publishes what this cluster observed for one project generation (durable when it returns). */
+export const observe = (desired: DesiredNamespace, clusterId: string, phase: NamespaceObservation["phase"], reason: string | undefined, requestId: string | undefined) =>
+  Effect.gen(function* () {
+    const observation: NamespaceObservation = {
+      projectId: desired.projectId, clusterId, generation: desired.generation, phase,
+      observedAt: new Date(yield* Clock.currentTimeMillis).toISOString(),
+      ...(reason === undefined ? {} : { reason }),
+    }
+    yield* (yield* EventBus).publish(topics.status, [{
+      key: desired.projectId, value: encodeJson(observation),
+      headers: { "content-type": "application/json", ...(requestId ? { [requestIdHeader]: requestId } : {}) },
+    }])
+    yield* Effect.logInfo("observation published", { projectId: desired.projectId, clusterId, generation: desired.generation, phase, reason, requestId })
+  })
