@@ -18,10 +18,17 @@ export interface StartOptions {
   readonly dataDir?: string
   /** Any extra environment for parseConfig (e.g. DATABASE_URL for the real-engine suites). */
   readonly env?: Readonly<Record<string, string>>
+  /** The engines of a previous run (a restart keeps the same database and Kafka prefix). */
+  readonly engines?: Engines
+}
+
+interface Engines {
+  readonly env: Readonly<Record<string, string>>
+  readonly cleanup: () => Promise<void>
 }
 
 /** FABRIC_TEST_ENGINES=real: the same suite on real Postgres and Kafka (clusters stay simulated). */
-const realEngines = async () => {
+const realEngines = async (): Promise<Engines> => {
   if (process.env.FABRIC_TEST_ENGINES !== "real") return { env: {}, cleanup: async () => {} }
   const { kafkaBrokers } = requireRealEngines()
   const database = await freshDatabase()
@@ -33,7 +40,7 @@ const realEngines = async () => {
 
 export const startFabric = async (options: StartOptions = {}) => {
   const clusterSettings = options.clusters ?? { "sim-a": {}, "sim-b": {}, "sim-c": {} }
-  const engines = await realEngines()
+  const engines = options.engines ?? await realEngines()
   const config = { ...parseConfig({ FABRIC_CLUSTERS: Object.keys(clusterSettings).join(","), ...engines.env, ...options.env }), dataDir: options.dataDir }
   const states = new Map<string, simulated.SimulatedClusterState>()
   const clusters: ClusterPlan[] = Object.entries(clusterSettings).map(([id, settings]) => {
@@ -49,7 +56,7 @@ export const startFabric = async (options: StartOptions = {}) => {
   // Wait until management is up (the topics exist and clusters are registered).
   for (let i = 0; i < 200; i++) {
     const r = await fabric.app.request("/v1/clusters", { headers: { authorization: `Bearer ${operatorToken}` } })
-    if (r.status === 200 && ((await r.json()) as { clusters: unknown[] }).clusters.length === clusters.length) break
+    if (r.status === 200 && ((await r.json()) as { clusters: unknown[] }).clusters.length >= clusters.length) break
     await new Promise((res) => setTimeout(res, 25))
   }
 
@@ -84,27 +91,46 @@ export const startFabric = async (options: StartOptions = {}) => {
     throw new Error(`project ${projectId} did not reach the expected state; last seen: ${JSON.stringify(last)}`)
   }
 
+  const extraDaemons = new Map<string, Fiber.Fiber<unknown, unknown>>()
   /** A cluster joining later: its daemon starts in this process and announces itself. */
-  const addCluster = async (id: string, settings: simulated.SimulatedClusterSettings = {}) => {
-    const state = new simulated.SimulatedClusterState({ terminatingMs: 50, ...settings })
+  const addCluster = (id: string, settings: simulated.SimulatedClusterSettings = {}) => {
+    const state = options.states?.get(id) ?? new simulated.SimulatedClusterState({ terminatingMs: 50, ...settings })
     states.set(id, state)
-    const daemon = fabric.runtime.runFork(Effect.scoped(Effect.andThen(
+    extraDaemons.set(id, fabric.runtime.runFork(Effect.scoped(Effect.andThen(
       Effect.provide(runDaemon(daemonOptions), simulated.layer({ id, state })),
       Effect.never,
-    )))
-    extraDaemons.push(daemon)
+    ))))
     return state
   }
-  const extraDaemons: Array<Fiber.Fiber<unknown, unknown>> = []
-
-  const stop = async () => {
-    for (const daemon of extraDaemons) await Effect.runPromise(Fiber.interrupt(daemon))
-    await Effect.runPromise(Fiber.interrupt(fiber))
-    await fabric.runtime.dispose()
-    await engines.cleanup()
+  /** Stops a daemon started with addCluster (it announces that it left). */
+  const stopCluster = async (id: string) => {
+    const daemon = extraDaemons.get(id)
+    if (daemon === undefined) throw new Error(`no daemon for ${id} was added`)
+    extraDaemons.delete(id)
+    await Effect.runPromise(Fiber.interrupt(daemon))
   }
 
-  return { app: fabric.app, runtime: fabric.runtime, request, sql, states, waitForProject, addCluster, stop }
+  const shutdown = async () => {
+    for (const daemon of extraDaemons.values()) await Effect.runPromise(Fiber.interrupt(daemon))
+    await Effect.runPromise(Fiber.interrupt(fiber))
+    await fabric.runtime.dispose()
+  }
+  const stop = async () => {
+    await shutdown()
+    await engines.cleanup()
+  }
+  /**
+   * Stops this process and starts another on the same data (PGlite data dir, or the same real
+   * database and Kafka prefix) and the same simulated clusters; `clusters` may name more.
+   * `whileDown` acts on the clusters while no daemon is running.
+   */
+  const restart = async (more: Partial<StartOptions> = {}, whileDown?: () => void | Promise<void>) => {
+    await shutdown()
+    await whileDown?.()
+    return startFabric({ ...options, states, engines, ...more })
+  }
+
+  return { app: fabric.app, runtime: fabric.runtime, request, sql, states, waitForProject, addCluster, stopCluster, stop, restart }
 }
 
 export type TestFabric = Awaited<ReturnType<typeof startFabric>>
