@@ -73,4 +73,20 @@ legacy("concurrent creations cannot exceed the quota", async ({ fabric }) => {
   assert.is(row.n, 3)
 })
 
+legacy("FABRIC_PROJECT_QUOTA sets the quota of new accounts", async () => {
+  const fabric = await startFabric({ env: { FABRIC_PROJECT_QUOTA: "2" } })
+  try {
+    const acc = await fabric.request("POST", "/v1/accounts", { body: { name: "Small", email: "small@example.test" } })
+    const accountId = acc.json.account.id
+    const [row] = await fabric.sql("select project_quota from demeter.accounts where id = $1", accountId)
+    assert.is(row.project_quota, 2)
+    assert.is((await fabric.request("POST", `/v1/accounts/${accountId}/projects`, { body: { name: "second" } })).status, 201)
+    const third = await fabric.request("POST", `/v1/accounts/${accountId}/projects`, { body: { name: "third" } })
+    assert.is(third.status, 422)
+    assert.is(third.json.error.code, "quota_exceeded")
+  } finally {
+    await fabric.stop()
+  }
+})
+
 legacy.run()
