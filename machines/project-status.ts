@@ -82,6 +82,31 @@ export const livePhase = (clusters: Clusters, generation: number): ProjectPhase 
 export const addCluster = (clusters: Clusters, clusterId: string, phase: ClusterNamespacePhase, at: string): Clusters =>
   clusters[clusterId] !== undefined ? clusters : { ...clusters, [clusterId]: { phase, observedGeneration: 0, attempts: 0, updatedAt: at } }
 
+/** Observations from clusters that are not members (yet), newest per cluster. */
+export type Unclaimed = Readonly<Record<string, Observation>>
+
+/**
+ * Keeps an observation from a non-member for the current generation. A cluster's join (on
+ * fabric.clusters) and its first reports (on fabric.status) travel on different topics, so its
+ * reports may arrive first; dropping them would leave it Pending for good.
+ */
+export const holdUnclaimed = (unclaimed: Unclaimed, clusters: Clusters, generation: number, o: Observation): Unclaimed =>
+  clusters[o.clusterId] !== undefined || o.generation !== generation ? unclaimed : {
+    ...unclaimed,
+    [o.clusterId]: { clusterId: o.clusterId, generation: o.generation, phase: o.phase, at: o.at, ...(o.reason === undefined ? {} : { reason: o.reason }) },
+  }
+
+/** A cluster joins as `phase`; what it already reported for the current generation applies at once. */
+export const joinCluster = (
+  clusters: Clusters, unclaimed: Unclaimed, generation: number, clusterId: string, phase: ClusterNamespacePhase, at: string,
+): { readonly clusters: Clusters; readonly unclaimed: Unclaimed } => {
+  const added = addCluster(clusters, clusterId, phase, at)
+  const held = unclaimed[clusterId]
+  if (added === clusters || held === undefined) return { clusters: added, unclaimed }
+  const { [clusterId]: _claimed, ...rest } = unclaimed
+  return { clusters: applyObservation(added, generation, held), unclaimed: rest }
+}
+
 /** A cluster removed from the fleet: the project stops waiting for it. */
 export const removeCluster = (clusters: Clusters, clusterId: string): Clusters => {
   if (clusters[clusterId] === undefined) return clusters

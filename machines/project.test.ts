@@ -281,15 +281,18 @@ test("a stale Failed does not degrade a ready project", async () => {
   assert.is(persisted(actor), before)
 })
 
-test("an observation from a non-member cluster, or a duplicate, changes nothing (not even updatedAt)", async () => {
+test("a duplicate observation changes nothing (not even updatedAt); a non-member's is only held for its join", async () => {
   const { actor } = await created(["c1", "c2"])
   await send(actor, observed("c1", 1, "Failed", t1, "Timeout"))
   const before = persisted(actor)
-  const s = await send(actor, observed("c9", 1, "Ready", t2), observed("c1", 1, "Failed", t3, "Timeout"))
+  let s = await send(actor, observed("c1", 1, "Failed", t3, "Timeout"))
+  assert.is(persisted(actor), before)
+  s = await send(actor, observed("c9", 1, "Ready", t2))
   assert.equal(s.value, { live: "degraded" })
   assert.is(s.context.updatedAt, t1)
   assert.is(s.context.clusters["c1"]!.attempts, 1)
-  assert.is(persisted(actor), before)
+  assert.equal(Object.keys(s.context.clusters), ["c1", "c2"])
+  assert.equal(s.context.unclaimed, { c9: { clusterId: "c9", generation: 1, phase: "Ready", at: t2 } })
 })
 
 // --- deleting --------------------------------------------------------------------------------
@@ -514,6 +517,78 @@ test("a snapshot persisted mid-requestDeletion re-runs requestDeletion on restor
   assert.equal(second.log, ["requestDeletion"])
   assert.equal(second.calls.requestDeletion, first.calls.requestDeletion)
   assert.is(second.calls.requestDeletion[0]!.generation, 2)
+})
+
+// --- fleet membership ----------------------------------------------------------------------
+
+const joined = (clusterId: string, at: string): ProjectEvent => ({ type: "cluster.joined", clusterId, at })
+
+test("cluster.joined in live.ready: the new cluster is Pending and the project Provisioning until it reports", async () => {
+  const { actor } = await created(["c1"])
+  let s = await send(actor, observed("c1", 1, "Ready", t1))
+  assert.equal(s.value, { live: "ready" })
+  s = await send(actor, joined("c2", t2))
+  assert.equal(phases(s), { c1: "Ready", c2: "Pending" })
+  assert.equal(s.value, { live: "provisioning" })
+  s = await send(actor, joined("c2", t3)) // a repeated join changes nothing
+  assert.is(s.context.updatedAt, t2)
+  s = await send(actor, observed("c2", 1, "Ready", t4))
+  assert.equal(s.value, { live: "ready" })
+})
+
+test("a report that arrives before its cluster's join is kept and applied when the join arrives", async () => {
+  const { actor } = await created(["c1"])
+  let s = await send(actor, observed("c1", 1, "Ready", t1), observed("c2", 1, "Ready", t2))
+  assert.equal(phases(s), { c1: "Ready" })
+  assert.equal(s.value, { live: "ready" })
+  assert.equal(Object.keys(s.context.unclaimed ?? {}), ["c2"])
+  s = await send(actor, joined("c2", t3))
+  assert.equal(phases(s), { c1: "Ready", c2: "Ready" })
+  assert.equal(s.context.unclaimed, {})
+  assert.equal(s.value, { live: "ready" })
+  // An unclaimed report for an older generation does not count once a deletion bumped it.
+  s = await send(actor, observed("c3", 1, "Ready", t3), { type: "project.delete", at: t4 }, joined("c3", t5))
+  assert.is(s.context.clusters.c3!.phase, "Deleting")
+})
+
+test("cluster.removed in live: the project stops waiting for it", async () => {
+  const { actor } = await created(["c1", "c2"])
+  let s = await send(actor, observed("c1", 1, "Ready", t1))
+  assert.equal(s.value, { live: "provisioning" })
+  s = await send(actor, { type: "cluster.removed", clusterId: "c2", reason: "removed by the operator", at: t2 })
+  assert.equal(phases(s), { c1: "Ready" })
+  assert.equal(s.value, { live: "ready" })
+})
+
+test("cluster.reachability: an unreachable cluster does not hold Ready back, and counts again when it returns", async () => {
+  const { actor } = await created(["c1", "c2"])
+  let s = await send(actor, observed("c1", 1, "Ready", t1), { type: "cluster.reachability", clusterId: "c2", reachable: false, at: t2 })
+  assert.equal(s.value, { live: "ready" })
+  s = await send(actor, { type: "cluster.reachability", clusterId: "c2", reachable: true, at: t3 })
+  assert.equal(s.value, { live: "provisioning" })
+})
+
+test("deleting: a removed or released cluster is let go with the reason, and the deletion finishes", async () => {
+  const { actor, calls } = await created(["c1", "c2", "c3"])
+  let s = await send(actor, { type: "project.delete", at: t1 }, observed("c1", 2, "Deleted", t2))
+  assert.equal(s.value, { deleting: "waiting" })
+  s = await send(actor, { type: "cluster.removed", clusterId: "c2", reason: "cluster c2 removed by the operator", at: t3 })
+  assert.is(s.context.clusters.c2!.phase, "Deleted")
+  assert.is(s.context.clusters.c2!.reason, "let go: cluster c2 removed by the operator")
+  assert.equal(s.value, { deleting: "waiting" })
+  s = await send(actor, { type: "cluster.released", clusterId: "c3", reason: "cluster c3 unreachable for more than 600s", at: t4 })
+  assert.is(s.value, "deleted")
+  assert.is(s.context.clusters.c3!.reason, "let go: cluster c3 unreachable for more than 600s")
+  assert.is(calls.finalizeDeletion.length, 1)
+})
+
+test("cluster.joined while deleting: the new cluster is Deleting until it reports Deleted", async () => {
+  const { actor } = await created(["c1"])
+  let s = await send(actor, { type: "project.delete", at: t1 }, joined("c2", t2), observed("c1", 2, "Deleted", t3))
+  assert.equal(phases(s), { c1: "Deleted", c2: "Deleting" })
+  assert.equal(s.value, { deleting: "waiting" })
+  s = await send(actor, observed("c2", 2, "Deleted", t4))
+  assert.is(s.value, "deleted")
 })
 
 test.run()

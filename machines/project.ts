@@ -3,8 +3,8 @@
 import { assign, setup, type SnapshotFrom } from "xstate"
 import type { ProjectPhase } from "../src/domain/project.ts"
 import {
-  addCluster, applyObservation, everyClusterDeleted, releaseCluster, removeCluster, setReachable, everyClusterReady, markAll, pendingClusters, someClusterFailed,
-  type Clusters, type Observation,
+  applyObservation, everyClusterDeleted, holdUnclaimed, joinCluster, releaseCluster, removeCluster, setReachable, everyClusterReady, markAll, pendingClusters,
+  someClusterFailed, type Clusters, type Observation, type Unclaimed,
 } from "./project-status.ts"
 import { declareStep, toStepFailure, type StepFailure } from "./steps.ts"
 
@@ -28,6 +28,8 @@ export interface ProjectContext {
   readonly createdAt: string
   readonly updatedAt: string
   readonly clusters: Clusters
+  /** Reports from clusters whose join has not arrived yet (absent in older snapshots). */
+  readonly unclaimed?: Unclaimed
   readonly failure?: StepFailure
 }
 
@@ -59,6 +61,11 @@ const desired = (context: ProjectContext, deleted: boolean): DesiredStateInput =
   generation: context.generation, deleted, at: context.updatedAt,
 })
 
+const joined = (context: ProjectContext, clusterId: string, phase: "Pending" | "Deleting", at: string): Partial<ProjectContext> => {
+  const next = joinCluster(context.clusters, context.unclaimed ?? {}, context.generation, clusterId, phase, at)
+  return next.clusters === context.clusters ? {} : { clusters: next.clusters, unclaimed: next.unclaimed, updatedAt: at }
+}
+
 export const projectMachine = setup({
   types: {
     context: {} as ProjectContext,
@@ -83,18 +90,19 @@ export const projectMachine = setup({
   actions: {
     recordObservation: assign(({ context, event }) => {
       if (event.type !== "project.observed") return {}
+      const unclaimed = context.unclaimed ?? {}
+      const held = holdUnclaimed(unclaimed, context.clusters, context.generation, event)
+      if (held !== unclaimed) return { unclaimed: held }
       const clusters = applyObservation(context.clusters, context.generation, event)
       return clusters === context.clusters ? {} : { clusters, updatedAt: event.at }
     }),
     addPendingCluster: assign(({ context, event }) => {
       if (event.type !== "cluster.joined") return {}
-      const clusters = addCluster(context.clusters, event.clusterId, "Pending", event.at)
-      return clusters === context.clusters ? {} : { clusters, updatedAt: event.at }
+      return joined(context, event.clusterId, "Pending", event.at)
     }),
     addDeletingCluster: assign(({ context, event }) => {
       if (event.type !== "cluster.joined") return {}
-      const clusters = addCluster(context.clusters, event.clusterId, "Deleting", event.at)
-      return clusters === context.clusters ? {} : { clusters, updatedAt: event.at }
+      return joined(context, event.clusterId, "Deleting", event.at)
     }),
     dropCluster: assign(({ context, event }) => {
       if (event.type !== "cluster.removed") return {}

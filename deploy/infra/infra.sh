@@ -146,6 +146,18 @@ ensure_postgres_pkg() {
   [[ -n "$(pg_bindir)" ]] || die "postgresql installed but no /usr/lib/postgresql/*/bin/initdb found"
 }
 
+# Headless Chromium for the browser suite (tests/e2e/debug-ui.browser.real.test.ts drives /usr/bin/chromium).
+ensure_chromium_pkg() {
+  if [[ -x /usr/bin/chromium ]]; then return 0; fi
+  [[ $EUID -eq 0 ]] || die "/usr/bin/chromium is missing and I am not root: run 'apt-get install -y chromium'"
+  log "installing Debian's chromium package (apt-get)"
+  local l="$CACHE/apt-chromium.log"; mkdir -p "$CACHE"
+  { DEBIAN_FRONTEND=noninteractive apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; } > "$l" 2>&1 \
+    || fail_with_log "apt-get install chromium failed" "$l"
+  [[ -x /usr/bin/chromium ]] || die "chromium installed but /usr/bin/chromium not found"
+}
+
 ensure_kafka_jars() {
   local lib="$KAFKA_HOME/lib"
   [[ -f "$KAFKA_HOME/.complete" ]] && return 0
@@ -429,20 +441,20 @@ write_kubeconfig() {
 apiVersion: v1
 kind: Config
 clusters:
-- name: $name
+- name: "$name"
   cluster:
     server: https://127.0.0.1:$port
     certificate-authority-data: $ca
 users:
-- name: $name-$user
+- name: "$name-$user"
   user:
     token: $token
 contexts:
-- name: $name
+- name: "$name"
   context:
-    cluster: $name
-    user: $name-$user
-current-context: $name
+    cluster: "$name"
+    user: "$name-$user"
+current-context: "$name"
 EOF
   chmod 600 "$out.tmp"; mv -f "$out.tmp" "$out"
 }
@@ -541,6 +553,7 @@ cmd_up() {
   trap 'on_up_exit $?' EXIT
   check_node
   cmd_build
+  ensure_chromium_pkg
   mkdir -p "$RUN"
   : > "$RUN/timings"
   start_etcd

@@ -105,6 +105,23 @@ lifecycle("a cluster that joins later backfills every live project, and is a mem
   assert.equal(Object.keys(fresh!.clusters).sort(), ["sim-a", "sim-b", "sim-c", "sim-d"])
 })
 
+lifecycle("a removed cluster whose daemon starts again is a member again: its projects count it and it reports Ready", async (ctx) => {
+  ctx.fabric.addCluster("sim-g")
+  const projects = await readyProjects(ctx.fabric, 3)
+  for (const p of projects) await ctx.fabric.waitForProject(p.id, (q) => q.clusters["sim-g"]?.phase === "Ready")
+  assert.is((await ctx.fabric.request("DELETE", "/v1/clusters/sim-g")).status, 202)
+  for (const p of projects) assert.equal(Object.keys((await ctx.fabric.waitForProject(p.id, (q) => q.clusters["sim-g"] === undefined)).clusters).sort(), ["sim-a", "sim-b", "sim-c"])
+
+  // Its daemon has handled everything already (committed offsets): only its resync at start
+  // tells management that the namespaces are in place.
+  await ctx.fabric.stopCluster("sim-g")
+  ctx.fabric.addCluster("sim-g")
+  for (const p of projects) {
+    const ready = await ctx.fabric.waitForProject(p.id, (q) => q.phase === "Ready" && q.clusters["sim-g"]?.phase === "Ready")
+    assert.equal(Object.keys(ready.clusters).sort(), ["sim-a", "sim-b", "sim-c", "sim-g"])
+  }
+})
+
 lifecycle("restarting with one more cluster id is a join: it backfills across the restart", async (ctx) => {
   const projects = await readyProjects(ctx.fabric, 3)
   ctx.fabric = await ctx.fabric.restart({ clusters: { "sim-a": {}, "sim-b": {}, "sim-c": {}, "sim-e": {} } })
