@@ -7,7 +7,9 @@
 import { Cause, Effect, Exit } from "effect"
 import { createActor, fromPromise, waitFor, type AnyMachineSnapshot, type AnyStateMachine, type EventObject } from "xstate"
 import { NotFound, Unavailable, type DomainError } from "../src/domain/errors.ts"
+import { ActorInspection } from "../src/services/actor-inspection.ts"
 import { Changes } from "../src/services/changes.ts"
+import { gauge, Metrics } from "../src/services/metrics.ts"
 import { SnapshotVersionConflict, StateStore } from "../src/services/state-store.ts"
 import { Transactions } from "../src/services/transactions.ts"
 
@@ -22,18 +24,31 @@ export interface HostedMachine<R> {
   readonly isDone: (snapshot: AnyMachineSnapshot) => boolean
 }
 
+/** Near 0 most of the time: an actor is in memory only while one event is applied to it. */
+export const residentActors = gauge("fabric_actors_resident", "Actors in memory now (restored to apply one event, passivated once it settles), by machine", ["machine"])
+
 const hasRunningSteps = (snapshot: AnyMachineSnapshot) => Object.keys(snapshot.children).length > 0
 
 const settleTimeoutMs = 60_000
+
+/** `settle`, counted in the resident-actors gauge while it runs. */
+const runToSettled = <R>(hosted: HostedMachine<R>, start: { snapshot: unknown } | { input: unknown }, event: EventObject | undefined) =>
+  Metrics.use((metrics) => Effect.acquireUseRelease(
+    metrics.add(residentActors, { machine: hosted.kind }, 1),
+    () => settle(hosted, start, event),
+    () => metrics.add(residentActors, { machine: hosted.kind }, -1),
+  ))
 
 /**
  * Runs the actor from `start` (a restored snapshot or a fresh input), sends `event` if given, and
  * waits until no invoked step is running. Steps run with the caller's Effect context (and so
  * inside its transaction); their typed failures are kept to be returned as they are.
  */
-const runToSettled = <R>(hosted: HostedMachine<R>, start: { snapshot: unknown } | { input: unknown }, event: EventObject | undefined) =>
+const settle = <R>(hosted: HostedMachine<R>, start: { snapshot: unknown } | { input: unknown }, event: EventObject | undefined) =>
   Effect.gen(function* () {
     const context = yield* Effect.context<R>()
+    // Undefined unless FABRIC_STATELY_INSPECT=1 (src/processes/stately-inspect.ts).
+    const inspect = yield* ActorInspection
     const failures: Array<DomainError> = []
     const defects: Array<string> = []
     const actors = Object.fromEntries(
@@ -55,7 +70,7 @@ const runToSettled = <R>(hosted: HostedMachine<R>, start: { snapshot: unknown } 
     const machine = hosted.machine.provide({ actors } as never)
     const snapshot = yield* Effect.tryPromise({
       try: async (signal) => {
-        const actor = createActor(machine, "snapshot" in start ? { snapshot: start.snapshot as never } : { input: start.input })
+        const actor = createActor(machine, { ...("snapshot" in start ? { snapshot: start.snapshot as never } : { input: start.input }), inspect })
         actor.start()
         if (event) actor.send(event)
         try {

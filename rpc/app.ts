@@ -5,18 +5,23 @@ import { Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
 import { requestId } from "hono/request-id"
 import type { Changes } from "../src/services/changes.ts"
-import { RequestId } from "../src/services/request-id.ts"
+import type { Metrics } from "../src/services/metrics.ts"
+import { RequestId, withRequestId } from "../src/services/request-id.ts"
 import type { ClusterRegistry } from "../src/management/cluster-registry.ts"
 import { Management } from "../src/management/management.ts"
 import { authenticate } from "./auth.ts"
 import type { FabricEnv } from "./env.ts"
 import { errorResponse, onError } from "./errors.ts"
+import { observeRequests } from "./observe-requests.ts"
 import { accounts } from "./routes/accounts.ts"
 import { clusters } from "./routes/clusters.ts"
+import { debug } from "./routes/debug.ts"
+import { metrics } from "./routes/metrics.ts"
 import { projects, type WatchOptions } from "./routes/projects.ts"
+import { openapi } from "./routes/openapi.ts"
 
 export interface AppOptions {
-  readonly runtime: ManagedRuntime.ManagedRuntime<Management | ClusterRegistry | Changes, unknown>
+  readonly runtime: ManagedRuntime.ManagedRuntime<Management | ClusterRegistry | Changes | Metrics, unknown>
   readonly operatorToken: string
   readonly watch: WatchOptions
   /** Optional extra routes mounted by the process (metrics, debug UI). */
@@ -32,10 +37,11 @@ export const makeApp = (options: AppOptions) => {
 
   const app = new Hono<FabricEnv>()
     .use(requestId({ headerName: "x-request-id", limitLength: 128 }))
+    .use(observeRequests(options.runtime))
     .use(async (c, next) => {
       const id = c.get("requestId")
       c.set("run", async (effect) => {
-        const exit = await options.runtime.runPromiseExit(Effect.provideService(effect, RequestId, id), { signal: c.req.raw.signal })
+        const exit = await options.runtime.runPromiseExit(Effect.provideService(effect, RequestId, id).pipe(withRequestId(id)), { signal: c.req.raw.signal })
         if (Exit.isSuccess(exit)) return exit.value
         const error = Cause.findErrorOption(exit.cause)
         throw error._tag === "Some" ? error.value : new Error(Cause.pretty(exit.cause))
@@ -51,7 +57,10 @@ export const makeApp = (options: AppOptions) => {
       const exit = await options.runtime.runPromiseExit(Management.use((m) => m.ready))
       return Exit.isSuccess(exit) ? c.json({ status: "ready" }, 200) : errorResponse(c, 503, "unavailable", "database not reachable")
     })
+    .route("/", openapi)
+    .route("/metrics", metrics(options.runtime))
     .route("/v1", v1)
+    .route("/debug", debug({ operatorToken: options.operatorToken, watch: options.watch }))
 
   app.notFound((c) => errorResponse(c, 404, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`))
   app.onError(onError)

@@ -1,5 +1,6 @@
 // Request schemas: validated at the boundary, before anything runs (api.md). The same schemas
-// give the typed client its input types.
+// give the typed client its input types and the OpenAPI document (rpc/openapi.ts) its parameters;
+// Effect emits a JSON Schema `pattern` only for `u`-flag regular expressions, hence the flags.
 import { Schema } from "effect"
 import { idPatterns } from "../src/domain/ids.ts"
 
@@ -7,15 +8,15 @@ const trimmedName = (what: string) =>
   Schema.String.check(
     Schema.isMinLength(1, { message: `${what} must not be empty` }),
     Schema.isMaxLength(63, { message: `${what} must be at most 63 characters` }),
-    Schema.isPattern(/^\S(.*\S)?$/s, { message: `${what} must not start or end with white space` }),
-    Schema.isPattern(/^[^\u0000-\u001f\u007f]*$/, { message: `${what} must not contain control characters` }),
+    Schema.isPattern(/^\S([\s\S]*\S)?$/u, { message: `${what} must not start or end with white space` }),
+    Schema.isPattern(/^[^\u0000-\u001f\u007f]*$/u, { message: `${what} must not contain control characters` }),
   )
 
 export const CreateAccountBody = Schema.Struct({
   name: trimmedName("name"),
   email: Schema.String.check(
     Schema.isMaxLength(254, { message: "email must be at most 254 characters" }),
-    Schema.isPattern(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, { message: "email must be an address like name@example.com" }),
+    Schema.isPattern(/^[^\s@]+@[^\s@]+\.[^\s@]+$/u, { message: "email must be an address like name@example.com" }),
   ),
 })
 
@@ -30,9 +31,9 @@ export const ProjectIdParam = Schema.Struct({
 })
 
 export const ListProjectsQuery = Schema.Struct({
-  limit: Schema.optional(Schema.String.check(Schema.isPattern(/^(100|[1-9][0-9]?)$/, { message: "limit must be a whole number from 1 to 100" }))),
+  limit: Schema.optional(Schema.String.check(Schema.isPattern(/^(100|[1-9][0-9]?)$/u, { message: "limit must be a whole number from 1 to 100" }))),
   cursor: Schema.optional(Schema.String.check(
     Schema.isMaxLength(512, { message: "cursor is too long" }),
-    Schema.isPattern(/^[A-Za-z0-9+/]+$/, { message: "cursor is not one this API returned" }),
+    Schema.isPattern(/^[A-Za-z0-9+/]+$/u, { message: "cursor is not one this API returned" }),
   )),
 })

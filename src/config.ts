@@ -23,8 +23,12 @@ export interface FabricConfig {
   readonly projectQuota: number
   readonly unreachableAfterMs: number
   readonly deletionDeadlineMs: number
+  /** `fabric daemon` only: serve GET /metrics on this port (the other processes serve it on PORT). */
+  readonly metricsPort: number | undefined
   /** Test-only fault injection: the crash point at which the process kills itself. */
   readonly crashAt: string | undefined
+  /** FABRIC_STATELY_INSPECT=1: actors report to Stately's inspector (src/processes/stately-inspect.ts). */
+  readonly statelyInspect: boolean
 }
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -37,6 +41,14 @@ const integer = (env: Env, name: string, fallback: number, min: number, max: num
   const n = Number(raw)
   if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name}=${raw} is not a whole number from ${min} to ${max}`)
   return n
+}
+
+/** Off unless set to 1; anything but 0 or 1 is a mistake worth stopping for. */
+const flag = (env: Env, name: string): boolean => {
+  const raw = env[name]
+  if (raw === undefined || raw === "" || raw === "0") return false
+  if (raw === "1") return true
+  throw new ConfigError(`${name}=${raw} must be 1 (on) or 0 (off)`)
 }
 
 const clusterId = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/
@@ -76,6 +88,8 @@ export const parseConfig = (env: Env): FabricConfig => {
     projectQuota: integer(env, "FABRIC_PROJECT_QUOTA", 10, 1, 100_000),
     unreachableAfterMs: integer(env, "FABRIC_UNREACHABLE_AFTER_SECONDS", 30, 1, 86_400) * 1000,
     deletionDeadlineMs: integer(env, "FABRIC_DELETION_DEADLINE_SECONDS", 600, 0, 30 * 86_400) * 1000,
+    metricsPort: env.FABRIC_METRICS_PORT ? integer(env, "FABRIC_METRICS_PORT", 0, 0, 65535) : undefined,
     crashAt: env.FABRIC_CRASH_AT || undefined,
+    statelyInspect: flag(env, "FABRIC_STATELY_INSPECT"),
   }
 }

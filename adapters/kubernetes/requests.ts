@@ -82,6 +82,12 @@ export const makeRequester = (policy: RequestPolicy): Requester => {
           return attempt
         }),
       ).pipe(
+        // A warning per transient failure that will be retried; it carries the caller's log
+        // annotations (the daemon's cluster and request id).
+        Effect.tapError((failure) =>
+          failure.retryable && attempts <= policy.retry.maxRetries
+            ? Effect.logWarning("apiserver request failed; retrying", { operation: failure.operation, status: failure.status, reason: failure.reason, attempt: attempts })
+            : Effect.void),
         Effect.retry({ schedule: backoff, while: (failure) => failure.retryable }),
         Effect.mapError((f) => new ApiFailure({ operation: f.operation, status: f.status, reason: f.reason, message: f.message, retryable: f.retryable, attempts })),
       )

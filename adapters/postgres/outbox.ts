@@ -1,5 +1,5 @@
 import { Effect } from "effect"
-import type { OutboxMessage, OutboxRow } from "../../src/services/state-store.ts"
+import type { OutboxLag, OutboxMessage, OutboxRow } from "../../src/services/state-store.ts"
 import { query } from "./database.ts"
 
 export const enqueue = (messages: ReadonlyArray<OutboxMessage>) =>
@@ -20,3 +20,12 @@ export const markSent = (ids: ReadonlyArray<string>) =>
 
 export const outboxBacklog = () =>
   query((sql) => sql<{ n: number }[]>`select count(*)::int as n from fabric.outbox where sent_at is null`).pipe(Effect.map((r) => r[0]?.n ?? 0))
+
+// Both ends of the age on the database's clock (created_at defaults to now()), so a skewed
+// application clock cannot make it negative.
+export const outboxLag = () =>
+  query((sql) => sql<{ unsent: number; oldest_seconds: number }[]>`
+    select count(*)::int as unsent, coalesce(extract(epoch from now() - min(created_at)), 0)::float8 as oldest_seconds
+    from fabric.outbox where sent_at is null`).pipe(
+    Effect.map((rows): OutboxLag => ({ unsent: rows[0]?.unsent ?? 0, oldestUnsentSeconds: Math.max(0, rows[0]?.oldest_seconds ?? 0) })),
+  )

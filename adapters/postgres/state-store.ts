@@ -41,6 +41,7 @@ export const layer = Layer.effect(
       pendingOutbox: lift("pendingOutbox", outbox.pendingOutbox),
       markSent: lift("markSent", outbox.markSent),
       outboxBacklog: lift("outboxBacklog", outbox.outboxBacklog),
+      outboxLag: lift("outboxLag", outbox.outboxLag),
       findIdempotent: lift("findIdempotent", idempotency.findIdempotent),
       saveIdempotent: lift("saveIdempotent", idempotency.saveIdempotent),
       upsertCluster: lift("upsertCluster", clusters.upsertCluster),

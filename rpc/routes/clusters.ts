@@ -6,8 +6,8 @@ import { operatorOnly } from "../auth.ts"
 import type { FabricEnv } from "../env.ts"
 import { validate } from "../validate.ts"
 
-const ClusterIdParam = Schema.Struct({
-  clusterId: Schema.String.check(Schema.isPattern(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, { message: "clusterId must be a DNS-1123 label" })),
+export const ClusterIdParam = Schema.Struct({
+  clusterId: Schema.String.check(Schema.isPattern(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/u, { message: "clusterId must be a DNS-1123 label" })),
 })
 
 export const clusters = new Hono<FabricEnv>()

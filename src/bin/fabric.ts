@@ -3,6 +3,7 @@
 import { parseConfig, ConfigError } from "../config.ts"
 import { Effect } from "effect"
 import { makeAllInOne, planClusters } from "../processes/all-in-one.ts"
+import { jsonLogs } from "../processes/json-logs.ts"
 import { serveHttp } from "../processes/http.ts"
 import { loadOrCreateOperatorToken } from "../processes/operator-token.ts"
 import { runMain } from "../processes/run-main.ts"
@@ -36,7 +37,7 @@ switch (command) {
     const embedded = config.databaseUrl === undefined
     const token = config.operatorToken ?? (embedded ? loadOrCreateOperatorToken(config.dataDir) : fail("FABRIC_ADMIN_TOKEN is required when DATABASE_URL is set"))
     const clusters = planClusters(config)
-    const { runtime, app, streams, start } = makeAllInOne(config, { operatorToken: token, clusters })
+    const { runtime, app, streams, start } = makeAllInOne(config, { operatorToken: token, clusters, logs: jsonLogs })
     const program = Effect.andThen(start, serveHttp(app.fetch, { port: config.port, host: config.host, streams }))
     await runMain(runtime, program, ({ port }) => {
       console.log([
@@ -67,8 +68,13 @@ switch (command) {
       : fail("fabric daemon needs --kubeconfig <file> or --in-cluster")
     if (kubeconfig.kind === "file" && !existsSync(kubeconfig.path)) fail(`--kubeconfig ${kubeconfig.path}: no such file`)
     if (!config.kafkaBrokers) fail("fabric daemon needs KAFKA_BROKERS")
-    const { runtime, program } = makeDaemonProcess(config, clusterId, kubeconfig)
-    await runMain(runtime, program, () => console.log(`Fabric daemon for cluster ${clusterId} is running`))
+    const metricsFlag = flags.get("metrics-port")
+    const metricsPort = metricsFlag === undefined ? config.metricsPort
+      : typeof metricsFlag === "string" && /^\d{1,5}$/.test(metricsFlag) && Number(metricsFlag) <= 65535 ? Number(metricsFlag)
+      : fail("--metrics-port needs a port number from 0 to 65535")
+    const { runtime, program } = makeDaemonProcess(config, clusterId, kubeconfig, { metricsPort })
+    await runMain(runtime, program, ({ metricsUrl }) =>
+      console.log(`Fabric daemon for cluster ${clusterId} is running${metricsUrl ? `; metrics on ${metricsUrl}` : ""}`))
     break
   }
   case "migrate": {

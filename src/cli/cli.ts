@@ -7,6 +7,7 @@ import type { FabricConfig } from "../config.ts"
 import type { Project } from "../domain/project.ts"
 import { operatorTokenFile } from "../processes/operator-token.ts"
 import { parseArgs } from "./args.ts"
+import { exportMachineCommand } from "./export-machine.ts"
 import { clusterProgress, projectDetails, table } from "./render.ts"
 import { watchProject } from "./watch.ts"
 
@@ -20,6 +21,7 @@ const usage = `usage: fabric <command>
   project delete <projectId>
   project watch <projectId> [--timeout SECONDS]   follow per-cluster progress until Ready
   clusters                              list member clusters
+  debug export <account|project> [--format mermaid|stately]   print a state machine (no server needed)
 options: --url (FABRIC_URL, default http://127.0.0.1:8080)  --token (FABRIC_TOKEN)  --json`
 
 class CliError extends Error {}
@@ -50,6 +52,12 @@ export const runCli = async (argv: ReadonlyArray<string>, env: Readonly<Record<s
   const print = (value: unknown, human: () => string) => console.log(json ? JSON.stringify(value, null, 2) : human())
   try {
     if (noun === undefined || noun === "help" || flags.has("help")) { console.log(usage); return 0 }
+    if (noun === "debug" && verb === "export") {
+      const exported = exportMachineCommand(target, flags.get("format"))
+      if ("error" in exported) throw new CliError(`${exported.error}\n\n${usage}`)
+      process.stdout.write(exported.text)
+      return 0
+    }
     if (token === undefined) throw new CliError("no token: set FABRIC_TOKEN (the operator token printed by `fabric dev`, or an account API key)")
     const client: FabricClient = fabricClient(url, token)
     const call = async <T>(request: Promise<Response>): Promise<T> => {

@@ -8,7 +8,9 @@ import { encodeJson, topics, type ClusterSignal, type DesiredNamespace } from ".
 import { Cluster, type ManagedNamespace } from "../services/cluster.ts"
 import { crashPoint } from "../services/crash-points.ts"
 import { EventBus, type BusMessage } from "../services/event-bus.ts"
-import { requestIdHeader } from "../services/request-id.ts"
+import { Metrics } from "../services/metrics.ts"
+import { requestIdHeader, withRequestId } from "../services/request-id.ts"
+import { reconcileErrors, reconciles } from "./daemon-metrics.ts"
 import { decodeDesired, DesiredState } from "./desired-state.ts"
 import { repairDrift } from "./drift.ts"
 import { observe } from "./observe.ts"
@@ -49,10 +51,15 @@ const reconcile = (desired: DesiredNamespace, options: DaemonOptions) =>
       Effect.succeed({ phase: "Failed" as const, reason: `Conflict: namespace ${desired.namespace} exists without Fabric's labels` })),
   )
 
-/** Handles one desired-state message; resolves with it once the cluster matches and that is reported. */
+/**
+ * Handles one desired-state message; resolves with it once the cluster matches and that is
+ * reported. Its log lines (the cluster adapter's included) carry the request id of the RPC call
+ * that caused the change.
+ */
 export const handleDesiredMessage = (message: BusMessage, options: DaemonOptions) =>
   Effect.gen(function* () {
     const cluster = yield* Cluster
+    const metrics = yield* Metrics
     if (message.value === null) return undefined // tombstone: nothing left to do for that key
     const decoded = decodeDesired(message.value)
     if (!decoded.ok) {
@@ -63,6 +70,7 @@ export const handleDesiredMessage = (message: BusMessage, options: DaemonOptions
     const requestId = message.headers[requestIdHeader]
     let reportedFailure = false
     const outcome = yield* reconcile(desired, options).pipe(
+      Effect.tapError(() => metrics.increment(reconcileErrors, { cluster: cluster.id })),
       // Tell the management side once that this cluster is struggling, then keep trying.
       Effect.tapError((e) =>
         reportedFailure
@@ -72,9 +80,13 @@ export const handleDesiredMessage = (message: BusMessage, options: DaemonOptions
     )
     yield* crashPoint("daemon.after-cluster-change")
     yield* observe(desired, cluster.id, outcome.phase, outcome.reason, requestId)
+    yield* metrics.increment(reconciles, { cluster: cluster.id })
     yield* crashPoint("daemon.after-status")
     return desired
-  }).pipe(Effect.withSpan("Daemon.handleDesired", { attributes: { offset: message.offset } }))
+  }).pipe(
+    Effect.withSpan("Daemon.handleDesired", { attributes: { offset: message.offset } }),
+    withRequestId(message.headers[requestIdHeader]),
+  )
 
 const announce = (clusterId: string, kind: ClusterSignal["kind"]) =>
   Effect.gen(function* () {
@@ -87,7 +99,7 @@ export const runDaemon = (options: DaemonOptions = defaultDaemonOptions) =>
   Effect.gen(function* () {
     const cluster = yield* Cluster
     const bus = yield* EventBus
-    const context = yield* Effect.context<Cluster | EventBus>()
+    const context = yield* Effect.context<Cluster | EventBus | Metrics>()
     // Handling a message and repairing drift never interleave: a repair must not re-create a
     // namespace whose deletion is being handled.
     const exclusive = yield* Semaphore.make(1)
@@ -98,6 +110,13 @@ export const runDaemon = (options: DaemonOptions = defaultDaemonOptions) =>
     }
     yield* announce(cluster.id, "joined")
     yield* Effect.addFinalizer(() => announce(cluster.id, "left").pipe(Effect.ignore))
+    yield* Effect.forkScoped(
+      repairDrift(desired, { reportPresent: true, repairMissing: false }).pipe(
+        exclusive.withPermits(1),
+        Effect.catch((e) => Effect.logWarning("resync skipped: the cluster could not be listed", { cluster: cluster.id, reason: e.reason })),
+        Effect.annotateLogs("cluster", cluster.id),
+      ),
+    )
     yield* Effect.forkScoped(
       announce(cluster.id, "heartbeat").pipe(
         Effect.catch((e) => Effect.logWarning("heartbeat not sent", { cluster: cluster.id, reason: e.reason })),
@@ -113,12 +132,14 @@ export const runDaemon = (options: DaemonOptions = defaultDaemonOptions) =>
           Effect.tap((handled) => Effect.sync(() => handled && desired.apply(handled))),
           exclusive.withPermits(1),
           Effect.asVoid,
+          Effect.annotateLogs("cluster", cluster.id),
           Effect.provideContext(context),
         ),
     })
     yield* Effect.forkScoped(
       repairDrift(desired).pipe(
         exclusive.withPermits(1),
+        Effect.annotateLogs("cluster", cluster.id),
         Effect.catch((e) => Effect.logWarning("drift check skipped: the cluster could not be listed", { cluster: cluster.id, reason: e.reason })),
         Effect.repeat(Schedule.spaced(options.driftIntervalMs)),
         Effect.delay(options.driftIntervalMs),

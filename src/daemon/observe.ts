@@ -15,5 +15,6 @@ export const observe = (desired: DesiredNamespace, clusterId: string, phase: Nam
       key: desired.projectId, value: encodeJson(observation),
       headers: { "content-type": "application/json", ...(requestId ? { [requestIdHeader]: requestId } : {}) },
     }])
-    yield* Effect.logInfo("observation published", { projectId: desired.projectId, clusterId, generation: desired.generation, phase, reason, requestId })
+    // The request id is a log annotation of the caller (handleDesiredMessage), not repeated here.
+    yield* Effect.logInfo("observation published", { projectId: desired.projectId, clusterId, generation: desired.generation, phase, reason })
   })

@@ -1,9 +1,10 @@
 /** Entity ids: a type prefix and 20 lowercase base32 characters (100 bits of randomness). */
 const alphabet = "abcdefghijklmnopqrstuvwxyz234567"
 
+// `u` flag: so the OpenAPI document carries these patterns (Effect emits only `u` patterns).
 export const idPatterns = {
-  account: /^acc_[a-z2-7]{20}$/,
-  project: /^prj_[a-z2-7]{20}$/,
+  account: /^acc_[a-z2-7]{20}$/u,
+  project: /^prj_[a-z2-7]{20}$/u,
 } as const
 
 export type IdKind = keyof typeof idPatterns

@@ -9,6 +9,7 @@ import { NotFound } from "../domain/errors.ts"
 import type { ClusterSignal } from "../domain/messages.ts"
 import type { ClusterRecord } from "../domain/project.ts"
 import { Changes } from "../services/changes.ts"
+import { Metrics } from "../services/metrics.ts"
 import { LegacyDemeter } from "../services/legacy-demeter.ts"
 import { StateStore } from "../services/state-store.ts"
 import { Transactions } from "../services/transactions.ts"
@@ -21,10 +22,10 @@ export interface SweepOptions {
 }
 
 const make = Effect.gen(function* () {
-  const services = yield* Effect.context<StateStore | LegacyDemeter | Transactions | Changes>()
+  const services = yield* Effect.context<StateStore | LegacyDemeter | Transactions | Changes | Metrics>()
   const store = yield* StateStore
   const projects = makeHost(hostedProject)
-  const provide = <A, E>(effect: Effect.Effect<A, E, StateStore | LegacyDemeter | Transactions | Changes>) => Effect.provideContext(effect, services)
+  const provide = <A, E>(effect: Effect.Effect<A, E, StateStore | LegacyDemeter | Transactions | Changes | Metrics>) => Effect.provideContext(effect, services)
   const iso = (ms: number) => new Date(ms).toISOString()
 
   const find = (id: string) => store.listClusters().pipe(Effect.map((cs) => cs.find((c) => c.id === id)))

@@ -9,6 +9,7 @@ import { Conflict, InvalidRequest, NotFound, Unauthorized, Unavailable } from ".
 import { NamespaceObservation } from "../domain/messages.ts"
 import { canAccessAccount, type Account, type Caller, type ClusterRecord, type Project } from "../domain/project.ts"
 import { Changes } from "../services/changes.ts"
+import { Metrics } from "../services/metrics.ts"
 import { Ids } from "../services/ids.ts"
 import { LegacyDemeter } from "../services/legacy-demeter.ts"
 import { ManagementSettings } from "../services/settings.ts"
@@ -32,13 +33,13 @@ export interface CreatedAccount {
 const iso = (millis: number) => new Date(millis).toISOString()
 
 const make = Effect.gen(function* () {
-  const services = yield* Effect.context<StateStore | LegacyDemeter | Transactions | Ids | Changes>()
+  const services = yield* Effect.context<StateStore | LegacyDemeter | Transactions | Ids | Changes | Metrics>()
   const store = yield* StateStore
   const transactions = yield* Transactions
   const ids = yield* Ids
   const accounts = makeHost(hostedAccount)
   const projects = makeHost(hostedProject)
-  const provide = <A, E>(effect: Effect.Effect<A, E, StateStore | LegacyDemeter | Transactions | Ids | Changes>) => Effect.provideContext(effect, services)
+  const provide = <A, E>(effect: Effect.Effect<A, E, StateStore | LegacyDemeter | Transactions | Ids | Changes | Metrics>) => Effect.provideContext(effect, services)
 
   /** Every cluster not removed is a member; Unreachable ones do not hold a project back from Ready. */
   const members = store.listClusters().pipe(Effect.map((cs) => cs.filter((c) => c.phase !== "Removed")))

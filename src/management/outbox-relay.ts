@@ -4,6 +4,7 @@
 import { Effect, Schedule } from "effect"
 import { crashPoint } from "../services/crash-points.ts"
 import { EventBus } from "../services/event-bus.ts"
+import { requestIdHeader, withRequestId } from "../services/request-id.ts"
 import { StateStore } from "../services/state-store.ts"
 
 export interface RelayOptions {
@@ -26,6 +27,10 @@ export const relayOnce = (batchSize: number) =>
       yield* bus.publish(topic, rows.slice(i, j).map((r) => ({ key: r.key, value: r.value, headers: r.headers })))
       yield* crashPoint("relay.after-publish")
       yield* store.markSent(rows.slice(i, j).map((r) => r.id))
+      // One line per row, carrying the id of the request that wrote it.
+      for (const row of rows.slice(i, j)) {
+        yield* Effect.logInfo("outbox message published", { topic: row.topic, key: row.key, outboxId: row.id }).pipe(withRequestId(row.headers[requestIdHeader]))
+      }
       i = j
     }
     return rows.length

@@ -4,6 +4,7 @@ import { Effect, Schema } from "effect"
 import { NamespaceObservation, topics } from "../domain/messages.ts"
 import { crashPoint } from "../services/crash-points.ts"
 import { EventBus, type BusMessage } from "../services/event-bus.ts"
+import { requestIdHeader, withRequestId } from "../services/request-id.ts"
 import { sendToDeadLetters } from "./dead-letters.ts"
 import { Management } from "./management.ts"
 
@@ -17,7 +18,7 @@ export const handleStatusMessage = (message: BusMessage) =>
     if (decoded._tag === "Failure") return yield* sendToDeadLetters(message, `undecodable observation: ${String(decoded.cause)}`)
     yield* (yield* Management).recordObservation(decoded.value)
     yield* crashPoint("management.after-observation")
-  })
+  }).pipe(withRequestId(message.headers[requestIdHeader]))
 
 export const subscribeStatus = Effect.gen(function* () {
   const bus = yield* EventBus

@@ -37,11 +37,13 @@ export interface AllInOneOptions {
   readonly clusters: ReadonlyArray<ClusterPlan>
   readonly daemon?: Partial<DaemonOptions>
   readonly watchPollMs?: number
+  /** The process's loggers (JSON lines in `fabric dev`); Effect's default logger when absent. */
+  readonly logs?: Layer.Layer<never>
 }
 
 /** The runtime, the HTTP app, and `start`: background work that runs until its scope closes. */
 export const makeAllInOne = (config: FabricConfig, options: AllInOneOptions) => {
-  const runtime = ManagedRuntime.make(Layer.merge(managementLayer(config), crashHookLayer(config.crashAt)))
+  const runtime = ManagedRuntime.make(Layer.merge(managementLayer(config), crashHookLayer(config.crashAt)).pipe(Layer.provideMerge(options.logs ?? Layer.empty)))
   const streams = new Set<{ close: () => void }>()
   const app = makeApp({ runtime, operatorToken: options.operatorToken, watch: { pollMs: options.watchPollMs ?? 2_000, keepAliveMs: 15_000, streams } })
   const start = Effect.gen(function* () {

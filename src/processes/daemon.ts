@@ -1,21 +1,31 @@
-// `fabric daemon --cluster <id> --kubeconfig <file>`: one cluster's daemon, on Kafka.
+// `fabric daemon --cluster <id> --kubeconfig <file> [--metrics-port <port>]`: one cluster's
+// daemon, on Kafka; with a metrics port it also serves GET /metrics (reconcile and drift counters).
 import { Effect, Layer, ManagedRuntime } from "effect"
 import * as kubernetes from "../../adapters/kubernetes/cluster.ts"
 import type { FabricConfig } from "../config.ts"
 import { defaultDaemonOptions, runDaemon } from "../daemon/daemon.ts"
 import { topicSpecs } from "../domain/topics.ts"
 import { EventBus } from "../services/event-bus.ts"
+import { Metrics } from "../services/metrics.ts"
 import { crashHookLayer } from "./crash-hook.ts"
+import { jsonLogs } from "./json-logs.ts"
 import { kafkaBusLayer } from "./layers.ts"
+import { serveMetrics } from "./metrics-listener.ts"
 
-export const makeDaemonProcess = (config: FabricConfig, clusterId: string, kubeconfig: kubernetes.KubeconfigSource) => {
-  const layer = Layer.mergeAll(kafkaBusLayer({ kafkaBrokers: config.kafkaBrokers ?? [], kafkaPrefix: config.kafkaPrefix }), kubernetes.layer({ id: clusterId, kubeconfig }), crashHookLayer(config.crashAt))
+export const makeDaemonProcess = (config: FabricConfig, clusterId: string, kubeconfig: kubernetes.KubeconfigSource, options: { readonly metricsPort?: number | undefined } = {}) => {
+  const layer = Layer.mergeAll(
+    kafkaBusLayer({ kafkaBrokers: config.kafkaBrokers ?? [], kafkaPrefix: config.kafkaPrefix }),
+    kubernetes.layer({ id: clusterId, kubeconfig }),
+    crashHookLayer(config.crashAt),
+    Metrics.layer,
+  ).pipe(Layer.provideMerge(jsonLogs))
   const runtime = ManagedRuntime.make(layer)
   const program = Effect.gen(function* () {
     // Idempotent: a daemon started before `fabric rpc` still finds its topics.
     yield* (yield* EventBus).ensureTopics(topicSpecs(config.partitions))
     yield* runDaemon({ ...defaultDaemonOptions, heartbeatMs: config.heartbeatMs, driftIntervalMs: config.driftIntervalMs })
-    return { clusterId }
+    const metrics = options.metricsPort === undefined ? undefined : yield* serveMetrics(runtime, { port: options.metricsPort, host: config.host })
+    return { clusterId, metricsUrl: metrics && `http://${config.host}:${metrics.port}/metrics` }
   })
   return { runtime, program }
 }

@@ -10,9 +10,11 @@ import * as stateStore from "../../adapters/postgres/state-store.ts"
 import type { FabricConfig } from "../config.ts"
 import { Changes } from "../services/changes.ts"
 import { Ids } from "../services/ids.ts"
+import { Metrics } from "../services/metrics.ts"
 import { ManagementSettings } from "../services/settings.ts"
 import { ClusterRegistry } from "../management/cluster-registry.ts"
 import { Management } from "../management/management.ts"
+import { statelyInspectLayer } from "./stately-inspect.ts"
 
 /** A real server with DATABASE_URL; else PGlite under <dataDir>/db (in memory when dataDir is undefined, for tests). */
 export const databaseLayer = (config: { readonly databaseUrl: string | undefined; readonly dataDir: string | undefined }) =>
@@ -27,11 +29,11 @@ export const eventBusLayer = (config: Pick<FabricConfig, "kafkaBrokers" | "kafka
   config.kafkaBrokers ? kafkaBusLayer({ kafkaBrokers: config.kafkaBrokers, kafkaPrefix: config.kafkaPrefix }) : eventLog.layer()
 
 /** Everything the management side needs, over one database. */
-export const managementLayer = (config: Pick<FabricConfig, "databaseUrl" | "kafkaBrokers" | "kafkaPrefix" | "projectQuota"> & { readonly dataDir: string | undefined }) => {
+export const managementLayer = (config: Pick<FabricConfig, "databaseUrl" | "kafkaBrokers" | "kafkaPrefix" | "projectQuota" | "statelyInspect"> & { readonly dataDir: string | undefined }) => {
   const database = databaseLayer(config)
   const stores = Layer.mergeAll(stateStore.layer, legacy.layer, postgres.transactionsLayer)
   const settings = Layer.succeed(ManagementSettings, { projectQuota: config.projectQuota })
-  const base = Layer.mergeAll(stores, Ids.layer, Changes.layer, settings)
+  const base = Layer.mergeAll(stores, Ids.layer, Changes.layer, settings, Metrics.layer)
   const management = Layer.mergeAll(Management.layer, ClusterRegistry.layer).pipe(Layer.provideMerge(base))
-  return Layer.mergeAll(management, eventBusLayer(config)).pipe(Layer.provideMerge(database))
+  return Layer.mergeAll(management, eventBusLayer(config), statelyInspectLayer(config.statelyInspect)).pipe(Layer.provideMerge(database))
 }

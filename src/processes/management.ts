@@ -4,6 +4,7 @@ import { Effect, Schedule } from "effect"
 import { topicSpecs } from "../domain/topics.ts"
 import { subscribeClusters } from "../management/cluster-consumer.ts"
 import { ClusterRegistry, type SweepOptions } from "../management/cluster-registry.ts"
+import { registerLagMetrics } from "../management/lag-metrics.ts"
 import { runOutboxRelay } from "../management/outbox-relay.ts"
 import { subscribeStatus } from "../management/status-consumer.ts"
 import { EventBus } from "../services/event-bus.ts"
@@ -22,6 +23,7 @@ export const startManagement = (options: ManagementOptions) =>
     yield* registry.register(options.clusterIds)
     yield* subscribeStatus
     yield* subscribeClusters
+    yield* registerLagMetrics
     yield* Effect.forkScoped(runOutboxRelay({ batchSize: 100, idleMs: 100 }))
     yield* Effect.forkScoped(
       registry.sweep(options.sweep).pipe(

@@ -1,4 +1,4 @@
-import { Context } from "effect"
+import { Context, Effect } from "effect"
 
 /**
  * The id of the RPC call being served: carried into outbox headers, Kafka headers and the
@@ -7,3 +7,10 @@ import { Context } from "effect"
 export const RequestId = Context.Reference<string | undefined>("fabric/RequestId", { defaultValue: () => undefined })
 
 export const requestIdHeader = "fabric-request-id"
+
+/** The log field under which every line written for a request carries its id. */
+export const requestIdLogField = "requestId"
+
+/** Annotates every log line of `effect` (and of what it calls) with the request id, when there is one. */
+export const withRequestId = (requestId: string | undefined) => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  requestId === undefined || requestId === "" ? effect : Effect.annotateLogs(effect, requestIdLogField, requestId)

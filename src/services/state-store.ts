@@ -52,6 +52,12 @@ export interface OutboxRow extends OutboxMessage {
   readonly id: string
 }
 
+export interface OutboxLag {
+  readonly unsent: number
+  /** Age of the oldest unsent row, on the database's clock; 0 when none is waiting. */
+  readonly oldestUnsentSeconds: number
+}
+
 export interface IdempotentResponse {
   readonly requestHash: string
   readonly status: number
@@ -87,6 +93,7 @@ export class StateStore extends Context.Service<StateStore, {
   readonly pendingOutbox: (limit: number) => Effect.Effect<ReadonlyArray<OutboxRow>, Unavailable>
   readonly markSent: (ids: ReadonlyArray<string>) => Effect.Effect<void, Unavailable>
   readonly outboxBacklog: () => Effect.Effect<number, Unavailable>
+  readonly outboxLag: () => Effect.Effect<OutboxLag, Unavailable>
 
   readonly findIdempotent: (scope: string, key: string) => Effect.Effect<IdempotentResponse | undefined, Unavailable>
   /** Fails with Conflict when a concurrent request stored the same key first. */

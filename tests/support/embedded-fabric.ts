@@ -20,6 +20,8 @@ export interface StartOptions {
   readonly env?: Readonly<Record<string, string>>
   /** The engines of a previous run (a restart keeps the same database and Kafka prefix). */
   readonly engines?: Engines
+  /** Silence after which a cluster counts as Unreachable (default 1 s: the lifecycle suites wait for it). */
+  readonly unreachableAfterMs?: number
 }
 
 interface Engines {
@@ -49,7 +51,7 @@ export const startFabric = async (options: StartOptions = {}) => {
     return { id, state, layer: simulated.layer({ id, state }) }
   })
   const daemonOptions = { ...defaultDaemonOptions, retryBase: "20 millis", retryCap: "200 millis", deletionPollMs: 20, heartbeatMs: 200, driftIntervalMs: 200 }
-  const fabric = makeAllInOne({ ...config, unreachableAfterMs: 1_000, heartbeatMs: 200 } as never, {
+  const fabric = makeAllInOne({ ...config, unreachableAfterMs: options.unreachableAfterMs ?? 1_000, heartbeatMs: 200 } as never, {
     operatorToken, clusters, watchPollMs: 200, daemon: daemonOptions,
   })
   const fiber = fabric.runtime.runFork(Effect.scoped(Effect.andThen(fabric.start, Effect.never)))
@@ -94,7 +96,7 @@ export const startFabric = async (options: StartOptions = {}) => {
   const extraDaemons = new Map<string, Fiber.Fiber<unknown, unknown>>()
   /** A cluster joining later: its daemon starts in this process and announces itself. */
   const addCluster = (id: string, settings: simulated.SimulatedClusterSettings = {}) => {
-    const state = options.states?.get(id) ?? new simulated.SimulatedClusterState({ terminatingMs: 50, ...settings })
+    const state = states.get(id) ?? new simulated.SimulatedClusterState({ terminatingMs: 50, ...settings })
     states.set(id, state)
     extraDaemons.set(id, fabric.runtime.runFork(Effect.scoped(Effect.andThen(
       Effect.provide(runDaemon(daemonOptions), simulated.layer({ id, state })),
@@ -130,7 +132,7 @@ export const startFabric = async (options: StartOptions = {}) => {
     return startFabric({ ...options, states, engines, ...more })
   }
 
-  return { app: fabric.app, runtime: fabric.runtime, request, sql, states, waitForProject, addCluster, stopCluster, stop, restart }
+  return { app: fabric.app, runtime: fabric.runtime, streams: fabric.streams, request, sql, states, waitForProject, addCluster, stopCluster, stop, restart }
 }
 
 export type TestFabric = Awaited<ReturnType<typeof startFabric>>

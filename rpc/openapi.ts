@@ -1,0 +1,246 @@
+// The OpenAPI 3.1 document of api.md, built from the schemas the server validates with
+// (rpc/schemas.ts, the routes' param schemas) and the response schemas (rpc/response-schemas.ts),
+// so clients outside TypeScript get the same rules the validator applies. Served by
+// rpc/routes/openapi.ts; rpc/routes/openapi.test.ts checks it against api.md's routes table.
+import { JsonSchema, Schema, SchemaRepresentation } from "effect"
+import {
+  AccountResponse, ClusterListResponse, ClusterResponse, CreatedAccountResponse, ErrorBody, HealthResponse,
+  ProjectPageResponse, ProjectResponse,
+} from "./response-schemas.ts"
+import { ClusterIdParam } from "./routes/clusters.ts"
+import { AccountIdParam, CreateAccountBody, CreateProjectBody, ListProjectsQuery, ProjectIdParam } from "./schemas.ts"
+
+type Method = "get" | "post" | "delete"
+/** "operator session": a browser page; the operator token as a bearer header or its login form's cookie. */
+type Access = "anyone" | "operator" | "operator or own key" | "operator session"
+
+interface RouteDoc {
+  readonly method: Method
+  /** OpenAPI path template (`{projectId}`, not Hono's `:projectId`). */
+  readonly path: string
+  readonly operationId: string
+  readonly summary: string
+  readonly access: Access
+  readonly params?: Schema.Constraint
+  readonly query?: Schema.Constraint
+  readonly body?: Schema.Constraint
+  /** Accepts an Idempotency-Key header (api.md, Idempotency). */
+  readonly idempotent?: true
+  readonly success: {
+    readonly status: number
+    readonly description: string
+    readonly json?: Schema.Constraint
+    /** A body that is not JSON (event stream, Prometheus text, HTML). */
+    readonly media?: { readonly type: string; readonly description: string }
+  }
+  /** Failures besides those implied by the access and the input (400, 401, 403). */
+  readonly failures: ReadonlyArray<ErrorStatus>
+}
+
+const errorCodeOf = {
+  400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+  409: "conflict", 422: "quota_exceeded", 503: "unavailable",
+} as const
+type ErrorStatus = keyof typeof errorCodeOf
+
+const routes: ReadonlyArray<RouteDoc> = [
+  {
+    method: "post", path: "/v1/accounts", operationId: "createAccount", access: "operator", idempotent: true,
+    summary: "Create an account with its default project; the API key is returned once.",
+    body: CreateAccountBody,
+    success: { status: 201, description: "The account, its default project and its API key.", json: CreatedAccountResponse },
+    failures: [409, 503],
+  },
+  {
+    method: "get", path: "/v1/accounts/{accountId}", operationId: "getAccount", access: "operator or own key",
+    summary: "Read an account.",
+    params: AccountIdParam,
+    success: { status: 200, description: "The account.", json: AccountResponse },
+    failures: [404, 503],
+  },
+  {
+    method: "post", path: "/v1/accounts/{accountId}/projects", operationId: "createProject", access: "operator or own key", idempotent: true,
+    summary: "Create a project: a namespace in every member cluster.",
+    params: AccountIdParam, body: CreateProjectBody,
+    success: { status: 201, description: "The project, phase Provisioning.", json: ProjectResponse },
+    failures: [404, 409, 422, 503],
+  },
+  {
+    method: "get", path: "/v1/accounts/{accountId}/projects", operationId: "listProjects", access: "operator or own key",
+    summary: "List an account's projects, a page at a time (limit 1 to 100, default 20).",
+    params: AccountIdParam, query: ListProjectsQuery,
+    success: { status: 200, description: "One page of projects.", json: ProjectPageResponse },
+    failures: [404, 503],
+  },
+  {
+    method: "get", path: "/v1/projects/{projectId}", operationId: "getProject", access: "operator or own key",
+    summary: "Read a project with its per-cluster status.",
+    params: ProjectIdParam,
+    success: { status: 200, description: "The project.", json: ProjectResponse },
+    failures: [404, 503],
+  },
+  {
+    method: "get", path: "/v1/projects/{projectId}/watch", operationId: "watchProject", access: "operator or own key",
+    summary: "Follow a project: server-sent events until it is Deleted.",
+    params: ProjectIdParam,
+    success: {
+      status: 200, description: "An event stream.",
+      media: {
+        type: "text/event-stream",
+        description: "Event `project` whose data is the whole project (#/components/schemas/Project) as JSON, sent at once and on every change; comment lines keep the stream alive.",
+      },
+    },
+    failures: [404, 503],
+  },
+  {
+    method: "delete", path: "/v1/projects/{projectId}", operationId: "deleteProject", access: "operator or own key",
+    summary: "Delete a project: its namespace goes from every cluster.",
+    params: ProjectIdParam,
+    success: { status: 202, description: "The project, phase Deleting.", json: ProjectResponse },
+    failures: [404, 503],
+  },
+  {
+    method: "get", path: "/v1/clusters", operationId: "listClusters", access: "operator",
+    summary: "List member clusters.",
+    success: { status: 200, description: "Every cluster Fabric knows.", json: ClusterListResponse },
+    failures: [503],
+  },
+  {
+    method: "delete", path: "/v1/clusters/{clusterId}", operationId: "removeCluster", access: "operator",
+    summary: "Remove a cluster from the fleet: projects stop waiting for it (not in api.md's v1 table).",
+    params: ClusterIdParam,
+    success: { status: 202, description: "The cluster, phase Removed.", json: ClusterResponse },
+    failures: [404, 503],
+  },
+  {
+    method: "get", path: "/healthz", operationId: "healthz", access: "anyone",
+    summary: "Liveness.",
+    success: { status: 200, description: "The process is live.", json: HealthResponse },
+    failures: [],
+  },
+  {
+    method: "get", path: "/readyz", operationId: "readyz", access: "anyone",
+    summary: "Readiness: the database answers.",
+    success: { status: 200, description: "Ready to serve.", json: HealthResponse },
+    failures: [503],
+  },
+  {
+    method: "get", path: "/metrics", operationId: "metrics", access: "anyone",
+    summary: "Prometheus metrics (no label per project or account).",
+    success: { status: 200, description: "Metrics.", media: { type: "text/plain", description: "Prometheus text exposition format." } },
+    failures: [],
+  },
+  {
+    method: "get", path: "/debug", operationId: "debugUi", access: "operator session",
+    summary: "The state-machine visualiser.",
+    success: { status: 200, description: "An HTML page.", media: { type: "text/html", description: "The visualiser." } },
+    failures: [],
+  },
+  {
+    method: "get", path: "/openapi.json", operationId: "openapi", access: "anyone",
+    summary: "This document.",
+    success: { status: 200, description: "OpenAPI 3.1.", media: { type: "application/json", description: "An OpenAPI 3.1 document." } },
+    failures: [],
+  },
+]
+
+/** Compiles the schemas together, so those with an identifier (Project, ErrorBody) become shared components. */
+const compile = (schemas: readonly [Schema.Constraint, ...Array<Schema.Constraint>]) => {
+  // The JSON codec's encoded side: what travels over the wire.
+  const [first, ...rest] = schemas.map((schema) => Schema.toCodecJson(schema).ast)
+  const document = JsonSchema.toMultiDocumentOpenApi3_1(
+    SchemaRepresentation.toJsonSchemaMultiDocument(SchemaRepresentation.toRepresentations([first!, ...rest])),
+  )
+  const compiled = new Map(schemas.map((schema, i) => [schema, document.schemas[i]!]))
+  return { of: (schema: Schema.Constraint) => compiled.get(schema)!, components: document.definitions }
+}
+
+// The JSON codec writes an absent optional field as null; a query string has no null, so drop it.
+const withoutNull = (schema: JsonSchema.JsonSchema): JsonSchema.JsonSchema => {
+  const branches = Array.isArray(schema.anyOf) ? (schema.anyOf as ReadonlyArray<JsonSchema.JsonSchema>).filter((b) => b.type !== "null") : undefined
+  return branches?.length === 1 ? branches[0]! : schema
+}
+
+/** One OpenAPI parameter per property of a validator's object schema. */
+const parametersOf = (location: "path" | "query", objectSchema: JsonSchema.JsonSchema) => {
+  const properties = (objectSchema.properties ?? {}) as Record<string, JsonSchema.JsonSchema>
+  const required = new Set((objectSchema.required ?? []) as ReadonlyArray<string>)
+  return Object.entries(properties).map(([name, schema]) => ({
+    name, in: location, required: location === "path" || required.has(name), schema: location === "query" ? withoutNull(schema) : schema,
+  }))
+}
+
+const idempotencyKeyHeader = {
+  name: "Idempotency-Key", in: "header", required: false,
+  description: "The same key with the same body returns the first response and creates nothing new; with another body: 409.",
+  schema: { type: "string", minLength: 1, maxLength: 255, pattern: "^[\\x21-\\x7e]+$" },
+}
+
+const accessNote: Record<Access, string> = {
+  anyone: "No token needed.",
+  operator: "Operator token only; an account API key gets 403.",
+  "operator or own key": "Operator token, or the API key of the owning account (another account's resource answers 404).",
+  "operator session": "Operator token as a bearer header, or the session cookie of the login form this page answers (401, HTML) to anyone else.",
+}
+
+const errorStatusesOf = (route: RouteDoc): ReadonlyArray<ErrorStatus> => {
+  const implied: ErrorStatus[] = []
+  if (route.params || route.query || route.body || route.idempotent) implied.push(400)
+  if (route.access === "operator" || route.access === "operator or own key") implied.push(401)
+  if (route.access === "operator") implied.push(403)
+  return [...new Set([...implied, ...route.failures])].sort((a, b) => a - b)
+}
+
+export const buildOpenApiDocument = () => {
+  const routeSchemas = routes.flatMap((r) => [r.params, r.query, r.body, r.success.json].filter((s) => s !== undefined))
+  const { of, components } = compile([ErrorBody, ...new Set(routeSchemas)])
+  const errorResponse = (status: ErrorStatus) => ({
+    description: `\`${errorCodeOf[status]}\``,
+    content: { "application/json": { schema: of(ErrorBody) } },
+  })
+
+  const paths: Record<string, Record<string, unknown>> = {}
+  for (const route of routes) {
+    const parameters = [
+      ...(route.params ? parametersOf("path", of(route.params)) : []),
+      ...(route.query ? parametersOf("query", of(route.query)) : []),
+      ...(route.idempotent ? [idempotencyKeyHeader] : []),
+    ]
+    const success = route.success
+    const content = success.json
+      ? { "application/json": { schema: of(success.json) } }
+      : success.media ? { [success.media.type]: { schema: { type: "string", description: success.media.description } } } : undefined
+    paths[route.path] ??= {}
+    paths[route.path]![route.method] = {
+      operationId: route.operationId,
+      summary: route.summary,
+      description: accessNote[route.access],
+      ...(route.access === "anyone" ? { security: [] } : {}),
+      ...(parameters.length > 0 ? { parameters } : {}),
+      ...(route.body ? { requestBody: { required: true, content: { "application/json": { schema: of(route.body) } } } } : {}),
+      responses: {
+        [String(success.status)]: { description: success.description, ...(content ? { content } : {}) },
+        ...Object.fromEntries(errorStatusesOf(route).map((status) => [String(status), errorResponse(status)])),
+      },
+    }
+  }
+
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Fabric API",
+      version: "1",
+      description: "Multi-cluster provisioning: every project becomes a namespace in every member cluster. JSON in and out; every non-2xx body is an ErrorBody.",
+    },
+    security: [{ bearer: [] }],
+    paths,
+    components: {
+      schemas: components,
+      securitySchemes: {
+        bearer: { type: "http", scheme: "bearer", description: "The operator token (FABRIC_ADMIN_TOKEN), or an account API key." },
+      },
+    },
+  }
+}
+
+export type OpenApiDocument = ReturnType<typeof buildOpenApiDocument>

@@ -1,0 +1,116 @@
+// GET /debug (api.md): the state-machine visualiser. Pages and scripts are public (they hold no
+// data); everything that reads state is operator only (rpc/debug-session.ts says how a browser
+// proves it is the operator).
+//   GET  /debug                 the UI, or the login form without a session
+//   POST /debug/login, /logout  start / end the session (form posts, then back to /debug)
+//   GET  /debug/api/machines    the account and project statecharts (machines/statechart.ts)
+//   GET  /debug/api/actors      actors, most recently changed first
+//   GET  /debug/api/actors/:id  one actor: state, context, event history
+//   GET  /debug/events?actor=   the same, as SSE event `actor` at once and on every change
+import { Schema } from "effect"
+import { Hono } from "hono"
+import { streamSSE } from "hono/streaming"
+import { accountMachine } from "../../machines/account.ts"
+import { projectMachine } from "../../machines/project.ts"
+import { statechartOf } from "../../machines/statechart.ts"
+import { idPatterns } from "../../src/domain/ids.ts"
+import { Management } from "../../src/management/management.ts"
+import { Changes } from "../../src/services/changes.ts"
+import { debugAssetResponse, isDebugAsset } from "../debug-assets.ts"
+import { debugOperatorOnly, endSession, isOperatorRequest, isOperatorToken, startSession } from "../debug-session.ts"
+import type { FabricEnv } from "../env.ts"
+import { validate } from "../validate.ts"
+import type { WatchOptions } from "./projects.ts"
+
+const historyLimit = 100
+const actorListLimit = 500
+
+const actorId = Schema.String.check(Schema.isPattern(
+  new RegExp(`${idPatterns.account.source}|${idPatterns.project.source}`),
+  { message: "must be an account (acc_…) or project (prj_…) id" },
+))
+const ActorIdParam = Schema.Struct({ actorId })
+const ActorQuery = Schema.Struct({ actor: actorId })
+const ActorsQuery = Schema.Struct({ machine: Schema.optional(Schema.Literals(["account", "project"])) })
+
+// The account's input carries its API key hash; a debugging page has no use for it.
+const withoutSecrets = <A>(value: A): A => JSON.parse(JSON.stringify(value, (key, v) => (key === "apiKeyHash" ? undefined : v)))
+
+const machines = { account: statechartOf(accountMachine), project: statechartOf(projectMachine) }
+
+const loginPage = (error?: string) =>
+  debugAssetResponse("login.html", 401, (html) => html.replace("<!--error-->", error === undefined ? "" : `<p class="login-error" role="alert">${error}</p>`))
+
+export const debug = (options: { readonly operatorToken: string; readonly watch: WatchOptions }) => {
+  const operatorOnly = debugOperatorOnly(options.operatorToken)
+  return new Hono<FabricEnv>()
+    .get("/", async (c) => ((await isOperatorRequest(c, options.operatorToken)) ? debugAssetResponse("index.html") : loginPage()))
+    .post("/login", async (c) => {
+      const form = await c.req.parseBody()
+      const token = typeof form.token === "string" ? form.token.trim() : ""
+      if (!isOperatorToken(token, options.operatorToken)) return loginPage("That is not the operator token.")
+      await startSession(c, options.operatorToken)
+      return c.redirect("/debug", 303)
+    })
+    .post("/logout", (c) => {
+      endSession(c)
+      return c.redirect("/debug", 303)
+    })
+    .get("/:asset{[a-z]+\\.(?:js|css)}", (c) => {
+      const name = c.req.param("asset")
+      return isDebugAsset(name) ? debugAssetResponse(name) : c.notFound()
+    })
+    .get("/api/machines", operatorOnly, (c) => c.json(machines, 200))
+    .get("/api/actors", operatorOnly, validate("query", ActorsQuery), async (c) => {
+      const { machine } = c.req.valid("query")
+      const actors = await c.var.run(Management.use((m) => m.listActors({ ...(machine ? { machine } : {}), limit: actorListLimit })))
+      return c.json({ actors }, 200)
+    })
+    .get("/api/actors/:actorId", operatorOnly, validate("param", ActorIdParam), async (c) => {
+      const { actorId } = c.req.valid("param")
+      const actor = await c.var.run(Management.use((m) => m.actorDetail(actorId, historyLimit)))
+      return c.json({ actor: withoutSecrets(actor) }, 200)
+    })
+    .get("/events", operatorOnly, validate("query", ActorQuery), async (c) => {
+      const { actor: id } = c.req.valid("query")
+      const run = c.var.run
+      const read = async () => withoutSecrets(await run(Management.use((m) => m.actorDetail(id, historyLimit))))
+      // An unknown actor is a JSON 404 before the stream starts.
+      let last = await read()
+      return streamSSE(c, async (stream) => {
+        let wake: () => void = () => {}
+        const changed = () => wake()
+        const unlisten = await run(Changes.use((ch) => ch.listen(id, changed)))
+        const handle = { close: () => { stream.abort(); changed() } }
+        options.watch.streams.add(handle)
+        stream.onAbort(() => changed())
+        try {
+          await stream.writeSSE({ event: "actor", data: JSON.stringify(last) })
+          let sinceKeepAlive = 0
+          // A finished actor (deleted project) changes no more: the stream ends with it.
+          while (!stream.aborted && last.status === "active") {
+            const started = Date.now()
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, options.watch.pollMs)
+              wake = () => { clearTimeout(timer); resolve() }
+            })
+            if (stream.aborted) break
+            // The browser left (another actor picked): the read in flight was interrupted; not an error.
+            const next = await read().catch((e) => (c.req.raw.signal.aborted || stream.aborted ? undefined : Promise.reject(e)))
+            if (next === undefined) break
+            if (JSON.stringify(next) !== JSON.stringify(last)) {
+              last = next
+              await stream.writeSSE({ event: "actor", data: JSON.stringify(next) })
+              sinceKeepAlive = 0
+            } else if ((sinceKeepAlive += Date.now() - started) >= options.watch.keepAliveMs) {
+              await stream.write(": keep-alive\n\n")
+              sinceKeepAlive = 0
+            }
+          }
+        } finally {
+          unlisten()
+          options.watch.streams.delete(handle)
+        }
+      })
+    })
+}

@@ -1,0 +1,47 @@
+// Gauges computed at scrape time, because they need a query: how far the outbox relay and every
+// consumer group are behind. A reading that fails is left out of that scrape (and logged), so a
+// scrape still answers while the database or the bus is down.
+import { Effect } from "effect"
+import { topics } from "../domain/messages.ts"
+import { daemonGroup } from "../daemon/daemon.ts"
+import { EventBus } from "../services/event-bus.ts"
+import { gauge, Metrics } from "../services/metrics.ts"
+import { StateStore, type OutboxLag } from "../services/state-store.ts"
+import { clusterSignalsGroup } from "./cluster-consumer.ts"
+import { managementGroup } from "./status-consumer.ts"
+
+export const outboxUnsent = gauge("fabric_outbox_unsent_messages", "Outbox rows not yet published to the event bus")
+export const outboxOldestUnsentAge = gauge("fabric_outbox_oldest_unsent_age_seconds", "Age of the oldest outbox row not yet published (0 when none waits)")
+export const consumerLag = gauge("fabric_consumer_lag_messages", "Messages a consumer group has not committed yet, by group and topic", ["group", "topic"])
+
+const skipped = (what: string) => (e: { readonly _tag: string }) =>
+  Effect.logWarning(`metrics: ${what} could not be read for this scrape`, { error: String(e) }).pipe(Effect.as([]))
+
+/** Registers the lag gauges until the scope closes (management processes only). */
+export const registerLagMetrics = Effect.gen(function* () {
+  const metrics = yield* Metrics
+  const store = yield* StateStore
+  const bus = yield* EventBus
+  const outbox = (read: (lag: OutboxLag) => number) =>
+    store.outboxLag().pipe(Effect.map((lag) => [{ labels: {}, value: read(lag) }]), Effect.catch(skipped("the outbox lag")))
+  yield* metrics.collectAtScrape(outboxUnsent, outbox((lag) => lag.unsent))
+  yield* metrics.collectAtScrape(outboxOldestUnsentAge, outbox((lag) => lag.oldestUnsentSeconds))
+
+  // Every daemon of a cluster that has not been removed reads fabric.projects in its own group.
+  const groups = store.listClusters().pipe(
+    Effect.map((clusters) => [
+      { group: managementGroup, topic: topics.status },
+      { group: clusterSignalsGroup, topic: topics.clusters },
+      ...clusters.filter((c) => c.phase !== "Removed").map((c) => ({ group: daemonGroup(c.id), topic: topics.projects })),
+    ]),
+  )
+  yield* metrics.collectAtScrape(consumerLag, groups.pipe(
+    Effect.flatMap((list) => Effect.forEach(list, ({ group, topic }) =>
+      bus.lag(group, topic).pipe(
+        Effect.map((value) => [{ labels: { group, topic }, value }]),
+        Effect.catch(skipped(`the lag of ${group} on ${topic}`)),
+      ), { concurrency: 4 })),
+    Effect.map((readings) => readings.flat()),
+    Effect.catch(skipped("the cluster list")),
+  ))
+})

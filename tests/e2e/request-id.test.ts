@@ -1,0 +1,83 @@
+// One request id finds the whole path of a change in `fabric dev`'s JSON log lines: the API call,
+// the outbox publication, each daemon's namespace ensure and each published observation.
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { test } from "uvu"
+import * as assert from "uvu/assert"
+import { startFabricProcess } from "../support/fabric-process.ts"
+
+const token = "request-id-operator-token-0123"
+const clusters = ["sim-a", "sim-b", "sim-c"]
+
+interface LogLine {
+  readonly message: ReadonlyArray<unknown> | unknown
+  readonly level: string
+  readonly annotations: Readonly<Record<string, unknown>>
+}
+
+const textOf = (line: LogLine) => (Array.isArray(line.message) ? line.message[0] : line.message)
+const fieldsOf = (line: LogLine) => (Array.isArray(line.message) ? (line.message[1] ?? {}) : {}) as Record<string, unknown>
+
+// The start banner is for people; everything else the process writes is one JSON object a line.
+const isBanner = (line: string) => line.startsWith("Fabric is running on ") || line.startsWith("  ")
+
+const logLines = (output: string): LogLine[] =>
+  output.split("\n").filter((line) => line !== "" && !isBanner(line)).map((line) => {
+    try {
+      return JSON.parse(line) as LogLine
+    } catch {
+      throw new Error(`not a JSON log line: ${line}`)
+    }
+  })
+
+test("the request id of POST /v1/accounts is on the API, outbox, namespace-ensure and observation log lines", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "fabric-request-id-"))
+  const fabric = await startFabricProcess({ FABRIC_DATA_DIR: dataDir, FABRIC_ADMIN_TOKEN: token, FABRIC_CLUSTERS: clusters.join(",") })
+  try {
+    const requestId = `trace-abc123-${crypto.randomUUID()}`
+    const created = await fetch(`${fabric.url}/v1/accounts`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "x-request-id": requestId },
+      body: JSON.stringify({ name: "Traced", email: "traced@example.test" }),
+    })
+    assert.is(created.status, 201)
+    assert.is(created.headers.get("x-request-id"), requestId)
+    const { project } = (await created.json()) as { project: { id: string; namespace: string } }
+
+    const complete = (lines: LogLine[]) => {
+      const traced = lines.filter((l) => l.annotations?.requestId === requestId)
+      const find = (text: string, cluster?: string) => traced.find((l) => textOf(l) === text && (cluster === undefined || l.annotations.cluster === cluster))
+      return {
+        api: find("request answered"),
+        outbox: find("outbox message published"),
+        ensured: clusters.map((c) => find("namespace ensured", c)),
+        observed: clusters.map((c) => find("observation published", c)),
+      }
+    }
+    let found = complete([])
+    for (let i = 0; i < 600; i++) {
+      found = complete(logLines(fabric.output()))
+      if (found.api && found.outbox && found.ensured.every(Boolean) && found.observed.every(Boolean)) break
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    const where = `\n${fabric.output()}`
+    assert.ok(found.api, `no API log line with the request id${where}`)
+    assert.equal({ method: fieldsOf(found.api!).method, route: fieldsOf(found.api!).route, status: fieldsOf(found.api!).status }, { method: "POST", route: "/v1/accounts", status: "201" })
+    assert.ok(found.outbox, `no outbox publication with the request id${where}`)
+    assert.is(fieldsOf(found.outbox!).key, project.id)
+    clusters.forEach((cluster, i) => {
+      assert.ok(found.ensured[i], `no namespace ensure in ${cluster} with the request id${where}`)
+      assert.is(fieldsOf(found.ensured[i]!).namespace, project.namespace)
+      assert.ok(found.observed[i], `no observation from ${cluster} with the request id${where}`)
+      assert.is(fieldsOf(found.observed[i]!).projectId, project.id)
+    })
+    // Every line parsed above: the process writes JSON lines only (besides the start banner).
+    assert.ok(logLines(fabric.output()).every((l) => typeof l.level === "string"))
+  } finally {
+    await fabric.stop()
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+})
+
+test.run()
