@@ -44,7 +44,7 @@ export const layer = Layer.effect(
       outboxLag: lift("outboxLag", outbox.outboxLag),
       findIdempotent: lift("findIdempotent", idempotency.findIdempotent),
       saveIdempotent: lift("saveIdempotent", idempotency.saveIdempotent),
-      upsertCluster: lift("upsertCluster", clusters.upsertCluster),
+      transitionCluster: lift("transitionCluster", clusters.transitionCluster),
       listClusters: lift("listClusters", clusters.listClusters),
     })
   }),

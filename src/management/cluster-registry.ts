@@ -38,46 +38,62 @@ const make = Effect.gen(function* () {
       }
     })
 
-  const join = (id: string, at: number) =>
+  const lost = Symbol("lost")
+  /**
+   * Reads the cluster, decides, and writes with a compare-and-set on what it read; a concurrent
+   * change (a heartbeat, the sweeper, an operator's removal) makes it read and decide again.
+   */
+  const change = <A, E, R>(id: string, decide: (before: ClusterRecord | undefined) => Effect.Effect<A, E, R>) =>
     Effect.gen(function* () {
-      const before = yield* find(id)
-      yield* store.upsertCluster(id, "Active", new Date(at))
+      for (let attempt = 1; ; attempt++) {
+        const outcome = yield* decide(yield* find(id))
+        if (outcome !== lost || attempt === 10) return outcome
+      }
+    })
+  const transition = (id: string, before: ClusterRecord | undefined, to: ClusterRecord["phase"], seenAt?: Date) =>
+    store.transitionCluster(id, before?.phase, to, seenAt === undefined ? {} : { seenAt })
+
+  const join = (id: string, at: number) =>
+    change(id, (before) => Effect.gen(function* () {
+      if (!(yield* transition(id, before, "Active", new Date(at)))) return lost
       if (before === undefined || before.phase === "Removed") {
         yield* Effect.logInfo("cluster joined", { cluster: id })
         yield* fanOut({ type: "cluster.joined", clusterId: id, at: iso(at) })
       } else if (before.phase === "Unreachable") {
         yield* fanOut({ type: "cluster.reachability", clusterId: id, reachable: true, at: iso(at) })
       }
-    })
+    }))
 
   const signal = Effect.fn("ClusterRegistry.signal")(function* (s: ClusterSignal) {
     const at = Date.parse(s.at)
-    const before = yield* find(s.clusterId)
     switch (s.kind) {
       case "joined":
         return yield* join(s.clusterId, at)
       case "heartbeat":
-        // A removed cluster stays removed until its daemon joins again.
-        if (before === undefined) return yield* join(s.clusterId, at)
-        if (before.phase === "Removed") return
-        yield* store.upsertCluster(s.clusterId, "Active", new Date(at))
-        if (before.phase === "Unreachable") yield* fanOut({ type: "cluster.reachability", clusterId: s.clusterId, reachable: true, at: s.at })
-        return
+        return yield* change(s.clusterId, (before) => Effect.gen(function* () {
+          if (before === undefined) return yield* join(s.clusterId, at)
+          // A removed cluster stays removed until its daemon joins again.
+          if (before.phase === "Removed") return
+          if (!(yield* transition(s.clusterId, before, "Active", new Date(at)))) return lost
+          if (before.phase === "Unreachable") yield* fanOut({ type: "cluster.reachability", clusterId: s.clusterId, reachable: true, at: s.at })
+        }))
       case "left":
-        if (before === undefined || before.phase !== "Active") return
-        yield* store.upsertCluster(s.clusterId, "Unreachable", undefined)
-        yield* fanOut({ type: "cluster.reachability", clusterId: s.clusterId, reachable: false, at: s.at })
+        return yield* change(s.clusterId, (before) => Effect.gen(function* () {
+          if (before === undefined || before.phase !== "Active") return
+          if (!(yield* transition(s.clusterId, before, "Unreachable"))) return lost
+          yield* fanOut({ type: "cluster.reachability", clusterId: s.clusterId, reachable: false, at: s.at })
+        }))
     }
   }, provide)
 
   /** Operator removal: projects stop waiting for the cluster (a deletion lets it go). */
   const remove = Effect.fn("ClusterRegistry.remove")(function* (id: string) {
-    const before = yield* find(id)
-    if (before === undefined) return yield* new NotFound({ resource: "cluster", id })
-    if (before.phase !== "Removed") {
-      yield* store.upsertCluster(id, "Removed", undefined)
+    yield* change(id, (before) => Effect.gen(function* () {
+      if (before === undefined) return yield* new NotFound({ resource: "cluster", id })
+      if (before.phase === "Removed") return
+      if (!(yield* transition(id, before, "Removed"))) return lost
       yield* fanOut({ type: "cluster.removed", clusterId: id, reason: `cluster ${id} removed by the operator`, at: iso(yield* Clock.currentTimeMillis) })
-    }
+    }))
     return (yield* find(id)) as ClusterRecord
   }, provide)
 
@@ -96,9 +112,11 @@ const make = Effect.gen(function* () {
     for (const c of yield* store.listClusters()) {
       const silentFor = c.lastSeenAt === null ? Number.POSITIVE_INFINITY : now - Date.parse(c.lastSeenAt)
       if (c.phase === "Active" && c.lastSeenAt !== null && silentFor > options.unreachableAfterMs) {
-        yield* Effect.logWarning("cluster unreachable", { cluster: c.id, lastSeenAt: c.lastSeenAt })
-        yield* store.upsertCluster(c.id, "Unreachable", undefined)
-        yield* fanOut({ type: "cluster.reachability", clusterId: c.id, reachable: false, at: iso(now) })
+        // Only if no heartbeat arrived since the listing: a late decision must not win.
+        if (yield* store.transitionCluster(c.id, "Active", "Unreachable", { seenBefore: new Date(now - options.unreachableAfterMs) })) {
+          yield* Effect.logWarning("cluster unreachable", { cluster: c.id, lastSeenAt: c.lastSeenAt })
+          yield* fanOut({ type: "cluster.reachability", clusterId: c.id, reachable: false, at: iso(now) })
+        }
       }
       if (c.phase === "Unreachable" && silentFor > options.deletionDeadlineMs) {
         yield* fanOut({

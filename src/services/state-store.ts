@@ -69,6 +69,13 @@ export interface Page<A> {
   readonly nextCursor: string | null
 }
 
+export interface ClusterChange {
+  /** The signal's time, recorded as last seen. */
+  readonly seenAt?: Date
+  /** Only if the cluster has not been seen since (the sweeper's decision still holds). */
+  readonly seenBefore?: Date
+}
+
 /** Fabric's own state: accounts, projects (read model), snapshots, outbox, idempotency, clusters. */
 export class StateStore extends Context.Service<StateStore, {
   readonly insertAccount: (account: Account, apiKeyHash: string) => Effect.Effect<void, Conflict | Unavailable>
@@ -99,6 +106,7 @@ export class StateStore extends Context.Service<StateStore, {
   /** Fails with Conflict when a concurrent request stored the same key first. */
   readonly saveIdempotent: (scope: string, key: string, response: IdempotentResponse) => Effect.Effect<void, Conflict | Unavailable>
 
-  readonly upsertCluster: (id: string, phase: ClusterPhase, seenAt: Date | undefined) => Effect.Effect<void, Unavailable>
+  /** Compare-and-set on the cluster's phase; false when a concurrent change got there first. */
+  readonly transitionCluster: (id: string, from: ClusterPhase | undefined, to: ClusterPhase, change: ClusterChange) => Effect.Effect<boolean, Unavailable>
   readonly listClusters: () => Effect.Effect<ReadonlyArray<ClusterRecord>, Unavailable>
 }>()("fabric/StateStore") {}

@@ -20,7 +20,7 @@ export interface StartOptions {
   readonly env?: Readonly<Record<string, string>>
   /** The engines of a previous run (a restart keeps the same database and Kafka prefix). */
   readonly engines?: Engines
-  /** Silence after which a cluster counts as Unreachable (default 1 s: the lifecycle suites wait for it). */
+  /** Silence after which a cluster counts as Unreachable (default 10 s: heartbeats come every 200 ms, and a loaded machine must not flap clusters). */
   readonly unreachableAfterMs?: number
 }
 
@@ -51,7 +51,7 @@ export const startFabric = async (options: StartOptions = {}) => {
     return { id, state, layer: simulated.layer({ id, state }) }
   })
   const daemonOptions = { ...defaultDaemonOptions, retryBase: "20 millis", retryCap: "200 millis", deletionPollMs: 20, heartbeatMs: 200, driftIntervalMs: 200 }
-  const fabric = makeAllInOne({ ...config, unreachableAfterMs: options.unreachableAfterMs ?? 1_000, heartbeatMs: 200 } as never, {
+  const fabric = makeAllInOne({ ...config, unreachableAfterMs: options.unreachableAfterMs ?? 10_000, heartbeatMs: 200 } as never, {
     operatorToken, clusters, watchPollMs: 200, daemon: daemonOptions,
   })
   const fiber = fabric.runtime.runFork(Effect.scoped(Effect.andThen(fabric.start, Effect.never)))
