@@ -10,6 +10,7 @@ import * as assert from "uvu/assert"
 import { fabricClient, type FabricClient, type Project } from "../../../rpc/client.ts"
 import { isOwnedBy } from "../../../src/services/cluster.ts"
 import { adminHooks } from "../../contract/kubernetes-admin-hooks.ts"
+import { waitFor } from "../../support/wait-for.ts"
 import { startFabricProcess, type FabricProcess } from "../../support/fabric-process.ts"
 import { freshDatabase, requireRealEngines, uniqueKafkaPrefix } from "../../support/real-engines.ts"
 
@@ -37,18 +38,6 @@ const lifecycle = suite<Ctx>("project lifecycle on real apiservers")
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-const waitFor = async <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> => {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe()
-      if (value !== undefined) return value
-    } catch (e) { last = e }
-    await sleep(250)
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`)
-}
 
 const getProject = async (ctx: Ctx, id: string): Promise<Project> => {
   const r = await ctx.client.v1.projects[":projectId"].$get({ param: { projectId: id } })
@@ -58,10 +47,10 @@ const getProject = async (ctx: Ctx, id: string): Promise<Project> => {
 
 let last: Project | undefined
 const projectWhere = (ctx: Ctx, id: string, done: (p: Project) => boolean, timeoutMs?: number) =>
-  waitFor(`project ${id} (last seen ${JSON.stringify(last)})`, async () => {
+  waitFor(() => `project ${id} (last seen ${JSON.stringify(last)})`, async () => {
     last = await getProject(ctx, id)
     return done(last) ? last : undefined
-  }, timeoutMs)
+  }, timeoutMs ?? 90_000)
 
 const clusterUp = (ctx: Ctx, id: string) => {
   infra("cluster-up", id)

@@ -6,6 +6,7 @@ import { suite } from "uvu"
 import * as assert from "uvu/assert"
 import { fabricClient, type FabricClient, type Project } from "../../../rpc/client.ts"
 import { isOwnedBy } from "../../../src/services/cluster.ts"
+import { waitFor } from "../../support/wait-for.ts"
 import { startFabricProcess, type FabricProcess } from "../../support/fabric-process.ts"
 import { freshDatabase, requireRealEngines, uniqueKafkaPrefix } from "../../support/real-engines.ts"
 
@@ -33,18 +34,6 @@ const contextOf = (path: string) => {
 const startDaemon = (ctx: Ctx, id: string) =>
   startFabricProcess(ctx.env, 60_000, ["daemon", "--cluster", id, "--kubeconfig", ctx.kubeconfigs.get(id)!])
 
-const waitFor = async <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> => {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe()
-      if (value !== undefined) return value
-    } catch (e) { last = e }
-    await new Promise((r) => setTimeout(r, 200))
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`)
-}
 
 const getProject = async (client: FabricClient, id: string): Promise<Project> => {
   const r = await client.v1.projects[":projectId"].$get({ param: { projectId: id } })
