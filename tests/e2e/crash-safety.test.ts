@@ -38,7 +38,11 @@ const points: ReadonlyArray<CrashPoint> = [
 for (const point of points) {
   crash(`killed at ${point}: converges after a restart, nothing duplicated`, async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "fabric-crash-"))
-    const env = { FABRIC_DATA_DIR: dataDir, FABRIC_ADMIN_TOKEN: token, FABRIC_CLUSTERS: clusters.join(",") }
+    // The embedded default, even when the runner exported the real engines' settings (npm test).
+    const env = {
+      FABRIC_DATA_DIR: dataDir, FABRIC_ADMIN_TOKEN: token, FABRIC_CLUSTERS: clusters.join(","),
+      DATABASE_URL: "", KAFKA_BROKERS: "", FABRIC_KUBECONFIGS: "",
+    }
     try {
       const first = await startFabricProcess({ ...env, FABRIC_CRASH_AT: point })
       // The answer may be lost if the kill lands during the request; the client then retries.

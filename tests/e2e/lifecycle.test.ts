@@ -8,6 +8,7 @@ import { suite } from "uvu"
 import * as assert from "uvu/assert"
 import { isOwnedBy } from "../../src/services/cluster.ts"
 import { startFabric, type TestFabric } from "../support/embedded-fabric.ts"
+import { waitFor } from "../support/wait-for.ts"
 
 interface Ctx { fabric: TestFabric; dataDir: string | undefined }
 
@@ -205,11 +206,10 @@ lifecycle("a deletion lets an unreachable cluster go after the deadline, with th
   await ctx.fabric.stop()
   ctx.fabric = await startFabric({ dataDir: ctx.dataDir, clusters: { "sim-a": {}, "sim-b": {} }, env: { FABRIC_DELETION_DEADLINE_SECONDS: "2" } })
   ctx.fabric.addCluster("sim-f")
-  for (let i = 0; i < 100; i++) {
+  await waitFor("sim-f Active", async () => {
     const { json } = await ctx.fabric.request("GET", "/v1/clusters")
-    if (json.clusters.some((c: { id: string; phase: string }) => c.id === "sim-f" && c.phase === "Active")) break
-    await new Promise((r) => setTimeout(r, 50))
-  }
+    return json.clusters.some((c: { id: string; phase: string }) => c.id === "sim-f" && c.phase === "Active") ? true : undefined
+  }, 30_000, 50)
   const [project] = await readyProjects(ctx.fabric, 1)
   assert.is(project!.clusters["sim-f"]!.phase, "Ready")
   await ctx.fabric.stopCluster("sim-f")

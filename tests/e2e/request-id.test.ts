@@ -33,7 +33,10 @@ const logLines = (output: string): LogLine[] =>
 
 test("the request id of POST /v1/accounts is on the API, outbox, namespace-ensure and observation log lines", async () => {
   const dataDir = mkdtempSync(join(tmpdir(), "fabric-request-id-"))
-  const fabric = await startFabricProcess({ FABRIC_DATA_DIR: dataDir, FABRIC_ADMIN_TOKEN: token, FABRIC_CLUSTERS: clusters.join(",") })
+  // The embedded default, even when the runner exported the real engines' settings (npm test).
+  const fabric = await startFabricProcess({
+    FABRIC_DATA_DIR: dataDir, FABRIC_ADMIN_TOKEN: token, FABRIC_CLUSTERS: clusters.join(","), DATABASE_URL: "", KAFKA_BROKERS: "", FABRIC_KUBECONFIGS: "",
+  })
   try {
     const requestId = `trace-abc123-${crypto.randomUUID()}`
     const created = await fetch(`${fabric.url}/v1/accounts`, {
