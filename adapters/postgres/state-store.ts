@@ -46,6 +46,7 @@ export const layer = Layer.effect(
       saveIdempotent: lift("saveIdempotent", idempotency.saveIdempotent),
       transitionCluster: lift("transitionCluster", clusters.transitionCluster),
       listClusters: lift("listClusters", clusters.listClusters),
+      lockMembership: lift("lockMembership", clusters.lockMembership),
     })
   }),
 )

@@ -5,7 +5,7 @@
 import { Clock, Context, Effect, Layer } from "effect"
 import { makeHost } from "../../machines/host.ts"
 import { hostedProject } from "../../machines/project-steps.ts"
-import { NotFound } from "../domain/errors.ts"
+import { NotFound, type Unavailable } from "../domain/errors.ts"
 import type { ClusterSignal } from "../domain/messages.ts"
 import type { ClusterRecord } from "../domain/project.ts"
 import { Changes } from "../services/changes.ts"
@@ -24,45 +24,55 @@ export interface SweepOptions {
 const make = Effect.gen(function* () {
   const services = yield* Effect.context<StateStore | LegacyDemeter | Transactions | Changes | Metrics>()
   const store = yield* StateStore
+  const transactions = yield* Transactions
   const projects = makeHost(hostedProject)
   const provide = <A, E>(effect: Effect.Effect<A, E, StateStore | LegacyDemeter | Transactions | Changes | Metrics>) => Effect.provideContext(effect, services)
   const iso = (ms: number) => new Date(ms).toISOString()
 
   const find = (id: string) => store.listClusters().pipe(Effect.map((cs) => cs.find((c) => c.id === id)))
 
-  /** Sends one event to every live project (or those given), one transaction each. */
-  const fanOut = (event: Parameters<typeof projects.send>[1], only?: ReadonlyArray<string>) =>
+  type ProjectEvent = Parameters<typeof projects.send>[1]
+  /** What a membership change tells projects: events, to every live project or to `only` these. */
+  interface Notice { readonly events: ReadonlyArray<ProjectEvent>; readonly only?: ReadonlyArray<string> }
+
+  /**
+   * Reads the cluster, decides, writes, and lists the projects to tell, in ONE transaction
+   * holding the membership lock: a project created meanwhile is either in that list or saw the
+   * change when it read the members (StateStore.lockMembership). Then tells each project, one
+   * transaction each; a crash in between leaves projects to the next signal or sweep.
+   */
+  const change = (decide: (before: ClusterRecord | undefined) => Effect.Effect<Notice | undefined, NotFound | Unavailable>, id: string) =>
     Effect.gen(function* () {
-      for (const projectId of only ?? (yield* store.activeActors("project"))) {
-        yield* projects.send(projectId, event).pipe(Effect.catchTag("NotFound", () => Effect.void))
+      const decided = yield* transactions.transactionally(Effect.gen(function* () {
+        yield* store.lockMembership("exclusive")
+        const notice = yield* decide(yield* find(id))
+        if (notice === undefined) return undefined
+        return { events: notice.events, projectIds: notice.only ?? (yield* store.activeActors("project")) }
+      }))
+      if (decided === undefined) return
+      for (const projectId of decided.projectIds) {
+        for (const event of decided.events) yield* projects.send(projectId, event).pipe(Effect.catchTag("NotFound", () => Effect.void))
       }
     })
 
-  const lost = Symbol("lost")
-  /**
-   * Reads the cluster, decides, and writes with a compare-and-set on what it read; a concurrent
-   * change (a heartbeat, the sweeper, an operator's removal) makes it read and decide again.
-   */
-  const change = <A, E, R>(id: string, decide: (before: ClusterRecord | undefined) => Effect.Effect<A, E, R>) =>
-    Effect.gen(function* () {
-      for (let attempt = 1; ; attempt++) {
-        const outcome = yield* decide(yield* find(id))
-        if (outcome !== lost || attempt === 10) return outcome
-      }
-    })
-  const transition = (id: string, before: ClusterRecord | undefined, to: ClusterRecord["phase"], seenAt?: Date) =>
+  const write = (id: string, before: ClusterRecord | undefined, to: ClusterRecord["phase"], seenAt?: Date) =>
     store.transitionCluster(id, before?.phase, to, seenAt === undefined ? {} : { seenAt })
 
-  const join = (id: string, at: number) =>
-    change(id, (before) => Effect.gen(function* () {
-      if (!(yield* transition(id, before, "Active", new Date(at)))) return lost
-      if (before === undefined || before.phase === "Removed") {
-        yield* Effect.logInfo("cluster joined", { cluster: id })
-        yield* fanOut({ type: "cluster.joined", clusterId: id, at: iso(at) })
-      } else if (before.phase === "Unreachable") {
-        yield* fanOut({ type: "cluster.reachability", clusterId: id, reachable: true, at: iso(at) })
-      }
-    }))
+  /**
+   * A daemon that (re)starts joins. Every live project is told, members or not: joining is
+   * idempotent, and a fan-out cut short by a crash is completed when the signal is redelivered or
+   * the daemon starts again.
+   */
+  const joinDecision = (id: string, at: number) => (before: ClusterRecord | undefined) =>
+    Effect.gen(function* () {
+      yield* write(id, before, "Active", new Date(at))
+      if (before?.phase !== "Active") yield* Effect.logInfo("cluster joined", { cluster: id, before: before?.phase ?? "unknown" })
+      const joined: ProjectEvent = { type: "cluster.joined", clusterId: id, at: iso(at) }
+      const reachable: ProjectEvent = { type: "cluster.reachability", clusterId: id, reachable: true, at: iso(at) }
+      return { events: before?.phase === "Unreachable" ? [joined, reachable] : [joined] } satisfies Notice
+    })
+
+  const join = (id: string, at: number) => change(joinDecision(id, at), id)
 
   const signal = Effect.fn("ClusterRegistry.signal")(function* (s: ClusterSignal) {
     const at = Date.parse(s.at)
@@ -70,30 +80,30 @@ const make = Effect.gen(function* () {
       case "joined":
         return yield* join(s.clusterId, at)
       case "heartbeat":
-        return yield* change(s.clusterId, (before) => Effect.gen(function* () {
-          if (before === undefined) return yield* join(s.clusterId, at)
+        return yield* change((before) => {
+          if (before === undefined) return joinDecision(s.clusterId, at)(before)
           // A removed cluster stays removed until its daemon joins again.
-          if (before.phase === "Removed") return
-          if (!(yield* transition(s.clusterId, before, "Active", new Date(at)))) return lost
-          if (before.phase === "Unreachable") yield* fanOut({ type: "cluster.reachability", clusterId: s.clusterId, reachable: true, at: s.at })
-        }))
+          if (before.phase === "Removed") return Effect.succeed(undefined)
+          return write(s.clusterId, before, "Active", new Date(at)).pipe(Effect.as(
+            before.phase === "Unreachable" ? { events: [{ type: "cluster.reachability", clusterId: s.clusterId, reachable: true, at: s.at }] } satisfies Notice : undefined,
+          ))
+        }, s.clusterId)
       case "left":
-        return yield* change(s.clusterId, (before) => Effect.gen(function* () {
-          if (before === undefined || before.phase !== "Active") return
-          if (!(yield* transition(s.clusterId, before, "Unreachable"))) return lost
-          yield* fanOut({ type: "cluster.reachability", clusterId: s.clusterId, reachable: false, at: s.at })
-        }))
+        return yield* change((before) => {
+          if (before === undefined || before.phase !== "Active") return Effect.succeed(undefined)
+          return write(s.clusterId, before, "Unreachable").pipe(Effect.as({ events: [{ type: "cluster.reachability", clusterId: s.clusterId, reachable: false, at: s.at }] } satisfies Notice))
+        }, s.clusterId)
     }
   }, provide)
 
   /** Operator removal: projects stop waiting for the cluster (a deletion lets it go). */
   const remove = Effect.fn("ClusterRegistry.remove")(function* (id: string) {
-    yield* change(id, (before) => Effect.gen(function* () {
-      if (before === undefined) return yield* new NotFound({ resource: "cluster", id })
-      if (before.phase === "Removed") return
-      if (!(yield* transition(id, before, "Removed"))) return lost
-      yield* fanOut({ type: "cluster.removed", clusterId: id, reason: `cluster ${id} removed by the operator`, at: iso(yield* Clock.currentTimeMillis) })
-    }))
+    const at = iso(yield* Clock.currentTimeMillis)
+    yield* change((before) => {
+      if (before === undefined) return Effect.fail(new NotFound({ resource: "cluster", id }))
+      if (before.phase === "Removed") return Effect.succeed(undefined)
+      return write(id, before, "Removed").pipe(Effect.as({ events: [{ type: "cluster.removed", clusterId: id, reason: `cluster ${id} removed by the operator`, at }] } satisfies Notice))
+    }, id)
     return (yield* find(id)) as ClusterRecord
   }, provide)
 
@@ -109,20 +119,26 @@ const make = Effect.gen(function* () {
   /** Marks silent clusters Unreachable, and lets deletions go of clusters silent past the deadline. */
   const sweep = Effect.fn("ClusterRegistry.sweep")(function* (options: SweepOptions) {
     const now = yield* Clock.currentTimeMillis
-    for (const c of yield* store.listClusters()) {
-      const silentFor = c.lastSeenAt === null ? Number.POSITIVE_INFINITY : now - Date.parse(c.lastSeenAt)
-      if (c.phase === "Active" && c.lastSeenAt !== null && silentFor > options.unreachableAfterMs) {
-        // Only if no heartbeat arrived since the listing: a late decision must not win.
-        if (yield* store.transitionCluster(c.id, "Active", "Unreachable", { seenBefore: new Date(now - options.unreachableAfterMs) })) {
-          yield* Effect.logWarning("cluster unreachable", { cluster: c.id, lastSeenAt: c.lastSeenAt })
-          yield* fanOut({ type: "cluster.reachability", clusterId: c.id, reachable: false, at: iso(now) })
-        }
+    const silentSince = (c: ClusterRecord) => c.lastSeenAt === null ? Number.POSITIVE_INFINITY : now - Date.parse(c.lastSeenAt)
+    for (const listed of yield* store.listClusters()) {
+      if (listed.phase === "Active" && listed.lastSeenAt !== null && silentSince(listed) > options.unreachableAfterMs) {
+        yield* change((c) => {
+          // Decided again under the lock: a heartbeat may have arrived since the listing.
+          if (c?.phase !== "Active" || silentSince(c) <= options.unreachableAfterMs) return Effect.succeed(undefined)
+          return write(c.id, c, "Unreachable").pipe(
+            Effect.andThen(Effect.logWarning("cluster unreachable", { cluster: c.id, lastSeenAt: c.lastSeenAt })),
+            Effect.as({ events: [{ type: "cluster.reachability", clusterId: c.id, reachable: false, at: iso(now) }] } satisfies Notice),
+          )
+        }, listed.id)
       }
-      if (c.phase === "Unreachable" && silentFor > options.deletionDeadlineMs) {
-        yield* fanOut({
-          type: "cluster.released", clusterId: c.id, at: iso(now),
-          reason: `cluster ${c.id} unreachable for more than ${Math.round(options.deletionDeadlineMs / 1000)}s`,
-        }, yield* store.projectIdsInPhase("Deleting"))
+      if (listed.phase === "Unreachable" && silentSince(listed) > options.deletionDeadlineMs) {
+        yield* change(() => store.projectIdsInPhase("Deleting").pipe(Effect.map((only) => ({
+          events: [{
+            type: "cluster.released", clusterId: listed.id, at: iso(now),
+            reason: `cluster ${listed.id} unreachable for more than ${Math.round(options.deletionDeadlineMs / 1000)}s`,
+          }],
+          only,
+        }) satisfies Notice)), listed.id)
       }
     }
   }, provide)

@@ -66,6 +66,7 @@ const make = Effect.gen(function* () {
       const projectId = yield* ids.projectId
       const namespace = yield* ids.namespace(name)
       const at = iso(yield* Clock.currentTimeMillis)
+      yield* store.lockMembership("shared")
       const clusters = yield* members
       const snapshot = yield* projects.create(projectId, {
         projectId, accountId, name, namespace, at,

@@ -72,8 +72,6 @@ export interface Page<A> {
 export interface ClusterChange {
   /** The signal's time, recorded as last seen. */
   readonly seenAt?: Date
-  /** Only if the cluster has not been seen since (the sweeper's decision still holds). */
-  readonly seenBefore?: Date
 }
 
 /** Fabric's own state: accounts, projects (read model), snapshots, outbox, idempotency, clusters. */
@@ -106,7 +104,9 @@ export class StateStore extends Context.Service<StateStore, {
   /** Fails with Conflict when a concurrent request stored the same key first. */
   readonly saveIdempotent: (scope: string, key: string, response: IdempotentResponse) => Effect.Effect<void, Conflict | Unavailable>
 
-  /** Compare-and-set on the cluster's phase; false when a concurrent change got there first. */
+  /** Compare-and-set on the cluster's phase (callers hold the membership lock); false when it was not in `from`. */
   readonly transitionCluster: (id: string, from: ClusterPhase | undefined, to: ClusterPhase, change: ClusterChange) => Effect.Effect<boolean, Unavailable>
   readonly listClusters: () => Effect.Effect<ReadonlyArray<ClusterRecord>, Unavailable>
+  /** Inside a transaction: creations (shared) and membership changes (exclusive) never interleave. */
+  readonly lockMembership: (mode: "shared" | "exclusive") => Effect.Effect<void, Unavailable>
 }>()("fabric/StateStore") {}
