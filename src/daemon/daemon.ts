@@ -104,11 +104,18 @@ export const runDaemon = (options: DaemonOptions = defaultDaemonOptions) =>
     // namespace whose deletion is being handled.
     const exclusive = yield* Semaphore.make(1)
     const desired = new DesiredState()
-    for (const message of yield* bus.readAll(topics.projects)) {
+    // A broker that is still starting (or a topic whose leaders are being elected) is worth
+    // waiting for at start: give it about a minute before giving up.
+    const startupRetry = Schedule.max([Schedule.min([Schedule.exponential("200 millis"), Schedule.spaced("5 seconds")]), Schedule.recurs(15)])
+    const everything = yield* bus.readAll(topics.projects).pipe(
+      Effect.tapError((e) => Effect.logWarning("cannot read the desired state yet; retrying", { cluster: cluster.id, reason: e.reason })),
+      Effect.retry(startupRetry),
+    )
+    for (const message of everything) {
       const decoded = message.value === null ? undefined : decodeDesired(message.value)
       if (decoded?.ok) desired.apply(decoded.desired)
     }
-    yield* announce(cluster.id, "joined")
+    yield* announce(cluster.id, "joined").pipe(Effect.retry(startupRetry))
     yield* Effect.addFinalizer(() => announce(cluster.id, "left").pipe(Effect.ignore))
     yield* Effect.forkScoped(
       repairDrift(desired, { reportPresent: true, repairMissing: false }).pipe(

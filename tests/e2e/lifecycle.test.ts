@@ -106,8 +106,15 @@ lifecycle("a cluster that joins later backfills every live project, and is a mem
   assert.equal(Object.keys(fresh!.clusters).sort(), ["sim-a", "sim-b", "sim-c", "sim-d"])
 })
 
+const active = (fabric: TestFabric, id: string) =>
+  waitFor(`${id} Active`, async () => {
+    const { json } = await fabric.request("GET", "/v1/clusters")
+    return json.clusters.some((c: { id: string; phase: string }) => c.id === id && c.phase === "Active") ? true : undefined
+  }, 30_000, 50)
+
 lifecycle("a removed cluster whose daemon starts again is a member again: its projects count it and it reports Ready", async (ctx) => {
   ctx.fabric.addCluster("sim-g")
+  await active(ctx.fabric, "sim-g")
   const projects = await readyProjects(ctx.fabric, 3)
   for (const p of projects) await ctx.fabric.waitForProject(p.id, (q) => q.clusters["sim-g"]?.phase === "Ready")
   assert.is((await ctx.fabric.request("DELETE", "/v1/clusters/sim-g")).status, 202)
@@ -206,10 +213,7 @@ lifecycle("a deletion lets an unreachable cluster go after the deadline, with th
   await ctx.fabric.stop()
   ctx.fabric = await startFabric({ dataDir: ctx.dataDir, clusters: { "sim-a": {}, "sim-b": {} }, env: { FABRIC_DELETION_DEADLINE_SECONDS: "2" } })
   ctx.fabric.addCluster("sim-f")
-  await waitFor("sim-f Active", async () => {
-    const { json } = await ctx.fabric.request("GET", "/v1/clusters")
-    return json.clusters.some((c: { id: string; phase: string }) => c.id === "sim-f" && c.phase === "Active") ? true : undefined
-  }, 30_000, 50)
+  await active(ctx.fabric, "sim-f")
   const [project] = await readyProjects(ctx.fabric, 1)
   assert.is(project!.clusters["sim-f"]!.phase, "Ready")
   await ctx.fabric.stopCluster("sim-f")

@@ -1,6 +1,6 @@
 // An in-process Fabric on the embedded layers (in-memory PGlite, embedded event log, simulated
 // clusters) for tests that drive it through HTTP with `app.request`, no socket involved.
-import { Effect, Fiber } from "effect"
+import { Cause, Effect, Fiber } from "effect"
 import * as simulated from "../../adapters/embedded/cluster.ts"
 import { Database } from "../../adapters/postgres/database.ts"
 import { parseConfig } from "../../src/config.ts"
@@ -81,7 +81,7 @@ export const startFabric = async (options: StartOptions = {}) => {
   const sql = <T = any>(text: string, ...params: unknown[]) =>
     fabric.runtime.runPromise(Database.use(({ pool }) => Effect.promise(() => pool.unsafe(text, params as never[]) as unknown as Promise<T[]>)))
 
-  const waitForProject = async (projectId: string, done: (p: Project) => boolean, token?: string, timeoutMs = 15_000): Promise<Project> => {
+  const waitForProject = async (projectId: string, done: (p: Project) => boolean, token?: string, timeoutMs = 30_000): Promise<Project> => {
     const deadline = Date.now() + timeoutMs
     let last: Project | undefined
     while (Date.now() < deadline) {
@@ -101,7 +101,7 @@ export const startFabric = async (options: StartOptions = {}) => {
     extraDaemons.set(id, fabric.runtime.runFork(Effect.scoped(Effect.andThen(
       Effect.provide(runDaemon(daemonOptions), simulated.layer({ id, state })),
       Effect.never,
-    ))))
+    )).pipe(Effect.tapCauseIf((cause) => !Cause.hasInterruptsOnly(cause), (cause) => Effect.logError(`daemon ${id} failed`, Cause.pretty(cause))))))
     return state
   }
   /** Stops a daemon started with addCluster (it announces that it left). */
