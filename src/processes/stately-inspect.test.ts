@@ -1,5 +1,6 @@
 // FABRIC_STATELY_INSPECT: off by default; when on, an actor the host runs reaches a Stately
 // inspector client through the bridge server, without the account's API key hash.
+import { createServer } from "node:net"
 import { Effect, Layer } from "effect"
 import { test } from "uvu"
 import * as assert from "uvu/assert"
@@ -43,8 +44,22 @@ test("off unless FABRIC_STATELY_INSPECT=1, and off provides no inspector", () =>
   assert.is(Effect.runSync(Effect.provide(inspector, statelyInspectLayer(false))), undefined)
 })
 
+/**
+ * A port nobody listens on, below Linux's ephemeral range (32768-60999) so that no outgoing
+ * connection of a test running beside this one takes it between the check and the bridge's listen.
+ */
+const freePort = async (): Promise<number> => {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000)
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createServer().once("error", () => resolve(false)).listen(port, () => probe.close(() => resolve(true)))
+    })
+    if (free) return port
+  }
+}
+
 test("on: the host's actor and its step reach an inspector client, without the API key hash", async () => {
-  const port = 40_000 + Math.floor(Math.random() * 10_000)
+  const port = await freePort()
   const received: Array<{ type: string; name?: string; snapshot?: { value?: unknown; context?: Record<string, unknown> } }> = []
   const settled = () => received.some((e) => e.type === "@xstate.snapshot" && e.snapshot?.value === "active")
   await Effect.runPromise(Effect.scoped(Effect.gen(function* () {
