@@ -42,9 +42,15 @@ export const layer = (options: SimulatedClusterOptions) =>
         return yield* Clock.currentTimeMillis
       })
 
+      const refusal = (name: string) => {
+        const reason = state.refusalOf(name)
+        return reason === undefined ? Effect.void : Effect.fail(new ClusterUnavailable({ cluster, reason: `Forbidden: ${reason}`, refused: true }))
+      }
+
       const ensureNamespace = Effect.fn("Cluster.ensureNamespace")(function* (ns: ManagedNamespace) {
         yield* requireValidName(ns.name)
         const now = yield* roundTrip
+        yield* refusal(ns.name)
         const existing = state.lookup(ns.name, now)
         if (!existing) {
           state.create(ns.name, { labels: labelsFor(ns), annotations: annotationsFor(ns) }, now)
@@ -67,6 +73,7 @@ export const layer = (options: SimulatedClusterOptions) =>
         if (!isOwnedBy(existing.labels, ns.projectId)) {
           return yield* new NamespaceConflict({ cluster, namespace: ns.name })
         }
+        yield* refusal(ns.name)
         state.delete(ns.name, now)
         return "deleting" as const
       })

@@ -29,6 +29,14 @@ export class SimulatedClusterState {
   latencyMs: number
   /** While true every call fails with ClusterUnavailable, as if the apiserver were down. */
   failing = false
+  /** Name prefixes the apiserver refuses to create or delete, with the reason (an admission webhook's denial). */
+  readonly refusing = new Map<string, string>()
+
+  /** Why a call on this namespace is refused, if it is. */
+  refusalOf(name: string): string | undefined {
+    for (const [prefix, reason] of this.refusing) if (name.startsWith(prefix)) return reason
+    return undefined
+  }
   #failNext = 0
 
   constructor(settings: SimulatedClusterSettings = {}) {

@@ -94,3 +94,7 @@ export const describeFailure = (failure: ApiFailure): string => {
   const tries = failure.retryable ? `; gave up after ${n} attempt${n === 1 ? "" : "s"}` : "; not retried"
   return `${failure.operation}: ${failure.reason}${status}: ${failure.message}${tries}`
 }
+
+/** The apiserver answered and declined (4xx other than 429): the same request will fail again. */
+export const isRefusal = (failure: ApiFailure): boolean =>
+  failure.status !== undefined && failure.status >= 400 && failure.status < 500 && failure.status !== 429

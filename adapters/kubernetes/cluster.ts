@@ -15,7 +15,7 @@ import {
   type NamespaceState,
 } from "../../src/services/cluster.ts"
 import { isManagedByFabric, managedNamespaceFrom, managedSelector, requireValidName, terminatingReason } from "../namespace-rules.ts"
-import { type ApiFailure, describeFailure } from "./api-failure.ts"
+import { type ApiFailure, describeFailure, isRefusal } from "./api-failure.ts"
 import { loadKubeConfig, type KubeconfigSource } from "./kubeconfig.ts"
 import { makeRequester, type RetryPolicy } from "./requests.ts"
 
@@ -63,7 +63,7 @@ export const layer = (config: KubernetesClusterConfig): Layer.Layer<Cluster, Clu
       )
       const pageSize = config.pageSize ?? 500
 
-      const unavailable = (failure: ApiFailure) => Effect.fail(new ClusterUnavailable({ cluster, reason: describeFailure(failure) }))
+      const unavailable = (failure: ApiFailure) => Effect.fail(new ClusterUnavailable({ cluster, reason: describeFailure(failure), refused: isRefusal(failure) }))
       const onStatus = <A>(status: number, value: () => A) => (failure: ApiFailure) =>
         failure.status === status ? Effect.succeed(value()) : Effect.fail(failure)
 

@@ -13,7 +13,7 @@ import { requestIdHeader, withRequestId } from "../services/request-id.ts"
 import { reconcileErrors, reconciles } from "./daemon-metrics.ts"
 import { decodeDesired, DesiredState } from "./desired-state.ts"
 import { repairDrift } from "./drift.ts"
-import { observe } from "./observe.ts"
+import { observe, refusalReason } from "./observe.ts"
 import { sendToDeadLetters } from "../management/dead-letters.ts"
 
 export const daemonGroup = (clusterId: string) => `fabric.daemon.${clusterId}`
@@ -73,10 +73,16 @@ export const handleDesiredMessage = (message: BusMessage, options: DaemonOptions
       Effect.tapError(() => metrics.increment(reconcileErrors, { cluster: cluster.id })),
       // Tell the management side once that this cluster is struggling, then keep trying.
       Effect.tapError((e) =>
-        reportedFailure
+        reportedFailure || e.refused
           ? Effect.logWarning("cluster still failing", { cluster: cluster.id, reason: e.reason })
           : observe(desired, cluster.id, "Failed", e.reason, requestId).pipe(Effect.tap(() => Effect.sync(() => { reportedFailure = true })), Effect.ignore)),
-      Effect.retry(Schedule.min([Schedule.exponential(options.retryBase as never), Schedule.spaced(options.retryCap as never)])),
+      Effect.retry({
+        schedule: Schedule.min([Schedule.exponential(options.retryBase as never), Schedule.spaced(options.retryCap as never)]),
+        // An outage passes, so the partition waits for it (order kept); a refusal does not, and
+        // must not hold up the projects behind it: the drift check tries it again later.
+        while: (e) => !e.refused,
+      }),
+      Effect.catchIf((e) => e.refused === true, (e) => Effect.succeed({ phase: "Failed" as const, reason: refusalReason(e.reason) })),
     )
     yield* crashPoint("daemon.after-cluster-change")
     yield* observe(desired, cluster.id, outcome.phase, outcome.reason, requestId)
@@ -118,7 +124,7 @@ export const runDaemon = (options: DaemonOptions = defaultDaemonOptions) =>
     yield* announce(cluster.id, "joined").pipe(Effect.retry(startupRetry))
     yield* Effect.addFinalizer(() => announce(cluster.id, "left").pipe(Effect.ignore))
     yield* Effect.forkScoped(
-      repairDrift(desired, { reportPresent: true, repairMissing: false }).pipe(
+      repairDrift(desired, { reportPresent: true, repair: false }).pipe(
         exclusive.withPermits(1),
         Effect.catch((e) => Effect.logWarning("resync skipped: the cluster could not be listed", { cluster: cluster.id, reason: e.reason })),
         Effect.annotateLogs("cluster", cluster.id),

@@ -16,6 +16,8 @@ export const decodeDesired = (value: string): { ok: true; desired: DesiredNamesp
 
 export class DesiredState {
   readonly #byProject = new Map<string, DesiredNamespace>()
+  /** Deletions the drift check started itself (after a refusal): reported Deleted once gone. */
+  readonly deletionsStarted = new Set<string>()
 
   /** Keeps the newest generation of each project (a redelivered older message changes nothing). */
   apply(desired: DesiredNamespace): void {
@@ -30,5 +32,10 @@ export class DesiredState {
   /** Projects whose namespace should exist in this cluster. */
   live(): ReadonlyArray<DesiredNamespace> {
     return [...this.#byProject.values()].filter((d) => !d.deleted)
+  }
+
+  /** Projects whose namespace should be gone from this cluster. */
+  deleted(): ReadonlyArray<DesiredNamespace> {
+    return [...this.#byProject.values()].filter((d) => d.deleted)
   }
 }

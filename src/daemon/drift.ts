@@ -1,12 +1,16 @@
-// Drift repair: a namespace that should exist but is gone (deleted by hand) is created again and
-// the repair reported. It never deletes anything, so a failed or empty listing cannot cause a
-// deletion; a foreign namespace in the way is reported as a conflict and left untouched.
+// Drift repair, from a successful listing of the namespaces Fabric manages: a namespace that
+// should exist but is gone (deleted by hand, or refused earlier) is created again and the repair
+// reported; one whose project is deleted but is still there (its deletion was refused) is deleted.
+// Absence never causes a deletion, so a failed or empty listing deletes nothing; a foreign
+// namespace in the way is reported as a conflict and left untouched.
 import { Effect } from "effect"
-import { Cluster } from "../services/cluster.ts"
+import type { DesiredNamespace } from "../domain/messages.ts"
+import { Cluster, type ClusterUnavailable } from "../services/cluster.ts"
+import type { EventBus, EventBusUnavailable } from "../services/event-bus.ts"
 import { Metrics } from "../services/metrics.ts"
 import { driftRepairs } from "./daemon-metrics.ts"
 import type { DesiredState } from "./desired-state.ts"
-import { observe } from "./observe.ts"
+import { observe, refusalReason } from "./observe.ts"
 
 export interface DriftOptions {
   /**
@@ -15,24 +19,32 @@ export interface DriftOptions {
    * (removed, then joined again), arrive again.
    */
   readonly reportPresent: boolean
-  /** Create what is missing (off for the resync: a backfill creates through the subscription). */
-  readonly repairMissing: boolean
+  /**
+   * Create what is missing and delete what a deletion left behind (after a refusal). Off for the
+   * resync: at start the subscription's backfill does that work.
+   */
+  readonly repair: boolean
 }
 
-export const repairDrift = (desired: DesiredState, options: DriftOptions = { reportPresent: false, repairMissing: true }) =>
+const conflictReason = (namespace: string) => `Conflict: namespace ${namespace} exists without Fabric's labels`
+
+export const repairDrift = (desired: DesiredState, options: DriftOptions = { reportPresent: false, repair: true }) =>
   Effect.gen(function* () {
     const cluster = yield* Cluster
     const present = new Map((yield* cluster.listManaged()).map((ns) => [ns.name, ns.projectId]))
+    // A refusal concerns one namespace: report it and go on with the others.
+    const refused = (d: DesiredNamespace) => (e: ClusterUnavailable): Effect.Effect<"refused", ClusterUnavailable | EventBusUnavailable, EventBus> =>
+      e.refused ? observe(d, cluster.id, "Failed", refusalReason(e.reason), undefined).pipe(Effect.as("refused" as const)) : Effect.fail(e)
     let repaired = 0
     for (const d of desired.live()) {
       if (present.get(d.namespace) === d.projectId) {
         if (options.reportPresent) yield* observe(d, cluster.id, "Ready", undefined, undefined)
         continue
       }
-      if (!options.repairMissing) continue
-      const result = yield* cluster.ensureNamespace({ name: d.namespace, projectId: d.projectId, accountId: d.accountId, generation: d.generation }).pipe(
-        Effect.catchTag("NamespaceConflict", () =>
-          observe(d, cluster.id, "Failed", `Conflict: namespace ${d.namespace} exists without Fabric's labels`, undefined).pipe(Effect.as("conflict" as const))),
+      if (!options.repair) continue
+      const result = yield* cluster.ensureNamespace(managed(d)).pipe(
+        Effect.catchTag("NamespaceConflict", () => observe(d, cluster.id, "Failed", conflictReason(d.namespace), undefined).pipe(Effect.as("conflict" as const))),
+        Effect.catchTag("ClusterUnavailable", refused(d)),
       )
       if (result === "created") {
         repaired++
@@ -41,5 +53,20 @@ export const repairDrift = (desired: DesiredState, options: DriftOptions = { rep
         yield* observe(d, cluster.id, "Ready", "repaired: the namespace was missing and has been created again", undefined)
       }
     }
+    for (const d of desired.deleted()) {
+      if (present.get(d.namespace) !== d.projectId) {
+        if (desired.deletionsStarted.delete(d.projectId)) yield* observe(d, cluster.id, "Deleted", undefined, undefined)
+        continue
+      }
+      if (!options.repair) continue
+      const result = yield* cluster.deleteNamespace(managed(d)).pipe(
+        Effect.catchTag("NamespaceConflict", () => Effect.succeed("conflict" as const)),
+        Effect.catchTag("ClusterUnavailable", refused(d)),
+      )
+      if (result === "deleting") desired.deletionsStarted.add(d.projectId)
+      if (result === "absent") yield* observe(d, cluster.id, "Deleted", undefined, undefined)
+    }
     return repaired
   }).pipe(Effect.withSpan("Daemon.repairDrift"))
+
+const managed = (d: DesiredNamespace) => ({ name: d.namespace, projectId: d.projectId, accountId: d.accountId, generation: d.generation })

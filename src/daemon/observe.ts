@@ -18,3 +18,6 @@ export const observe = (desired: DesiredNamespace, clusterId: string, phase: Nam
     // The request id is a log annotation of the caller (handleDesiredMessage), not repeated here.
     yield* Effect.logInfo("observation published", { projectId: desired.projectId, clusterId, generation: desired.generation, phase, reason })
   })
+
+/** How a refused request is reported (the same words from the handler and the drift check). */
+export const refusalReason = (reason: string) => `${reason} (refused; tried again at every drift check)`

@@ -25,10 +25,15 @@ export class NamespaceConflict extends Schema.TaggedError<NamespaceConflict>()("
   namespace: Schema.String,
 }) {}
 
-/** The API server could not be reached or kept failing after retries. */
+/**
+ * The API server could not be reached or kept failing after retries; or, `refused`, it answered
+ * that it will not do this (Forbidden, Invalid, an admission webhook's denial): sending the same
+ * request again cannot help until someone changes the cluster.
+ */
 export class ClusterUnavailable extends Schema.TaggedError<ClusterUnavailable>()("ClusterUnavailable", {
   cluster: Schema.String,
   reason: Schema.String,
+  refused: Schema.optional(Schema.Boolean),
 }) {}
 
 export const labelsFor = (ns: ManagedNamespace): Record<string, string> => ({

@@ -209,6 +209,39 @@ lifecycle("a foreign namespace with the project's name yields Conflict and stays
   assert.ok(isOwnedBy(simC.lookup(project!.namespace)!.labels, project!.id))
 })
 
+lifecycle("a namespace the apiserver refuses does not hold up the projects behind it; creation and deletion recover when the refusal is lifted", async (ctx) => {
+  await ctx.fabric.stop()
+  // One partition: every project is behind every other in each daemon's queue.
+  ctx.fabric = await startFabric({ dataDir: ctx.dataDir, env: { FABRIC_PARTITIONS: "1" } })
+  const [first] = await readyProjects(ctx.fabric, 1)
+  const simB = ctx.fabric.states.get("sim-b")!
+  simB.refusing.set("prj-refused-", "admission webhook denied the request")
+  const refused = (await ctx.fabric.request("POST", `/v1/accounts/${first!.accountId}/projects`, { body: { name: "refused" } })).json.project
+  const after = (await ctx.fabric.request("POST", `/v1/accounts/${first!.accountId}/projects`, { body: { name: "after" } })).json.project
+  const degraded = await ctx.fabric.waitForProject(refused.id, (p) => p.phase === "Degraded")
+  assert.match(degraded.clusters["sim-b"]!.reason ?? "", /admission webhook denied the request \(refused/)
+  const behind = await ctx.fabric.waitForProject(after.id, (p) => p.phase === "Ready")
+  assert.is(behind.clusters["sim-b"]!.phase, "Ready")
+
+  simB.refusing.clear()
+  const healed = await ctx.fabric.waitForProject(refused.id, (p) => p.phase === "Ready")
+  assert.is(healed.clusters["sim-b"]!.phase, "Ready")
+  assert.ok(isOwnedBy(simB.lookup(refused.namespace)!.labels, refused.id))
+
+  // Deletion refused in sim-b: the project waits there, a deletion behind it finishes.
+  simB.refusing.set("prj-refused-", "admission webhook denied the request")
+  await ctx.fabric.request("DELETE", `/v1/projects/${refused.id}`)
+  await ctx.fabric.request("DELETE", `/v1/projects/${after.id}`)
+  const waiting = await ctx.fabric.waitForProject(refused.id, (p) => p.clusters["sim-b"]!.phase === "Failed")
+  assert.is(waiting.phase, "Deleting")
+  await ctx.fabric.waitForProject(after.id, (p) => p.phase === "Deleted")
+  assert.ok(simB.lookup(refused.namespace), "the refused deletion left the namespace in place")
+  simB.refusing.clear()
+  const gone = await ctx.fabric.waitForProject(refused.id, (p) => p.phase === "Deleted")
+  assert.is(gone.clusters["sim-b"]!.phase, "Deleted")
+  assert.is(simB.lookup(refused.namespace), undefined)
+})
+
 lifecycle("a deletion lets an unreachable cluster go after the deadline, with the reason recorded", async (ctx) => {
   await ctx.fabric.stop()
   ctx.fabric = await startFabric({ dataDir: ctx.dataDir, clusters: { "sim-a": {}, "sim-b": {} }, env: { FABRIC_DELETION_DEADLINE_SECONDS: "2" } })
