@@ -135,14 +135,20 @@ pg_bindir() {
   [[ -n "$d" && -x "$d/initdb" && -x "$d/pg_ctl" ]] && echo "$d"
 }
 
+# apt-get install PACKAGE (as root), its output kept in the cache dir for a failure report.
+apt_install() {
+  local pkg="$1" l="$CACHE/apt-$1.log"
+  log "installing Debian's $pkg package (apt-get)"
+  mkdir -p "$CACHE"
+  { DEBIAN_FRONTEND=noninteractive apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$pkg"; } > "$l" 2>&1 \
+    || fail_with_log "apt-get install $pkg failed" "$l"
+}
+
 ensure_postgres_pkg() {
   if [[ -n "$(pg_bindir)" ]]; then return 0; fi
   [[ $EUID -eq 0 ]] || die "PostgreSQL server binaries are missing (/usr/lib/postgresql/*/bin) and I am not root: run 'apt-get install -y postgresql'"
-  log "installing Debian's postgresql package (apt-get)"
-  local l="$CACHE/apt-postgresql.log"; mkdir -p "$CACHE"
-  { DEBIAN_FRONTEND=noninteractive apt-get update \
-    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql; } > "$l" 2>&1 \
-    || fail_with_log "apt-get install postgresql failed" "$l"
+  apt_install postgresql
   [[ -n "$(pg_bindir)" ]] || die "postgresql installed but no /usr/lib/postgresql/*/bin/initdb found"
 }
 
@@ -150,11 +156,7 @@ ensure_postgres_pkg() {
 ensure_chromium_pkg() {
   if [[ -x /usr/bin/chromium ]]; then return 0; fi
   [[ $EUID -eq 0 ]] || die "/usr/bin/chromium is missing and I am not root: run 'apt-get install -y chromium'"
-  log "installing Debian's chromium package (apt-get)"
-  local l="$CACHE/apt-chromium.log"; mkdir -p "$CACHE"
-  { DEBIAN_FRONTEND=noninteractive apt-get update \
-    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; } > "$l" 2>&1 \
-    || fail_with_log "apt-get install chromium failed" "$l"
+  apt_install chromium
   [[ -x /usr/bin/chromium ]] || die "chromium installed but /usr/bin/chromium not found"
 }
 
