@@ -5,21 +5,21 @@
 // replays the message; ensure/delete are idempotent, so the replay duplicates nothing.
 import { Clock, Effect, Schedule, Semaphore } from "effect"
 import { encodeJson, topics, type ClusterSignal, type DesiredNamespace } from "../domain/messages.ts"
-import { Cluster, type ManagedNamespace } from "../services/cluster.ts"
+import { Cluster } from "../services/cluster.ts"
 import { crashPoint } from "../services/crash-points.ts"
 import { EventBus, type BusMessage } from "../services/event-bus.ts"
 import { Metrics } from "../services/metrics.ts"
 import { requestIdHeader, withRequestId } from "../services/request-id.ts"
 import { reconcileErrors, reconciles } from "./daemon-metrics.ts"
-import { decodeDesired, DesiredState } from "./desired-state.ts"
+import { decodeDesired, DesiredState, managedNamespaceOf } from "./desired-state.ts"
 import { repairDrift } from "./drift.ts"
-import { observe, refusalReason } from "./observe.ts"
+import { conflictReason, observe, refusalReason } from "./observe.ts"
 import { sendToDeadLetters } from "../management/dead-letters.ts"
 
 export const daemonGroup = (clusterId: string) => `fabric.daemon.${clusterId}`
 
 export interface DaemonOptions {
-  /** Backoff between attempts while the cluster refuses or is unreachable. */
+  /** Backoff between attempts while the cluster is unreachable (refusals are not retried here). */
   readonly retryBase: string
   readonly retryCap: string
   /** How often to look again while a namespace is Terminating. */
@@ -36,7 +36,7 @@ export const defaultDaemonOptions: DaemonOptions = { retryBase: "200 millis", re
 const reconcile = (desired: DesiredNamespace, options: DaemonOptions) =>
   Effect.gen(function* () {
     const cluster = yield* Cluster
-    const ns: ManagedNamespace = { name: desired.namespace, projectId: desired.projectId, accountId: desired.accountId, generation: desired.generation }
+    const ns = managedNamespaceOf(desired)
     if (!desired.deleted) {
       const result = yield* cluster.ensureNamespace(ns)
       yield* Effect.logInfo("namespace ensured", { namespace: ns.name, result })
@@ -47,8 +47,7 @@ const reconcile = (desired: DesiredNamespace, options: DaemonOptions) =>
     return { phase: "Deleted" as const, reason: undefined }
   }).pipe(
     // A foreign namespace with our name is never adopted: report it and leave it untouched.
-    Effect.catchTag("NamespaceConflict", () =>
-      Effect.succeed({ phase: "Failed" as const, reason: `Conflict: namespace ${desired.namespace} exists without Fabric's labels` })),
+    Effect.catchTag("NamespaceConflict", () => Effect.succeed({ phase: "Failed" as const, reason: conflictReason(desired.namespace) })),
   )
 
 /**

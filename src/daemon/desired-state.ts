@@ -2,6 +2,7 @@
 // per project. Rebuilt after a restart from the compacted fabric.projects topic.
 import { Schema } from "effect"
 import { DesiredNamespace } from "../domain/messages.ts"
+import type { ManagedNamespace } from "../services/cluster.ts"
 import { isDns1123Label } from "../domain/names.ts"
 
 const decode = Schema.decodeUnknownExit(Schema.fromJsonString(DesiredNamespace))
@@ -13,6 +14,10 @@ export const decodeDesired = (value: string): { ok: true; desired: DesiredNamesp
   if (!isDns1123Label(decoded.value.namespace)) return { ok: false, reason: `namespace ${JSON.stringify(decoded.value.namespace)} is not a DNS-1123 label` }
   return { ok: true, desired: decoded.value }
 }
+
+/** The namespace, with Fabric's labels and annotations, that a desired state asks for. */
+export const managedNamespaceOf = (d: DesiredNamespace): ManagedNamespace =>
+  ({ name: d.namespace, projectId: d.projectId, accountId: d.accountId, generation: d.generation })
 
 export class DesiredState {
   readonly #byProject = new Map<string, DesiredNamespace>()

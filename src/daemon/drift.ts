@@ -9,8 +9,8 @@ import { Cluster, type ClusterUnavailable } from "../services/cluster.ts"
 import type { EventBus, EventBusUnavailable } from "../services/event-bus.ts"
 import { Metrics } from "../services/metrics.ts"
 import { driftRepairs } from "./daemon-metrics.ts"
-import type { DesiredState } from "./desired-state.ts"
-import { observe, refusalReason } from "./observe.ts"
+import { managedNamespaceOf, type DesiredState } from "./desired-state.ts"
+import { conflictReason, observe, refusalReason } from "./observe.ts"
 
 export interface DriftOptions {
   /**
@@ -26,8 +26,6 @@ export interface DriftOptions {
   readonly repair: boolean
 }
 
-const conflictReason = (namespace: string) => `Conflict: namespace ${namespace} exists without Fabric's labels`
-
 export const repairDrift = (desired: DesiredState, options: DriftOptions = { reportPresent: false, repair: true }) =>
   Effect.gen(function* () {
     const cluster = yield* Cluster
@@ -42,7 +40,7 @@ export const repairDrift = (desired: DesiredState, options: DriftOptions = { rep
         continue
       }
       if (!options.repair) continue
-      const result = yield* cluster.ensureNamespace(managed(d)).pipe(
+      const result = yield* cluster.ensureNamespace(managedNamespaceOf(d)).pipe(
         Effect.catchTag("NamespaceConflict", () => observe(d, cluster.id, "Failed", conflictReason(d.namespace), undefined).pipe(Effect.as("conflict" as const))),
         Effect.catchTag("ClusterUnavailable", refused(d)),
       )
@@ -59,7 +57,7 @@ export const repairDrift = (desired: DesiredState, options: DriftOptions = { rep
         continue
       }
       if (!options.repair) continue
-      const result = yield* cluster.deleteNamespace(managed(d)).pipe(
+      const result = yield* cluster.deleteNamespace(managedNamespaceOf(d)).pipe(
         Effect.catchTag("NamespaceConflict", () => Effect.succeed("conflict" as const)),
         Effect.catchTag("ClusterUnavailable", refused(d)),
       )
@@ -68,5 +66,3 @@ export const repairDrift = (desired: DesiredState, options: DriftOptions = { rep
     }
     return repaired
   }).pipe(Effect.withSpan("Daemon.repairDrift"))
-
-const managed = (d: DesiredNamespace) => ({ name: d.namespace, projectId: d.projectId, accountId: d.accountId, generation: d.generation })

@@ -19,5 +19,8 @@ export const observe = (desired: DesiredNamespace, clusterId: string, phase: Nam
     yield* Effect.logInfo("observation published", { projectId: desired.projectId, clusterId, generation: desired.generation, phase, reason })
   })
 
+/** How a foreign namespace in the way is reported (the handler and the drift check alike). */
+export const conflictReason = (namespace: string) => `Conflict: namespace ${namespace} exists without Fabric's labels`
+
 /** How a refused request is reported (the same words from the handler and the drift check). */
 export const refusalReason = (reason: string) => `${reason} (refused; tried again at every drift check)`
