@@ -1,16 +1,13 @@
 import { Effect } from "effect"
 import type { ClusterPhase, ClusterRecord } from "../../src/domain/project.ts"
-import type { ClusterChange } from "../../src/services/state-store.ts"
 import { query } from "./database.ts"
 
-/** Moves a cluster from `from` (undefined: not registered) to `to`, only if it is still in `from`. */
-export const transitionCluster = (id: string, from: ClusterPhase | undefined, to: ClusterPhase, change: ClusterChange) =>
-  query((sql) => from === undefined
-    ? sql`insert into fabric.clusters (id, phase, joined_at, last_seen_at) values (${id}, ${to}, now(), ${change.seenAt ?? null})
-        on conflict (id) do nothing returning id`
-    : sql`update fabric.clusters set phase = ${to}, last_seen_at = coalesce(${change.seenAt ?? null}::timestamptz, last_seen_at)
-        where id = ${id} and phase = ${from}
-        returning id`).pipe(Effect.map((rows) => rows.length === 1))
+/** Registers the cluster or sets its phase; `seenAt` (a signal's time) is recorded as last seen. */
+export const setClusterPhase = (id: string, phase: ClusterPhase, seenAt: Date | undefined) =>
+  query((sql) => sql`
+    insert into fabric.clusters (id, phase, joined_at, last_seen_at) values (${id}, ${phase}, now(), ${seenAt ?? null})
+    on conflict (id) do update set phase = excluded.phase,
+      last_seen_at = coalesce(excluded.last_seen_at, fabric.clusters.last_seen_at)`).pipe(Effect.asVoid)
 
 export const listClusters = () =>
   query((sql) => sql<{ id: string; phase: ClusterPhase; lastSeenAt: Date | null }[]>`

@@ -44,7 +44,7 @@ export const layer = Layer.effect(
       outboxLag: lift("outboxLag", outbox.outboxLag),
       findIdempotent: lift("findIdempotent", idempotency.findIdempotent),
       saveIdempotent: lift("saveIdempotent", idempotency.saveIdempotent),
-      transitionCluster: lift("transitionCluster", clusters.transitionCluster),
+      setClusterPhase: lift("setClusterPhase", clusters.setClusterPhase),
       listClusters: lift("listClusters", clusters.listClusters),
       lockMembership: lift("lockMembership", clusters.lockMembership),
     })

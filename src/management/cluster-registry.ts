@@ -55,8 +55,6 @@ const make = Effect.gen(function* () {
       }
     })
 
-  const write = (id: string, before: ClusterRecord | undefined, to: ClusterRecord["phase"], seenAt?: Date) =>
-    store.transitionCluster(id, before?.phase, to, seenAt === undefined ? {} : { seenAt })
 
   /**
    * A daemon that (re)starts joins. Every live project is told, members or not: joining is
@@ -65,7 +63,7 @@ const make = Effect.gen(function* () {
    */
   const joinDecision = (id: string, at: number) => (before: ClusterRecord | undefined) =>
     Effect.gen(function* () {
-      yield* write(id, before, "Active", new Date(at))
+      yield* store.setClusterPhase(id, "Active", new Date(at))
       if (before?.phase !== "Active") yield* Effect.logInfo("cluster joined", { cluster: id, before: before?.phase ?? "unknown" })
       const joined: ProjectEvent = { type: "cluster.joined", clusterId: id, at: iso(at) }
       const reachable: ProjectEvent = { type: "cluster.reachability", clusterId: id, reachable: true, at: iso(at) }
@@ -84,14 +82,14 @@ const make = Effect.gen(function* () {
           if (before === undefined) return joinDecision(s.clusterId, at)(before)
           // A removed cluster stays removed until its daemon joins again.
           if (before.phase === "Removed") return Effect.succeed(undefined)
-          return write(s.clusterId, before, "Active", new Date(at)).pipe(Effect.as(
+          return store.setClusterPhase(s.clusterId, "Active", new Date(at)).pipe(Effect.as(
             before.phase === "Unreachable" ? { events: [{ type: "cluster.reachability", clusterId: s.clusterId, reachable: true, at: s.at }] } satisfies Notice : undefined,
           ))
         }, s.clusterId)
       case "left":
         return yield* change((before) => {
           if (before === undefined || before.phase !== "Active") return Effect.succeed(undefined)
-          return write(s.clusterId, before, "Unreachable").pipe(Effect.as({ events: [{ type: "cluster.reachability", clusterId: s.clusterId, reachable: false, at: s.at }] } satisfies Notice))
+          return store.setClusterPhase(s.clusterId, "Unreachable", undefined).pipe(Effect.as({ events: [{ type: "cluster.reachability", clusterId: s.clusterId, reachable: false, at: s.at }] } satisfies Notice))
         }, s.clusterId)
     }
   }, provide)
@@ -102,7 +100,7 @@ const make = Effect.gen(function* () {
     yield* change((before) => {
       if (before === undefined) return Effect.fail(new NotFound({ resource: "cluster", id }))
       if (before.phase === "Removed") return Effect.succeed(undefined)
-      return write(id, before, "Removed").pipe(Effect.as({ events: [{ type: "cluster.removed", clusterId: id, reason: `cluster ${id} removed by the operator`, at }] } satisfies Notice))
+      return store.setClusterPhase(id, "Removed", undefined).pipe(Effect.as({ events: [{ type: "cluster.removed", clusterId: id, reason: `cluster ${id} removed by the operator`, at }] } satisfies Notice))
     }, id)
     return (yield* find(id)) as ClusterRecord
   }, provide)
@@ -125,7 +123,7 @@ const make = Effect.gen(function* () {
         yield* change((c) => {
           // Decided again under the lock: a heartbeat may have arrived since the listing.
           if (c?.phase !== "Active" || silentSince(c) <= options.unreachableAfterMs) return Effect.succeed(undefined)
-          return write(c.id, c, "Unreachable").pipe(
+          return store.setClusterPhase(c.id, "Unreachable", undefined).pipe(
             Effect.andThen(Effect.logWarning("cluster unreachable", { cluster: c.id, lastSeenAt: c.lastSeenAt })),
             Effect.as({ events: [{ type: "cluster.reachability", clusterId: c.id, reachable: false, at: iso(now) }] } satisfies Notice),
           )

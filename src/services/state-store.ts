@@ -69,11 +69,6 @@ export interface Page<A> {
   readonly nextCursor: string | null
 }
 
-export interface ClusterChange {
-  /** The signal's time, recorded as last seen. */
-  readonly seenAt?: Date
-}
-
 /** Fabric's own state: accounts, projects (read model), snapshots, outbox, idempotency, clusters. */
 export class StateStore extends Context.Service<StateStore, {
   readonly insertAccount: (account: Account, apiKeyHash: string) => Effect.Effect<void, Conflict | Unavailable>
@@ -104,8 +99,8 @@ export class StateStore extends Context.Service<StateStore, {
   /** Fails with Conflict when a concurrent request stored the same key first. */
   readonly saveIdempotent: (scope: string, key: string, response: IdempotentResponse) => Effect.Effect<void, Conflict | Unavailable>
 
-  /** Compare-and-set on the cluster's phase (callers hold the membership lock); false when it was not in `from`. */
-  readonly transitionCluster: (id: string, from: ClusterPhase | undefined, to: ClusterPhase, change: ClusterChange) => Effect.Effect<boolean, Unavailable>
+  /** Callers hold the membership lock (lockMembership "exclusive"): they read, decide and write alone. */
+  readonly setClusterPhase: (id: string, phase: ClusterPhase, seenAt: Date | undefined) => Effect.Effect<void, Unavailable>
   readonly listClusters: () => Effect.Effect<ReadonlyArray<ClusterRecord>, Unavailable>
   /** Inside a transaction: creations (shared) and membership changes (exclusive) never interleave. */
   readonly lockMembership: (mode: "shared" | "exclusive") => Effect.Effect<void, Unavailable>
