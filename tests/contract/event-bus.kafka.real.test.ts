@@ -2,6 +2,7 @@
 // only Kafka can show: the topic configuration ensureTopics leaves on the broker.
 import { Effect, Layer } from "effect"
 import { Kafka, logLevel } from "kafkajs"
+import { deleteKafkaRun } from "../support/kafka-cleanup.ts"
 import * as assert from "uvu/assert"
 import { layer, makeKafkaConfig, parseBrokers } from "../../adapters/kafka/event-bus.ts"
 import { EventBus } from "../../src/services/event-bus.ts"
@@ -48,18 +49,6 @@ contract("ensureTopics creates a compacted topic with cleanup.policy=compact and
   ))
 
 // Leave the broker as we found it: this run's topics and groups go away.
-contract.after(async () => {
-  if (brokers.length === 0) return
-  const admin = new Kafka({ clientId: "fabric-contract-cleanup", brokers: [...brokers], logLevel: logLevel.NOTHING }).admin()
-  await admin.connect()
-  try {
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(namePrefix))
-    if (topics.length > 0) await admin.deleteTopics({ topics })
-    const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(namePrefix))
-    if (groups.length > 0) await admin.deleteGroups(groups).catch(() => {})
-  } finally {
-    await admin.disconnect()
-  }
-})
+contract.after(() => deleteKafkaRun(brokers, namePrefix))
 
 contract.run()

@@ -11,6 +11,7 @@ import { layer, makeKafkaConfig, parseBrokers } from "../../adapters/kafka/event
 import { namespaced } from "../../adapters/kafka/namespaced.ts"
 import { topicSpecs } from "../../src/domain/topics.ts"
 import { EventBus } from "../../src/services/event-bus.ts"
+import { deleteKafkaRun } from "../support/kafka-cleanup.ts"
 import { requireRealEngines } from "../support/real-engines.ts"
 
 const { kafkaBrokers } = requireRealEngines()
@@ -20,9 +21,8 @@ const admin = new Kafka({ clientId: "fabric-broker-proof", brokers: [...brokers]
 
 test.before(() => admin.connect())
 test.after(async () => {
-  const mine = (await admin.listTopics()).filter((t) => t.startsWith(prefix))
-  if (mine.length > 0) await admin.deleteTopics({ topics: mine })
   await admin.disconnect()
+  await deleteKafkaRun(brokers, prefix)
 })
 
 test("Fabric's topics: the configured partitions, fabric.projects compacted, the others not", async () => {

@@ -2,7 +2,7 @@
 // longer than the group's session timeout keeps its partition (the layer heartbeats while it
 // works), so its message is handled once, not redelivered after the member is thrown out.
 import { Effect, Layer } from "effect"
-import { Kafka, logLevel } from "kafkajs"
+import { deleteKafkaRun } from "../support/kafka-cleanup.ts"
 import { test } from "uvu"
 import * as assert from "uvu/assert"
 import { layer, makeKafkaConfig, parseBrokers } from "../../adapters/kafka/event-bus.ts"
@@ -49,17 +49,6 @@ test("a handler working longer than the session timeout keeps its partition: its
     }).pipe(Effect.scoped, Effect.provide(kafkaLayer())),
   ))
 
-test.after(async () => {
-  if (brokers.length === 0) return
-  const admin = new Kafka({ clientId: "fabric-long-handler-cleanup", brokers: [...brokers], logLevel: logLevel.NOTHING }).admin()
-  await admin.connect()
-  try {
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix))
-    if (topics.length > 0) await admin.deleteTopics({ topics })
-    await admin.deleteGroups([`${prefix}-group`]).catch(() => {})
-  } finally {
-    await admin.disconnect()
-  }
-})
+test.after(() => deleteKafkaRun(brokers, prefix))
 
 test.run()
