@@ -17,7 +17,8 @@ import { accounts } from "./routes/accounts.ts"
 import { clusters } from "./routes/clusters.ts"
 import { debug } from "./routes/debug.ts"
 import { metrics } from "./routes/metrics.ts"
-import { projects, type WatchOptions } from "./routes/projects.ts"
+import { projects } from "./routes/projects.ts"
+import type { WatchOptions } from "./watch-stream.ts"
 import { openapi } from "./routes/openapi.ts"
 
 export interface AppOptions {

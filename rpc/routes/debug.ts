@@ -9,7 +9,6 @@
 //   GET  /debug/events?actor=   the same, as SSE event `actor` at once and on every change
 import { Schema } from "effect"
 import { Hono } from "hono"
-import { streamSSE } from "hono/streaming"
 import { accountMachine } from "../../machines/account.ts"
 import { projectMachine } from "../../machines/project.ts"
 import { statechartOf } from "../../machines/statechart.ts"
@@ -20,7 +19,7 @@ import { debugAssetResponse, isDebugAsset } from "../debug-assets.ts"
 import { debugOperatorOnly, endSession, isOperatorRequest, isOperatorToken, startSession } from "../debug-session.ts"
 import type { FabricEnv } from "../env.ts"
 import { validate } from "../validate.ts"
-import type { WatchOptions } from "./projects.ts"
+import { watchStream, type WatchOptions } from "../watch-stream.ts"
 
 const historyLimit = 100
 const actorListLimit = 500
@@ -76,41 +75,8 @@ export const debug = (options: { readonly operatorToken: string; readonly watch:
       const run = c.var.run
       const read = async () => withoutSecrets(await run(Management.use((m) => m.actorDetail(id, historyLimit))))
       // An unknown actor is a JSON 404 before the stream starts.
-      let last = await read()
-      return streamSSE(c, async (stream) => {
-        let wake: () => void = () => {}
-        const changed = () => wake()
-        const unlisten = await run(Changes.use((ch) => ch.listen(id, changed)))
-        const handle = { close: () => { stream.abort(); changed() } }
-        options.watch.streams.add(handle)
-        stream.onAbort(() => changed())
-        try {
-          await stream.writeSSE({ event: "actor", data: JSON.stringify(last) })
-          let sinceKeepAlive = 0
-          // A finished actor (deleted project) changes no more: the stream ends with it.
-          while (!stream.aborted && last.status === "active") {
-            const started = Date.now()
-            await new Promise<void>((resolve) => {
-              const timer = setTimeout(resolve, options.watch.pollMs)
-              wake = () => { clearTimeout(timer); resolve() }
-            })
-            if (stream.aborted) break
-            // The browser left (another actor picked): the read in flight was interrupted; not an error.
-            const next = await read().catch((e) => (c.req.raw.signal.aborted || stream.aborted ? undefined : Promise.reject(e)))
-            if (next === undefined) break
-            if (JSON.stringify(next) !== JSON.stringify(last)) {
-              last = next
-              await stream.writeSSE({ event: "actor", data: JSON.stringify(next) })
-              sinceKeepAlive = 0
-            } else if ((sinceKeepAlive += Date.now() - started) >= options.watch.keepAliveMs) {
-              await stream.write(": keep-alive\n\n")
-              sinceKeepAlive = 0
-            }
-          }
-        } finally {
-          unlisten()
-          options.watch.streams.delete(handle)
-        }
-      })
+      const first = await read()
+      // A finished actor (deleted project) changes no more: the stream ends with it.
+      return watchStream(c, options.watch, { key: id, event: "actor", first, read, finished: (a) => a.status !== "active" })
     })
 }
