@@ -8,6 +8,7 @@ import { defaultDaemonOptions, runDaemon } from "../../src/daemon/daemon.ts"
 import type { Project } from "../../src/domain/project.ts"
 import { makeAllInOne, type ClusterPlan } from "../../src/processes/all-in-one.ts"
 import { freshDatabase, requireRealEngines, uniqueKafkaPrefix } from "./real-engines.ts"
+import { waitFor } from "./wait-for.ts"
 
 export const operatorToken = "test-operator-token-0123456789"
 
@@ -55,12 +56,11 @@ export const startFabric = async (options: StartOptions = {}) => {
     operatorToken, clusters, watchPollMs: 200, daemon: daemonOptions,
   })
   const fiber = fabric.runtime.runFork(Effect.scoped(Effect.andThen(fabric.start, Effect.never)))
-  // Wait until management is up (the topics exist and clusters are registered).
-  for (let i = 0; i < 200; i++) {
+  // Wait until management is up (the topics exist and clusters are registered); never go on without it.
+  await waitFor("management to register the clusters", async () => {
     const r = await fabric.app.request("/v1/clusters", { headers: { authorization: `Bearer ${operatorToken}` } })
-    if (r.status === 200 && ((await r.json()) as { clusters: unknown[] }).clusters.length >= clusters.length) break
-    await new Promise((res) => setTimeout(res, 25))
-  }
+    return r.status === 200 && ((await r.json()) as { clusters: unknown[] }).clusters.length >= clusters.length ? true : undefined
+  }, 60_000, 25)
 
   const request = async (method: string, path: string, init: { token?: string | null; body?: unknown; raw?: string; headers?: Record<string, string> } = {}) => {
     const headers: Record<string, string> = { ...init.headers }
