@@ -8,7 +8,7 @@ export interface ClusterState {
   /** Failed observations since the last success: how long this cluster has been struggling. */
   readonly attempts: number
   readonly updatedAt: string
-  /** The cluster stopped sending heartbeats: it does not hold the project back from Ready (api.md). */
+  /** The cluster stopped sending heartbeats: it does not hold the project back from Ready (docs/api.md). */
   readonly unreachable?: true
 }
 
@@ -53,7 +53,7 @@ const statuses = (clusters: Clusters) => Object.values(clusters)
 const reachable = (clusters: Clusters) => statuses(clusters).filter((c) => !c.unreachable)
 
 /**
- * Ready: every Active (reachable) cluster reports Ready for the current generation (api.md).
+ * Ready: every Active (reachable) cluster reports Ready for the current generation (docs/api.md).
  * With members but none reachable nothing is known, so not Ready; with no members at all, Ready.
  */
 export const everyClusterReady = (clusters: Clusters, generation: number): boolean => {

@@ -211,7 +211,7 @@ export const projectMachine = setup({
   },
 })
 
-/** The API phase for a machine state (api.md). */
+/** The API phase for a machine state (docs/api.md). */
 export const phaseOf = (snapshot: SnapshotFrom<typeof projectMachine>): ProjectPhase =>
   snapshot.matches("deleted") ? "Deleted"
   : snapshot.matches("deleting") || snapshot.matches("finalizing") ? "Deleting"

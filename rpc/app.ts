@@ -1,4 +1,4 @@
-// The Hono app of api.md. Routes are chained so `AppType` carries every route's types for the
+// The Hono app of docs/api.md. Routes are chained so `AppType` carries every route's types for the
 // typed client (rpc/client.ts).
 import { Effect, Exit, Cause, type ManagedRuntime } from "effect"
 import { Hono } from "hono"

@@ -1,4 +1,4 @@
-// The one place where errors become HTTP answers: {"error": {code, message, issues?}} (api.md).
+// The one place where errors become HTTP answers: {"error": {code, message, issues?}} (docs/api.md).
 import type { Context } from "hono"
 import { HTTPException } from "hono/http-exception"
 import type { ContentfulStatusCode } from "hono/utils/http-status"

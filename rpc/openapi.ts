@@ -1,7 +1,7 @@
-// The OpenAPI 3.1 document of api.md, built from the schemas the server validates with
+// The OpenAPI 3.1 document of docs/api.md, built from the schemas the server validates with
 // (rpc/schemas.ts, the routes' param schemas) and the response schemas (rpc/response-schemas.ts),
 // so clients outside TypeScript get the same rules the validator applies. Served by
-// rpc/routes/openapi.ts; rpc/routes/openapi.test.ts checks it against api.md's routes table.
+// rpc/routes/openapi.ts; rpc/routes/openapi.test.ts checks it against docs/api.md's routes table.
 import { JsonSchema, Schema, SchemaRepresentation } from "effect"
 import {
   AccountResponse, ClusterListResponse, ClusterResponse, CreatedAccountResponse, ErrorBody, HealthResponse,
@@ -24,7 +24,7 @@ interface RouteDoc {
   readonly params?: Schema.Constraint
   readonly query?: Schema.Constraint
   readonly body?: Schema.Constraint
-  /** Accepts an Idempotency-Key header (api.md, Idempotency). */
+  /** Accepts an Idempotency-Key header (docs/api.md, Idempotency). */
   readonly idempotent?: true
   readonly success: {
     readonly status: number
@@ -107,7 +107,7 @@ const routes: ReadonlyArray<RouteDoc> = [
   },
   {
     method: "delete", path: "/v1/clusters/{clusterId}", operationId: "removeCluster", access: "operator",
-    summary: "Remove a cluster from the fleet: projects stop waiting for it (not in api.md's v1 table).",
+    summary: "Remove a cluster from the fleet: projects stop waiting for it; its namespaces are left alone.",
     params: ClusterIdParam,
     success: { status: 202, description: "The cluster, phase Removed.", json: ClusterResponse },
     failures: [404, 503],

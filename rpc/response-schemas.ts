@@ -1,4 +1,4 @@
-// Response bodies of api.md as Effect schemas, for the OpenAPI document (rpc/openapi.ts). The
+// Response bodies of docs/api.md as Effect schemas, for the OpenAPI document (rpc/openapi.ts). The
 // handlers return the domain types; the compile-time checks at the bottom keep these schemas
 // equal to those types, so the document cannot drift from what the server sends.
 import { Schema } from "effect"

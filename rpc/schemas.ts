@@ -1,4 +1,4 @@
-// Request schemas: validated at the boundary, before anything runs (api.md). The same schemas
+// Request schemas: validated at the boundary, before anything runs (docs/api.md). The same schemas
 // give the typed client its input types and the OpenAPI document (rpc/openapi.ts) its parameters;
 // Effect emits a JSON Schema `pattern` only for `u`-flag regular expressions, hence the flags.
 import { Schema } from "effect"

@@ -1,6 +1,6 @@
 // Several Fabric installations (or test runs) can share one Kafka cluster: this decorator puts a
 // prefix on every topic and consumer group on the wire, while the domain keeps the logical names
-// of architecture.md (fabric.projects, ...).
+// of docs/architecture.md (fabric.projects, ...).
 import { Effect, Layer } from "effect"
 import { EventBus } from "../../src/services/event-bus.ts"
 

@@ -15,7 +15,7 @@ export const clusters = new Hono<FabricEnv>()
     const list = await c.var.run(Management.use((m) => m.listClusters()))
     return c.json({ clusters: list }, 200)
   })
-  // Not in api.md v1's table: removing a cluster from the fleet (projects stop waiting for it).
+  // Removing a cluster from the fleet: projects stop waiting for it (docs/api.md).
   .delete("/:clusterId", operatorOnly, validate("param", ClusterIdParam), async (c) => {
     const { clusterId } = c.req.valid("param")
     const cluster = await c.var.run(ClusterRegistry.use((r) => r.remove(clusterId)))

@@ -1,4 +1,4 @@
-// GET /debug (api.md): the state-machine visualiser. Pages and scripts are public (they hold no
+// GET /debug (docs/api.md): the state-machine visualiser. Pages and scripts are public (they hold no
 // data); everything that reads state is operator only (rpc/debug-session.ts says how a browser
 // proves it is the operator).
 //   GET  /debug                 the UI, or the login form without a session

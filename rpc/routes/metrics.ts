@@ -1,4 +1,4 @@
-// GET /metrics (anyone, api.md): the Prometheus text exposition of this process's metrics. It
+// GET /metrics (anyone, docs/api.md): the Prometheus text exposition of this process's metrics. It
 // takes a runtime of its own, so a process without the API (`fabric daemon`) serves it too.
 import type { ManagedRuntime } from "effect"
 import { Hono } from "hono"

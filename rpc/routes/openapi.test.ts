@@ -1,4 +1,4 @@
-// GET /openapi.json: served without a token, lists every route of api.md's table and every route
+// GET /openapi.json: served without a token, lists every route of docs/docs/api.md's table and every route
 // the app serves, and declares the same input rules the validator applies.
 import { readFileSync } from "node:fs"
 import { ManagedRuntime, Schema } from "effect"
@@ -9,12 +9,12 @@ import { makeApp } from "../app.ts"
 import { buildOpenApiDocument } from "../openapi.ts"
 import { AccountIdParam, CreateAccountBody, CreateProjectBody } from "../schemas.ts"
 
-// The design lives beside the repository (/work/shared/design/api.md); FABRIC_API_MD overrides.
-const apiMdPath = process.env.FABRIC_API_MD ?? new URL("../../../shared/design/api.md", import.meta.url).pathname
+// The contract is the repository's own docs/api.md.
+const apiMdPath = new URL("../../docs/api.md", import.meta.url).pathname
 
 interface TableRoute { readonly method: string; readonly path: string; readonly query: ReadonlyArray<string> }
 
-/** The rows of api.md's `| method and path |` table: `GET /healthz, /readyz` is two routes. */
+/** The rows of docs/api.md's `| method and path |` table: `GET /healthz, /readyz` is two routes. */
 const routesOfApiMd = (markdown: string): ReadonlyArray<TableRoute> => {
   const lines = markdown.split("\n")
   const header = lines.findIndex((l) => l.startsWith("| method and path |"))
@@ -52,7 +52,7 @@ test("GET /openapi.json answers 200 without a token, with the document the build
   assert.equal(served, JSON.parse(JSON.stringify(document)))
 })
 
-test("every route of api.md's table is in the document, with its method, path and query parameters", () => {
+test("every route of docs/docs/api.md's table is in the document, with its method, path and query parameters", () => {
   const table = routesOfApiMd(readFileSync(apiMdPath, "utf8"))
   assert.ok(table.some((r) => r.method === "post" && r.path === "/v1/accounts"), `no POST /v1/accounts parsed from ${apiMdPath}`)
   for (const route of table) {
@@ -68,7 +68,7 @@ test("every route of api.md's table is in the document, with its method, path an
 })
 
 // The visualiser's own pages, login and data under /debug/ belong to the UI (rpc/routes/debug.ts),
-// not to the API; GET /debug itself is in api.md and in the document.
+// not to the API; GET /debug itself is in docs/api.md and in the document.
 const isVisualiserInternal = (path: string) => path.startsWith("/debug/")
 
 test("every route the app serves is in the document (except the visualiser's internals)", () => {

@@ -1,6 +1,6 @@
 import { Schema } from "effect"
 
-/** Kafka topics (architecture.md). */
+/** Kafka topics (docs/architecture.md). */
 export const topics = {
   projects: "fabric.projects",
   status: "fabric.status",

@@ -1,4 +1,4 @@
-/** The project as the API shows it (api.md) and as the state store keeps it. */
+/** The project as the API shows it (docs/api.md) and as the state store keeps it. */
 export const projectPhases = ["Provisioning", "Ready", "Degraded", "Deleting", "Deleted"] as const
 export type ProjectPhase = (typeof projectPhases)[number]
 

@@ -1,7 +1,7 @@
 import type { TopicSpec } from "../services/event-bus.ts"
 import { topics } from "./messages.ts"
 
-/** The topics of architecture.md; fabric.projects is compacted (desired state per project). */
+/** The topics of docs/architecture.md; fabric.projects is compacted (desired state per project). */
 export const topicSpecs = (partitions: number): ReadonlyArray<TopicSpec> => [
   { name: topics.projects, partitions, compacted: true },
   { name: topics.status, partitions, compacted: false },

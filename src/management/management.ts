@@ -1,4 +1,4 @@
-// The management domain program: what the RPC driver calls (seed-sequence-diagrams.md). Each
+// The management domain program: what the RPC driver calls (docs/flows.md). Each
 // command writes legacy rows, state and the outbox row in ONE transaction through the actor host.
 import { Clock, Context, Effect, Layer } from "effect"
 import { hostedAccount } from "../../machines/account-steps.ts"

@@ -1,6 +1,6 @@
 import { Context, Schema, type Effect } from "effect"
 
-/** The labels and annotation every object Fabric creates carries (architecture.md, Names). */
+/** The labels and annotation every object Fabric creates carries (docs/architecture.md, Names). */
 export const managedByLabel = "app.kubernetes.io/managed-by"
 export const managedByValue = "fabric"
 export const projectLabel = "fabric.demeter.run/project"

@@ -1,4 +1,4 @@
-// Bad input on every endpoint: the right 4xx, the error shape of api.md, and nothing written.
+// Bad input on every endpoint: the right 4xx, the error shape of docs/api.md, and nothing written.
 import { suite } from "uvu"
 import * as assert from "uvu/assert"
 import { startFabric, type TestFabric } from "../support/embedded-fabric.ts"

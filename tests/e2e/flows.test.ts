@@ -1,4 +1,4 @@
-// The three seed flows (seed-sequence-diagrams.md) end to end through HTTP on the embedded layers.
+// The three seed flows (docs/flows.md) end to end through HTTP on the embedded layers.
 import { suite } from "uvu"
 import * as assert from "uvu/assert"
 import { isOwnedBy } from "../../src/services/cluster.ts"
