@@ -125,7 +125,7 @@ export const layer = (options: EventLogOptions = {}) =>
           on conflict (group_id, topic, partition) do update set next_offset = excluded.next_offset`)
 
       const handleWithRetry = <E>(handle: Subscription<E>["handle"], message: BusMessage) =>
-        handle(message).pipe(
+        handle([message]).pipe(
           Effect.tapError((e) => Effect.logWarning("handler failed; retrying the same message", { topic: message.topic, partition: message.partition, offset: message.offset, error: String(e) })),
           Effect.retry(Schedule.min([Schedule.exponential("50 millis"), Schedule.spaced("5 seconds")])),
         )

@@ -2,7 +2,7 @@
 // prefix on every topic and consumer group on the wire, while the domain keeps the logical names
 // of docs/architecture.md (fabric.projects, ...).
 import { Effect, Layer } from "effect"
-import { EventBus } from "../../src/services/event-bus.ts"
+import { EventBus, type BusMessage } from "../../src/services/event-bus.ts"
 
 export const namespaced = (prefix: string) =>
   Layer.effect(
@@ -12,6 +12,7 @@ export const namespaced = (prefix: string) =>
       if (prefix === "") return inner
       const wire = (name: string) => `${prefix}${name}`
       const logical = (name: string) => (name.startsWith(prefix) ? name.slice(prefix.length) : name)
+      const relabel = (message: BusMessage): BusMessage => ({ ...message, topic: logical(message.topic) })
       return EventBus.of({
         ensureTopics: (specs) => inner.ensureTopics(specs.map((s) => ({ ...s, name: wire(s.name) }))),
         publish: (topic, messages) => inner.publish(wire(topic), messages),
@@ -20,7 +21,7 @@ export const namespaced = (prefix: string) =>
             ...sub,
             group: wire(sub.group),
             topics: sub.topics.map(wire),
-            handle: (message) => sub.handle({ ...message, topic: logical(message.topic) }),
+            handle: ([first, ...rest]) => sub.handle([relabel(first), ...rest.map(relabel)]),
           }),
         lag: (group, topic) => inner.lag(wire(group), wire(topic)),
         readAll: (topic) => inner.readAll(wire(topic)).pipe(Effect.map((ms) => ms.map((m) => ({ ...m, topic })))),

@@ -67,7 +67,7 @@ export const runSubscription = <E>(
   const handleOne = async (message: BusMessage, heartbeat: () => Promise<void>) => {
     const beat = setInterval(() => heartbeat().catch(() => {}), config.heartbeatIntervalMs)
     try {
-      return await Effect.runPromiseExitWith(context)(Effect.suspend(() => subscription.handle(message)), {
+      return await Effect.runPromiseExitWith(context)(Effect.suspend(() => subscription.handle([message])), {
         signal: stopHandlers.signal,
       })
     } finally {

@@ -139,7 +139,7 @@ export const runDaemon = (options: DaemonOptions = defaultDaemonOptions) =>
       group: daemonGroup(cluster.id),
       topics: [topics.projects],
       fromBeginning: true,
-      handle: (message) =>
+      handle: ([message]) =>
         handleDesiredMessage(message, options).pipe(
           Effect.tap((handled) => Effect.sync(() => handled && desired.apply(handled))),
           exclusive.withPermits(1),

@@ -24,6 +24,6 @@ export const subscribeClusters = Effect.gen(function* () {
     group: clusterSignalsGroup,
     topics: [topics.clusters],
     fromBeginning: true,
-    handle: (message) => handleClusterMessage(message).pipe(Effect.provideContext(context)),
+    handle: ([message]) => handleClusterMessage(message).pipe(Effect.provideContext(context)),
   })
 })

@@ -27,6 +27,6 @@ export const subscribeStatus = Effect.gen(function* () {
     group: managementGroup,
     topics: [topics.status],
     fromBeginning: true,
-    handle: (message) => handleStatusMessage(message).pipe(Effect.provideContext(context)),
+    handle: ([message]) => handleStatusMessage(message).pipe(Effect.provideContext(context)),
   })
 })

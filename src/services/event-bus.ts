@@ -28,6 +28,9 @@ export interface BusMessage {
   readonly headers: Readonly<Record<string, string>>
 }
 
+/** Messages of one key, in offset order; never empty. */
+export type KeyBatch = readonly [BusMessage, ...ReadonlyArray<BusMessage>]
+
 export interface Subscription<E> {
   /** Consumer group: members share partitions; each group sees every message. */
   readonly group: string
@@ -35,11 +38,22 @@ export interface Subscription<E> {
   /** Where a group with no committed offset starts. */
   readonly fromBeginning: boolean
   /**
-   * Called once per message, in order within a partition. Its offset is committed only after it
-   * succeeds; on failure the same message is retried (with backoff) and nothing after it in that
-   * partition is delivered, so a handler must send poison messages to the DLQ itself and succeed.
+   * Called with messages of ONE key, in offset order: one message, or (with `batchPerKey`) every
+   * message of that key that queued up while the key was busy. Messages of one key are never
+   * handled concurrently or out of order. A partition's offset is committed only up to its lowest
+   * unfinished message, so a crash redelivers everything not yet finished (at-least-once). On
+   * failure the same messages are retried (with backoff) and nothing after them OF THAT KEY is
+   * delivered, so a handler must send poison messages to the DLQ itself and succeed.
    */
-  readonly handle: (message: BusMessage) => Effect.Effect<void, E>
+  readonly handle: (messages: KeyBatch) => Effect.Effect<void, E>
+  /**
+   * Keys handled at the same time across the member's partitions (default 1: one key at a time,
+   * which is also one message at a time). A slow key holds only its own slot and its own
+   * partition's commit point, never the other keys.
+   */
+  readonly concurrency?: number
+  /** Hand every queued message of a key over at once (default false: one message per call). */
+  readonly batchPerKey?: boolean
 }
 
 /**

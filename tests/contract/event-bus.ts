@@ -6,7 +6,7 @@
 import { Deferred, Effect, Exit, Layer, Scope } from "effect"
 import { suite } from "uvu"
 import * as assert from "uvu/assert"
-import { EventBus, type BusMessage, type OutgoingMessage } from "../../src/services/event-bus.ts"
+import { EventBus, type BusMessage, type KeyBatch, type OutgoingMessage } from "../../src/services/event-bus.ts"
 
 export interface EventBusContractOptions {
   /** Topic and group names start with this (so a runner can delete them afterwards). */
@@ -23,7 +23,7 @@ const makeInbox = () => {
   return {
     messages,
     values: () => messages.map((m) => m.value),
-    handle: (message: BusMessage) => Effect.sync(() => void messages.push(message)),
+    handle: (batch: KeyBatch) => Effect.sync(() => void messages.push(...batch)),
   }
 }
 
@@ -184,7 +184,7 @@ export const eventBusContract = (
           group: unique("retry-group"),
           topics: [topic],
           fromBeginning: true,
-          handle: (message) =>
+          handle: ([message]) =>
             Effect.suspend(() => {
               if (message.value === "m2" && failuresLeft > 0) {
                 failuresLeft--
@@ -222,7 +222,7 @@ export const eventBusContract = (
             group,
             topics: [topic],
             fromBeginning: true,
-            handle: (message) =>
+            handle: ([message]) =>
               message.value === "m8"
                 ? Deferred.succeed(stuck, undefined).pipe(Effect.andThen(Effect.never))
                 : Effect.sync(() => void first.push(message.value)),
@@ -310,7 +310,7 @@ export const eventBusContract = (
           group,
           topics: [topic],
           fromBeginning: true,
-          handle: (message) =>
+          handle: ([message]) =>
             Effect.sync(() => void started.push(message.value)).pipe(
               Effect.andThen(Deferred.await(gate)),
               Effect.andThen(Effect.sync(() => void handled.push(message.value))),

@@ -6,7 +6,7 @@ import { deleteKafkaRun } from "../support/kafka-cleanup.ts"
 import { test } from "uvu"
 import * as assert from "uvu/assert"
 import { layer, makeKafkaConfig, parseBrokers } from "../../adapters/kafka/event-bus.ts"
-import { EventBus, type BusMessage } from "../../src/services/event-bus.ts"
+import { EventBus, type BusMessage, type KeyBatch } from "../../src/services/event-bus.ts"
 
 const brokers = parseBrokers(process.env.KAFKA_BROKERS ?? "")
 const prefix = `kafka-long-${Date.now().toString(36)}-${process.pid}`
@@ -33,7 +33,7 @@ test("a handler working longer than the session timeout keeps its partition: its
         group,
         topics: [topic],
         fromBeginning: true,
-        handle: (message: BusMessage) =>
+        handle: ([message]: KeyBatch) =>
           Effect.sync(() => void started.push(message.value)).pipe(
             Effect.andThen(Effect.sleep(message.value === "slow" ? sessionTimeoutMs + 3_000 : 0)),
             Effect.andThen(Effect.sync(() => void handled.push(message.value))),
