@@ -18,8 +18,11 @@ export interface HostedMachine<R> {
   readonly machine: AnyStateMachine
   /** The Effect behind each invoked step the machine declares. */
   readonly steps: Readonly<Record<string, (input: never) => Effect.Effect<unknown, DomainError, R>>>
-  /** Writes the read model for a settled snapshot, in the same transaction. */
-  readonly project: (snapshot: AnyMachineSnapshot) => Effect.Effect<void, Unavailable, R>
+  /**
+   * Writes the read model for a settled snapshot, in the same transaction; `before` is the
+   * snapshot it was loaded from (undefined for a new actor), so only what changed is written.
+   */
+  readonly project: (snapshot: AnyMachineSnapshot, before: AnyMachineSnapshot | undefined) => Effect.Effect<void, Unavailable, R>
   /** A snapshot in which the actor expects no more events (taken off the resume list). */
   readonly isDone: (snapshot: AnyMachineSnapshot) => boolean
 }
@@ -32,19 +35,20 @@ const hasRunningSteps = (snapshot: AnyMachineSnapshot) => Object.keys(snapshot.c
 const settleTimeoutMs = 60_000
 
 /** `settle`, counted in the resident-actors gauge while it runs. */
-const runToSettled = <R>(hosted: HostedMachine<R>, start: { snapshot: unknown } | { input: unknown }, event: EventObject | undefined) =>
+const runToSettled = <R>(hosted: HostedMachine<R>, start: { snapshot: unknown } | { input: unknown }, events: ReadonlyArray<EventObject>) =>
   Metrics.use((metrics) => Effect.acquireUseRelease(
     metrics.add(residentActors, { machine: hosted.kind }, 1),
-    () => settle(hosted, start, event),
+    () => settle(hosted, start, events),
     () => metrics.add(residentActors, { machine: hosted.kind }, -1),
   ))
 
 /**
- * Runs the actor from `start` (a restored snapshot or a fresh input), sends `event` if given, and
- * waits until no invoked step is running. Steps run with the caller's Effect context (and so
+ * Runs the actor from `start` (a restored snapshot or a fresh input), sends `events` one after
+ * another, each once the actor has settled from the one before (exactly as if each had been
+ * applied on its own), and waits until no invoked step is running. Steps run with the caller's Effect context (and so
  * inside its transaction); their typed failures are kept to be returned as they are.
  */
-const settle = <R>(hosted: HostedMachine<R>, start: { snapshot: unknown } | { input: unknown }, event: EventObject | undefined) =>
+const settle = <R>(hosted: HostedMachine<R>, start: { snapshot: unknown } | { input: unknown }, events: ReadonlyArray<EventObject>) =>
   Effect.gen(function* () {
     const context = yield* Effect.context<R>()
     // Undefined unless FABRIC_STATELY_INSPECT=1 (src/processes/stately-inspect.ts).
@@ -72,9 +76,15 @@ const settle = <R>(hosted: HostedMachine<R>, start: { snapshot: unknown } | { in
       try: async (signal) => {
         const actor = createActor(machine, { ...("snapshot" in start ? { snapshot: start.snapshot as never } : { input: start.input }), inspect })
         actor.start()
-        if (event) actor.send(event)
+        const settled = () => waitFor(actor, (s) => s.status !== "active" || !hasRunningSteps(s), { timeout: settleTimeoutMs, signal })
         try {
-          return await waitFor(actor, (s) => s.status !== "active" || !hasRunningSteps(s), { timeout: settleTimeoutMs, signal })
+          let snapshot = await settled()
+          for (const event of events) {
+            if (snapshot.status !== "active") break
+            actor.send(event)
+            snapshot = await settled()
+          }
+          return snapshot
         } finally {
           actor.stop()
         }
@@ -91,38 +101,55 @@ const settle = <R>(hosted: HostedMachine<R>, start: { snapshot: unknown } | { in
     return snapshot as AnyMachineSnapshot
   })
 
+/** What an actor's history keeps of the events one save applied: the event, or all of them. */
+const historyEntry = (events: ReadonlyArray<EventObject>): unknown => (events.length === 1 ? events[0] : { type: "batch", events })
+
 export const makeHost = <R>(hosted: HostedMachine<R>) => {
-  const save = (actorId: string, snapshot: AnyMachineSnapshot, expectedVersion: number | undefined, event: unknown) =>
+  const restore = (snapshot: unknown) => hosted.machine.resolveState(snapshot as never) as AnyMachineSnapshot
+
+  /** The snapshot and its read model go out together (pipelined in the same transaction). */
+  const save = (actorId: string, snapshot: AnyMachineSnapshot, before: { version: number; snapshot: AnyMachineSnapshot } | undefined, event: unknown) =>
     Effect.gen(function* () {
       const store = yield* StateStore
-      yield* store.saveSnapshot({
-        actorId, machine: hosted.kind, expectedVersion, event, state: snapshot.value,
-        status: hosted.isDone(snapshot) ? "done" : "active",
-        snapshot: hosted.machine.getPersistedSnapshot(snapshot),
-      })
-      yield* hosted.project(snapshot)
+      yield* Effect.all([
+        store.saveSnapshot({
+          actorId, machine: hosted.kind, expectedVersion: before?.version, event, state: snapshot.value,
+          status: hosted.isDone(snapshot) ? "done" : "active",
+          snapshot: hosted.machine.getPersistedSnapshot(snapshot),
+        }),
+        hosted.project(snapshot, before?.snapshot),
+      ], { concurrency: "unbounded", discard: true })
     })
 
-  /** Creates the actor; creating an id that exists already returns the stored actor unchanged. */
+  /**
+   * Creates the actor. Ids are fresh, so no load comes first: the insert itself finds an id that
+   * exists already, and then the stored actor is returned unchanged (nothing of this try commits).
+   */
   const create = (actorId: string, input: unknown) =>
     Effect.gen(function* () {
       const store = yield* StateStore
       const transactions = yield* Transactions
       const snapshot = yield* transactions.transactionally(
         Effect.gen(function* () {
-          const existing = yield* store.loadSnapshot(actorId)
-          if (existing) return hosted.machine.resolveState(existing.snapshot as never) as AnyMachineSnapshot
-          const created = yield* runToSettled(hosted, { input }, undefined)
+          const created = yield* runToSettled(hosted, { input }, [])
           yield* save(actorId, created, undefined, { type: "created", input })
           return created
         }),
+      ).pipe(
+        Effect.catchTag("SnapshotVersionConflict", () =>
+          store.loadSnapshot(actorId).pipe(Effect.flatMap((existing) => existing === undefined
+            ? Effect.fail(new Unavailable({ message: `actor ${actorId} could not be created; try again` }))
+            : Effect.succeed(restore(existing.snapshot))))),
       )
       yield* (yield* Changes).notify(actorId)
       return snapshot
     }).pipe(Effect.withSpan(`ActorHost.create.${hosted.kind}`, { attributes: { actorId } }))
 
-  /** Applies one event; retried on a concurrent save (compare-and-set on the version). */
-  const send = (actorId: string, event: EventObject & Readonly<Record<string, unknown>>) =>
+  /**
+   * Applies events in order in ONE transaction: one load, one save (and one history row) however
+   * many events; retried on a concurrent save (compare-and-set on the version).
+   */
+  const sendAll = (actorId: string, events: ReadonlyArray<EventObject & Readonly<Record<string, unknown>>>) =>
     Effect.gen(function* () {
       const store = yield* StateStore
       const transactions = yield* Transactions
@@ -130,9 +157,9 @@ export const makeHost = <R>(hosted: HostedMachine<R>) => {
         Effect.gen(function* () {
           const stored = yield* store.loadSnapshot(actorId)
           if (stored === undefined) return yield* new NotFound({ resource: hosted.kind, id: actorId })
-          const next = yield* runToSettled(hosted, { snapshot: stored.snapshot }, event)
+          const next = yield* runToSettled(hosted, { snapshot: stored.snapshot }, events)
           const changed = JSON.stringify(hosted.machine.getPersistedSnapshot(next)) !== JSON.stringify(stored.snapshot)
-          if (changed) yield* save(actorId, next, stored.version, event)
+          if (changed) yield* save(actorId, next, { version: stored.version, snapshot: restore(stored.snapshot) }, historyEntry(events))
           return { snapshot: next, changed }
         }),
       ).pipe(
@@ -142,16 +169,19 @@ export const makeHost = <R>(hosted: HostedMachine<R>) => {
       )
       if (outcome.changed) yield* (yield* Changes).notify(actorId)
       return outcome.snapshot
-    }).pipe(Effect.withSpan(`ActorHost.send.${hosted.kind}`, { attributes: { actorId, event: event.type } }))
+    }).pipe(Effect.withSpan(`ActorHost.send.${hosted.kind}`, { attributes: { actorId, events: events.length, event: events[0]?.type ?? "none" } }))
+
+  /** Applies one event (see sendAll). */
+  const send = (actorId: string, event: EventObject & Readonly<Record<string, unknown>>) => sendAll(actorId, [event])
 
   /** The stored snapshot, restored without running anything (for reads and resumption). */
   const load = (actorId: string) =>
     Effect.gen(function* () {
       const stored = yield* (yield* StateStore).loadSnapshot(actorId)
-      return stored === undefined ? undefined : (hosted.machine.resolveState(stored.snapshot as never) as AnyMachineSnapshot)
+      return stored === undefined ? undefined : restore(stored.snapshot)
     })
 
-  return { create, send, load }
+  return { create, send, sendAll, load }
 }
 
 export type ActorHost = ReturnType<typeof makeHost>

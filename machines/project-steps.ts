@@ -23,11 +23,12 @@ const publishDesiredState = (input: DesiredStateInput) =>
     }])
   })
 
+// The outbox row first: the legacy write takes the account's quota lock, held until the commit.
 const recordProject = Effect.fn("ProjectSteps.recordProject")(function* (input: DesiredStateInput) {
+  yield* publishDesiredState(input)
   yield* (yield* LegacyDemeter).createProject({
     id: input.projectId, accountId: input.accountId, name: input.name, namespace: input.namespace, createdAt: new Date(input.at),
   })
-  yield* publishDesiredState(input)
 })
 
 const requestDeletion = Effect.fn("ProjectSteps.requestDeletion")(publishDesiredState)
@@ -53,6 +54,6 @@ export const hostedProject: HostedMachine<LegacyDemeter | StateStore> = {
   kind: "project",
   machine: projectMachine,
   steps: { recordProject, requestDeletion, finalizeDeletion } as never,
-  project: (snapshot) => StateStore.use((store) => store.saveProject(toProject(snapshot))),
+  project: (snapshot, before) => StateStore.use((store) => store.saveProject(toProject(snapshot), before === undefined ? undefined : toProject(before))),
   isDone: (snapshot) => snapshot.status === "done",
 }

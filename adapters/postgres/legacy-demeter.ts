@@ -27,28 +27,37 @@ export const layer = Layer.effect(
     }, Effect.catchTag("DatabaseError", (e) => Effect.fail(unavailable(e))))
 
     const createProject = Effect.fn("LegacyDemeter.createProject")(function* (project: LegacyProject) {
-      // Lock the account row first, then count in a NEW statement: under READ COMMITTED a count
+      // The account row's lock serializes one account's creations (the quota); it is held from
+      // here to the commit, so this runs as late and as briefly as possible. The lock and the
+      // write go out together (pipelined) but run as TWO statements: under READ COMMITTED a count
       // in the locking statement would use the snapshot taken before the lock wait (stale).
-      const locked = yield* run(query((sql) => sql<{ projectQuota: number }[]>`
-        select project_quota as "projectQuota" from demeter.accounts where id = ${project.accountId} for update`))
-      const [counted] = yield* run(query((sql) => sql<{ active: number }[]>`
-        select count(*)::int as active from demeter.projects
-        where account_id = ${project.accountId} and status = 'active' and id <> ${project.id}`))
-      const account = locked[0] === undefined ? undefined : { projectQuota: locked[0].projectQuota, active: counted?.active ?? 0 }
-      if (account === undefined) return yield* Effect.die(new Error(`legacy account ${project.accountId} missing`))
-      const exists = yield* run(query((sql) => sql`select 1 from demeter.projects where id = ${project.id}`))
-      if (exists.length > 0) return
-      if (account.active >= account.projectQuota) {
-        return yield* new QuotaExceeded({ message: `the account has reached its quota of ${account.projectQuota} projects`, limit: account.projectQuota })
-      }
-      yield* run(query((sql) => sql`
-        insert into demeter.projects (id, account_id, name, namespace, status, created_at)
-        values (${project.id}, ${project.accountId}, ${project.name}, ${project.namespace}, 'active', ${project.createdAt})`)).pipe(
+      const [locked, [outcome]] = yield* run(Effect.all([
+        query((sql) => sql<{ projectQuota: number }[]>`
+          select project_quota as "projectQuota" from demeter.accounts where id = ${project.accountId} for update`),
+        query((sql) => sql<{ active: number; existed: boolean; inserted: boolean }[]>`
+          with account as (select project_quota from demeter.accounts where id = ${project.accountId}),
+          existing as (select 1 from demeter.projects where id = ${project.id}),
+          active as (
+            select count(*)::int as n from demeter.projects
+            where account_id = ${project.accountId} and status = 'active' and id <> ${project.id}),
+          inserted as (
+            insert into demeter.projects (id, account_id, name, namespace, status, created_at)
+            select ${project.id}, ${project.accountId}, ${project.name}, ${project.namespace}, 'active', ${project.createdAt}
+            where not exists (select 1 from existing) and (select n from active) < (select project_quota from account)
+            returning id),
+          audited as (
+            insert into demeter.audit_log (account_id, action, entity_id, details, created_at)
+            select ${project.accountId}, 'project.created', id, ${sql.json({ name: project.name, namespace: project.namespace })}, ${project.createdAt}
+            from inserted)
+          select (select n from active) as active, exists (select 1 from existing) as existed, exists (select 1 from inserted) as inserted`),
+      ], { concurrency: "unbounded" })).pipe(
         Effect.catchIf((e) => isUnique(e, "projects_namespace_key"), () => Effect.fail(new Conflict({ message: `namespace ${project.namespace} is taken` }))),
       )
-      yield* run(query((sql) => sql`
-        insert into demeter.audit_log (account_id, action, entity_id, details, created_at)
-        values (${project.accountId}, 'project.created', ${project.id}, ${sql.json({ name: project.name, namespace: project.namespace })}, ${project.createdAt})`))
+      const quota = locked[0]?.projectQuota
+      if (quota === undefined) return yield* Effect.die(new Error(`legacy account ${project.accountId} missing`))
+      // This step already ran (a restored snapshot runs its steps again), or the account is full.
+      if (outcome === undefined || outcome.existed || outcome.inserted) return
+      return yield* new QuotaExceeded({ message: `the account has reached its quota of ${quota} projects`, limit: quota })
     }, Effect.catchTag("DatabaseError", (e) => Effect.fail(unavailable(e))))
 
     const markProjectDeleted = Effect.fn("LegacyDemeter.markProjectDeleted")(function* (projectId: string, at: Date) {

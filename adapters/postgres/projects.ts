@@ -33,18 +33,42 @@ const clustersOf = (ids: ReadonlyArray<string>) =>
 
 const projectColumns = `id, account_id as "accountId", name, namespace, phase, generation, created_at as "createdAt", updated_at as "updatedAt"`
 
-export const saveProject = (p: Project) =>
+const clusterRow = (projectId: string, clusterId: string, c: ClusterNamespaceStatus) => ({
+  project_id: projectId, cluster_id: clusterId, phase: c.phase, reason: c.reason ?? null,
+  observed_generation: c.observedGeneration, updated_at: new Date(c.updatedAt),
+})
+
+const sameStatus = (a: ClusterNamespaceStatus, b: ClusterNamespaceStatus) =>
+  a.phase === b.phase && a.observedGeneration === b.observedGeneration && a.reason === b.reason && a.updatedAt === b.updatedAt
+
+/**
+ * Writes the read model of a project as the machine left it. Given the model it had before (the
+ * loaded snapshot's), only what changed is written: the project row when its phase, generation or
+ * time moved, and only the cluster rows that changed, so one observation costs O(1) rows however
+ * many clusters the project spans. The statements go out together (pipelined on the connection).
+ */
+export const saveProject = (p: Project, before: Project | undefined) =>
   Effect.gen(function* () {
-    yield* query((sql) => sql`
-      insert into fabric.projects (id, account_id, name, namespace, phase, generation, created_at, updated_at)
-      values (${p.id}, ${p.accountId}, ${p.name}, ${p.namespace}, ${p.phase}, ${p.generation}, ${new Date(p.createdAt)}, ${new Date(p.updatedAt)})
-      on conflict (id) do update set phase = excluded.phase, generation = excluded.generation, updated_at = excluded.updated_at`)
-    const rows = Object.entries(p.clusters).map(([clusterId, c]) => ({
-      project_id: p.id, cluster_id: clusterId, phase: c.phase, reason: c.reason ?? null,
-      observed_generation: c.observedGeneration, updated_at: new Date(c.updatedAt),
-    }))
-    yield* query((sql) => sql`delete from fabric.project_clusters where project_id = ${p.id}`)
-    if (rows.length > 0) yield* query((sql) => sql`insert into fabric.project_clusters ${sql(rows)}`)
+    const changed = Object.entries(p.clusters).filter(([id, c]) => before?.clusters[id] === undefined || !sameStatus(before.clusters[id]!, c))
+    const removed = before === undefined ? [] : Object.keys(before.clusters).filter((id) => p.clusters[id] === undefined)
+    const rowMoved = before === undefined || before.phase !== p.phase || before.generation !== p.generation || before.updatedAt !== p.updatedAt
+    const writes = [
+      ...(before === undefined
+        ? [query((sql) => sql`
+            insert into fabric.projects (id, account_id, name, namespace, phase, generation, created_at, updated_at)
+            values (${p.id}, ${p.accountId}, ${p.name}, ${p.namespace}, ${p.phase}, ${p.generation}, ${new Date(p.createdAt)}, ${new Date(p.updatedAt)})`)]
+        : rowMoved
+        ? [query((sql) => sql`
+            update fabric.projects set phase = ${p.phase}, generation = ${p.generation}, updated_at = ${new Date(p.updatedAt)} where id = ${p.id}`)]
+        : []),
+      ...(changed.length === 0 ? [] : [query((sql) => sql`
+        insert into fabric.project_clusters ${sql(changed.map(([id, c]) => clusterRow(p.id, id, c)))}
+        on conflict (project_id, cluster_id) do update set phase = excluded.phase, reason = excluded.reason,
+          observed_generation = excluded.observed_generation, updated_at = excluded.updated_at`)]),
+      ...(removed.length === 0 ? [] : [query((sql) => sql`
+        delete from fabric.project_clusters where project_id = ${p.id} and cluster_id in ${sql(removed)}`)]),
+    ]
+    yield* Effect.all(writes, { concurrency: "unbounded", discard: true })
   })
 
 export const getProject = (id: string) =>

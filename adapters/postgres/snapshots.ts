@@ -8,11 +8,6 @@ export const loadSnapshot = (actorId: string) =>
     Effect.map((rows) => (rows[0] ? { version: Number(rows[0].version), snapshot: rows[0].snapshot } : undefined)),
   )
 
-const recordEvent = (w: SnapshotWrite, version: number) =>
-  query((sql) => sql`
-    insert into fabric.actor_events (actor_id, version, event, state)
-    values (${w.actorId}, ${version}, ${sql.json(w.event as never)}, ${sql.json(w.state as never)})`)
-
 export const actorHistory = (actorId: string, limit: number) =>
   query((sql) => sql<{ version: string; event: unknown; state: unknown; createdAt: Date }[]>`
     select version, event, state, created_at as "createdAt" from fabric.actor_events
@@ -28,27 +23,31 @@ export const listActors = (options: { machine?: "account" | "project"; limit: nu
     Effect.map((rows): ReadonlyArray<ActorSummary> => rows.map((r) => ({ ...r, version: Number(r.version), updatedAt: r.updatedAt.toISOString() }))),
   )
 
-/** Compare-and-set on version: the write lands only if nobody saved the actor since it was loaded. */
+/**
+ * Compare-and-set on version: the write lands only if nobody saved the actor since it was loaded.
+ * The snapshot and its history row are ONE statement (one round trip, same transaction).
+ */
 export const saveSnapshot = (w: SnapshotWrite) =>
   Effect.gen(function* () {
     const now = new Date()
-    if (w.expectedVersion === undefined) {
-      const inserted = yield* query((sql) => sql`
-        insert into fabric.actor_snapshots (actor_id, machine, version, status, snapshot, updated_at)
-        values (${w.actorId}, ${w.machine}, 1, ${w.status}, ${sql.json(w.snapshot as never)}, ${now})
-        on conflict (actor_id) do nothing returning version`)
-      if (inserted.length === 0) return yield* new SnapshotVersionConflict({ actorId: w.actorId })
-      yield* recordEvent(w, 1)
-      return 1
-    }
-    const expected = w.expectedVersion
-    const updated = yield* query((sql) => sql<{ version: string }[]>`
-      update fabric.actor_snapshots set version = version + 1, status = ${w.status}, snapshot = ${sql.json(w.snapshot as never)}, updated_at = ${now}
-      where actor_id = ${w.actorId} and version = ${expected} returning version`)
-    if (updated.length === 0) return yield* new SnapshotVersionConflict({ actorId: w.actorId })
-    const version = Number(updated[0]!.version)
-    yield* recordEvent(w, version)
-    return version
+    const saved = yield* query((sql) => w.expectedVersion === undefined
+      ? sql<{ version: string }[]>`
+          with saved as (
+            insert into fabric.actor_snapshots (actor_id, machine, version, status, snapshot, updated_at)
+            values (${w.actorId}, ${w.machine}, 1, ${w.status}, ${sql.json(w.snapshot as never)}, ${now})
+            on conflict (actor_id) do nothing returning version)
+          insert into fabric.actor_events (actor_id, version, event, state)
+          select ${w.actorId}, version, ${sql.json(w.event as never)}, ${sql.json(w.state as never)} from saved
+          returning version`
+      : sql<{ version: string }[]>`
+          with saved as (
+            update fabric.actor_snapshots set version = version + 1, status = ${w.status}, snapshot = ${sql.json(w.snapshot as never)}, updated_at = ${now}
+            where actor_id = ${w.actorId} and version = ${w.expectedVersion} returning version)
+          insert into fabric.actor_events (actor_id, version, event, state)
+          select ${w.actorId}, version, ${sql.json(w.event as never)}, ${sql.json(w.state as never)} from saved
+          returning version`)
+    if (saved.length === 0) return yield* new SnapshotVersionConflict({ actorId: w.actorId })
+    return Number(saved[0]!.version)
   }).pipe(Effect.catchIf((e) => e._tag === "DatabaseError" && e.code === pgCodes.uniqueViolation, () => Effect.fail(new SnapshotVersionConflict({ actorId: w.actorId }))))
 
 export const activeActors = (machine: "account" | "project") =>

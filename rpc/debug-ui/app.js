@@ -158,6 +158,11 @@ const renderClusters = (actor) => {
  */
 const eventText = (event, actorId) => {
   if (!event || typeof event !== "object") return { type: String(event), fields: "" }
+  // Events applied together in one save (a batch of observations) are one history row.
+  if (event.type === "batch" && Array.isArray(event.events)) {
+    const parts = event.events.map((e) => eventText(e, actorId))
+    return { type: `${parts.length} events`, fields: parts.map((p) => `${p.type} ${p.fields}`.trim()).join("; ") }
+  }
   const { type, input, ...rest } = event
   const fields = Object.entries(rest)
     .filter(([k, v]) => v !== actorId && !/At$|^at$/.test(k))

@@ -66,8 +66,8 @@ const make = Effect.gen(function* () {
       const projectId = yield* ids.projectId
       const namespace = yield* ids.namespace(name)
       const at = iso(yield* Clock.currentTimeMillis)
-      yield* store.lockMembership("shared")
-      const clusters = yield* members
+      // Two statements, pipelined: the members are read after the lock is held.
+      const [, clusters] = yield* Effect.all([store.lockMembership("shared"), members], { concurrency: "unbounded" })
       const snapshot = yield* projects.create(projectId, {
         projectId, accountId, name, namespace, at,
         clusterIds: clusters.map((c) => c.id),

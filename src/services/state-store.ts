@@ -75,8 +75,8 @@ export class StateStore extends Context.Service<StateStore, {
   readonly getAccount: (id: string) => Effect.Effect<Account | undefined, Unavailable>
   readonly accountIdForKey: (apiKeyHash: string) => Effect.Effect<string | undefined, Unavailable>
 
-  /** Writes the read model of a project (row and per-cluster rows) as the machine left it. */
-  readonly saveProject: (project: Project) => Effect.Effect<void, Unavailable>
+  /** Writes the read model of a project as the machine left it; only what differs from `before` (the model it was loaded with; undefined for a new project). */
+  readonly saveProject: (project: Project, before: Project | undefined) => Effect.Effect<void, Unavailable>
   readonly getProject: (id: string) => Effect.Effect<Project | undefined, Unavailable>
   readonly listProjects: (accountId: string, page: { limit: number; cursor: string | undefined }) => Effect.Effect<Page<Project>, Unavailable>
   readonly countProjects: () => Effect.Effect<number, Unavailable>
