@@ -1,5 +1,7 @@
 // Configuration, parsed ONCE at the edge from the environment (and flags) into a typed object.
 // A bad setting stops the process with a message naming it.
+import { defaultDaemonConcurrency } from "./daemon/concurrency.ts"
+
 export class ConfigError extends Error {}
 
 export interface FabricConfig {
@@ -19,6 +21,8 @@ export interface FabricConfig {
   readonly simulatedLatencyMs: number
   readonly heartbeatMs: number
   readonly driftIntervalMs: number
+  /** Projects a daemon works on at once, and its bound on apiserver calls in flight. */
+  readonly daemonConcurrency: number
   /** Active projects an account may have (the legacy quota, set on each new account). */
   readonly projectQuota: number
   readonly unreachableAfterMs: number
@@ -85,6 +89,7 @@ export const parseConfig = (env: Env): FabricConfig => {
     simulatedLatencyMs: integer(env, "FABRIC_SIMULATED_LATENCY_MS", 0, 0, 600_000),
     heartbeatMs: integer(env, "FABRIC_HEARTBEAT_SECONDS", 10, 1, 3600) * 1000,
     driftIntervalMs: integer(env, "FABRIC_DRIFT_SECONDS", 60, 1, 86_400) * 1000,
+    daemonConcurrency: integer(env, "FABRIC_DAEMON_CONCURRENCY", defaultDaemonConcurrency, 1, 1000),
     projectQuota: integer(env, "FABRIC_PROJECT_QUOTA", 10, 1, 100_000),
     unreachableAfterMs: integer(env, "FABRIC_UNREACHABLE_AFTER_SECONDS", 30, 1, 86_400) * 1000,
     deletionDeadlineMs: integer(env, "FABRIC_DELETION_DEADLINE_SECONDS", 600, 0, 30 * 86_400) * 1000,

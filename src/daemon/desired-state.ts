@@ -34,6 +34,11 @@ export class DesiredState {
     return this.#byProject.get(projectId)
   }
 
+  /** Every project this daemon knows of, live or deleted. */
+  projectIds(): ReadonlyArray<string> {
+    return [...this.#byProject.keys()]
+  }
+
   /** Projects whose namespace should exist in this cluster. */
   live(): ReadonlyArray<DesiredNamespace> {
     return [...this.#byProject.values()].filter((d) => !d.deleted)

@@ -3,6 +3,10 @@
 // reported; one whose project is deleted but is still there (its deletion was refused) is deleted.
 // Absence never causes a deletion, so a failed or empty listing deletes nothing; a foreign
 // namespace in the way is reported as a conflict and left untouched.
+//
+// Projects are checked several at once, each under its project lock and only if that lock is
+// free: a project whose message is being handled is its handler's business (what drift knows of
+// it is about to change, and its namespace may be on its way out), so it is left to the next pass.
 import { Effect } from "effect"
 import type { DesiredNamespace } from "../domain/messages.ts"
 import { Cluster, type ClusterUnavailable } from "../services/cluster.ts"
@@ -10,6 +14,7 @@ import type { EventBus, EventBusUnavailable } from "../services/event-bus.ts"
 import { Metrics } from "../services/metrics.ts"
 import { driftRepairs } from "./daemon-metrics.ts"
 import { managedNamespaceOf, type DesiredState } from "./desired-state.ts"
+import type { KeyedLock } from "./keyed-lock.ts"
 import { conflictReason, observe, refusalReason } from "./observe.ts"
 
 export interface DriftOptions {
@@ -24,45 +29,66 @@ export interface DriftOptions {
    * resync: at start the subscription's backfill does that work.
    */
   readonly repair: boolean
+  /** Projects checked at once (their apiserver calls share the daemon's bound). */
+  readonly concurrency: number
 }
 
-export const repairDrift = (desired: DesiredState, options: DriftOptions = { reportPresent: false, repair: true }) =>
+export const repairDrift = (desired: DesiredState, projects: KeyedLock, options: DriftOptions) =>
   Effect.gen(function* () {
     const cluster = yield* Cluster
+    const metrics = yield* Metrics
     const present = new Map((yield* cluster.listManaged()).map((ns) => [ns.name, ns.projectId]))
     // A refusal concerns one namespace: report it and go on with the others.
     const refused = (d: DesiredNamespace) => (e: ClusterUnavailable): Effect.Effect<"refused", ClusterUnavailable | EventBusUnavailable, EventBus> =>
       e.refused ? observe(d, cluster.id, "Failed", refusalReason(e.reason), undefined).pipe(Effect.as("refused" as const)) : Effect.fail(e)
     let repaired = 0
-    for (const d of desired.live()) {
-      if (present.get(d.namespace) === d.projectId) {
-        if (options.reportPresent) yield* observe(d, cluster.id, "Ready", undefined, undefined)
-        continue
-      }
-      if (!options.repair) continue
-      const result = yield* cluster.ensureNamespace(managedNamespaceOf(d)).pipe(
-        Effect.catchTag("NamespaceConflict", () => observe(d, cluster.id, "Failed", conflictReason(d.namespace), undefined).pipe(Effect.as("conflict" as const))),
-        Effect.catchTag("ClusterUnavailable", refused(d)),
-      )
-      if (result === "created") {
-        repaired++
-        yield* (yield* Metrics).increment(driftRepairs, { cluster: cluster.id })
-        yield* Effect.logWarning("drift repaired: namespace was missing and has been created again", { cluster: cluster.id, namespace: d.namespace })
-        yield* observe(d, cluster.id, "Ready", "repaired: the namespace was missing and has been created again", undefined)
-      }
-    }
-    for (const d of desired.deleted()) {
-      if (present.get(d.namespace) !== d.projectId) {
-        if (desired.deletionsStarted.delete(d.projectId)) yield* observe(d, cluster.id, "Deleted", undefined, undefined)
-        continue
-      }
-      if (!options.repair) continue
-      const result = yield* cluster.deleteNamespace(managedNamespaceOf(d)).pipe(
-        Effect.catchTag("NamespaceConflict", () => Effect.succeed("conflict" as const)),
-        Effect.catchTag("ClusterUnavailable", refused(d)),
-      )
-      if (result === "deleting") desired.deletionsStarted.add(d.projectId)
-      if (result === "absent") yield* observe(d, cluster.id, "Deleted", undefined, undefined)
-    }
+
+    const keepPresent = (d: DesiredNamespace) =>
+      Effect.gen(function* () {
+        if (present.get(d.namespace) === d.projectId) {
+          if (options.reportPresent) yield* observe(d, cluster.id, "Ready", undefined, undefined)
+          return
+        }
+        if (!options.repair) return
+        const result = yield* cluster.ensureNamespace(managedNamespaceOf(d)).pipe(
+          Effect.catchTag("NamespaceConflict", () => observe(d, cluster.id, "Failed", conflictReason(d.namespace), undefined).pipe(Effect.as("conflict" as const))),
+          Effect.catchTag("ClusterUnavailable", refused(d)),
+        )
+        if (result === "created") {
+          repaired++
+          yield* metrics.increment(driftRepairs, { cluster: cluster.id })
+          yield* Effect.logWarning("drift repaired: namespace was missing and has been created again", { cluster: cluster.id, namespace: d.namespace })
+          yield* observe(d, cluster.id, "Ready", "repaired: the namespace was missing and has been created again", undefined)
+        }
+      })
+
+    const keepGone = (d: DesiredNamespace) =>
+      Effect.gen(function* () {
+        if (present.get(d.namespace) !== d.projectId) {
+          if (desired.deletionsStarted.delete(d.projectId)) yield* observe(d, cluster.id, "Deleted", undefined, undefined)
+          return
+        }
+        if (!options.repair) return
+        const result = yield* cluster.deleteNamespace(managedNamespaceOf(d)).pipe(
+          Effect.catchTag("NamespaceConflict", () => Effect.succeed("conflict" as const)),
+          Effect.catchTag("ClusterUnavailable", refused(d)),
+        )
+        if (result === "deleting") desired.deletionsStarted.add(d.projectId)
+        if (result === "absent") yield* observe(d, cluster.id, "Deleted", undefined, undefined)
+      })
+
+    yield* Effect.forEach(
+      desired.projectIds(),
+      (projectId) =>
+        projects.ifFree(projectId)(
+          Effect.suspend(() => {
+            // Read under the lock: the newest state a handler finished with, not the one at listing.
+            const d = desired.get(projectId)
+            if (d === undefined) return Effect.void
+            return d.deleted ? keepGone(d) : keepPresent(d)
+          }),
+        ),
+      { concurrency: options.concurrency, discard: true },
+    )
     return repaired
   }).pipe(Effect.withSpan("Daemon.repairDrift"))

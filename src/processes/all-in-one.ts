@@ -54,7 +54,7 @@ export const makeAllInOne = (config: FabricConfig, options: AllInOneOptions) => 
     })
     for (const plan of options.clusters) {
       const context = yield* Layer.build(plan.layer)
-      yield* Effect.provideService(runDaemon({ ...defaultDaemonOptions, heartbeatMs: config.heartbeatMs, driftIntervalMs: config.driftIntervalMs, ...options.daemon }), Cluster, Context.get(context, Cluster))
+      yield* Effect.provideService(runDaemon({ ...defaultDaemonOptions, heartbeatMs: config.heartbeatMs, driftIntervalMs: config.driftIntervalMs, concurrency: config.daemonConcurrency, ...options.daemon }), Cluster, Context.get(context, Cluster))
     }
   })
   return { runtime, app, streams, start }

@@ -23,7 +23,7 @@ export const makeDaemonProcess = (config: FabricConfig, clusterId: string, kubec
   const program = Effect.gen(function* () {
     // Idempotent: a daemon started before `fabric rpc` still finds its topics.
     yield* (yield* EventBus).ensureTopics(topicSpecs(config.partitions))
-    yield* runDaemon({ ...defaultDaemonOptions, heartbeatMs: config.heartbeatMs, driftIntervalMs: config.driftIntervalMs })
+    yield* runDaemon({ ...defaultDaemonOptions, heartbeatMs: config.heartbeatMs, driftIntervalMs: config.driftIntervalMs, concurrency: config.daemonConcurrency })
     const metrics = options.metricsPort === undefined ? undefined : yield* serveMetrics(runtime, { port: options.metricsPort, host: config.host })
     return { clusterId, metricsUrl: metrics && `http://${config.host}:${metrics.port}/metrics` }
   })

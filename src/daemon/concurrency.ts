@@ -1,0 +1,12 @@
+// How many projects a daemon works on at once (FABRIC_DAEMON_CONCURRENCY), which is also its bound
+// on apiserver calls in flight.
+//
+// Sized for a real apiserver behind the client-side rate limit of adapters/kubernetes (20 requests
+// per second sustained, bursts of 40; adapters/kubernetes/rate-limit.ts):
+// - at 50-100 ms per call, 2 calls in flight already reach 20 per second, so 16 leave the rate
+//   limit, not the daemon, as what bounds throughput, even at several hundred ms per call;
+// - 16 calls at once stay under the burst of 40: after an idle spell they all go out at once
+//   instead of holding permits while they wait for tokens;
+// - a project whose namespace is Terminating keeps its slot (its message is not finished) but no
+//   apiserver permit, so a handful of slow deletions leave most slots to creations.
+export const defaultDaemonConcurrency = 16
