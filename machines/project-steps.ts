@@ -6,6 +6,7 @@ import type { Project } from "../src/domain/project.ts"
 import { LegacyDemeter } from "../src/services/legacy-demeter.ts"
 import { RequestId, requestIdHeader } from "../src/services/request-id.ts"
 import { StateStore } from "../src/services/state-store.ts"
+import { Transactions } from "../src/services/transactions.ts"
 import type { HostedMachine } from "./host.ts"
 import { phaseOf, projectMachine, type DesiredStateInput, type ProjectContext } from "./project.ts"
 
@@ -23,12 +24,15 @@ const publishDesiredState = (input: DesiredStateInput) =>
     }])
   })
 
-// The outbox row first: the legacy write takes the account's quota lock, held until the commit.
+// The legacy write takes the account's row lock (its quota) and holds it until the commit: it
+// runs last, right before the commit, so one account's creations wait for each other only that
+// long. A refusal (quota, namespace taken) still rolls the whole transaction back.
 const recordProject = Effect.fn("ProjectSteps.recordProject")(function* (input: DesiredStateInput) {
   yield* publishDesiredState(input)
-  yield* (yield* LegacyDemeter).createProject({
+  const legacy = yield* LegacyDemeter
+  yield* (yield* Transactions).atCommit(legacy.createProject({
     id: input.projectId, accountId: input.accountId, name: input.name, namespace: input.namespace, createdAt: new Date(input.at),
-  })
+  }))
 })
 
 const requestDeletion = Effect.fn("ProjectSteps.requestDeletion")(publishDesiredState)
@@ -50,7 +54,7 @@ export const toProject = (snapshot: AnyMachineSnapshot): Project => {
   }
 }
 
-export const hostedProject: HostedMachine<LegacyDemeter | StateStore> = {
+export const hostedProject: HostedMachine<LegacyDemeter | StateStore | Transactions> = {
   kind: "project",
   machine: projectMachine,
   steps: { recordProject, requestDeletion, finalizeDeletion } as never,

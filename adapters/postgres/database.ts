@@ -15,6 +15,12 @@ export const CurrentTransaction = Context.Reference<postgres.TransactionSql | un
   { defaultValue: () => undefined },
 )
 
+/** Writes registered with Transactions.atCommit in the current transaction, run before its commit. */
+const CommitWrites = Context.Reference<Array<Effect.Effect<void, unknown>> | undefined>(
+  "fabric/adapters/CommitWrites",
+  { defaultValue: () => undefined },
+)
+
 /** Postgres error codes the domain reacts to. */
 export const pgCodes = { uniqueViolation: "23505", serializationFailure: "40001" } as const
 
@@ -61,7 +67,13 @@ export const transactionsLayer = Layer.effect(
         const outcome = yield* Effect.tryPromise({
           try: () =>
             pool.begin(async (tx) => {
-              const exit = await Effect.runPromiseExitWith(context)(Effect.provideService(effect, CurrentTransaction, tx))
+              const atCommit: Array<Effect.Effect<void, unknown>> = []
+              const body = Effect.gen(function* () {
+                const value = yield* effect
+                for (const write of atCommit) yield* write
+                return value
+              })
+              const exit = await Effect.runPromiseExitWith(context)(body.pipe(Effect.provideService(CurrentTransaction, tx), Effect.provideService(CommitWrites, atCommit)))
               // Throwing makes porsager roll back; the exit travels with it untouched.
               if (Exit.isFailure(exit)) throw new Rollback(exit)
               return [exit.value] as const
@@ -71,7 +83,15 @@ export const transactionsLayer = Layer.effect(
         if (outcome instanceof Rollback) return yield* (outcome.exit as Exit.Exit<A, E>)
         return outcome[0] as A
       })
-    return Transactions.of({ transactionally })
+    // The write's failure is typed here, at registration, though it happens at the commit: the
+    // enclosing transactionally fails with it.
+    const atCommit = <E, R>(write: Effect.Effect<void, E, R>): Effect.Effect<void, E, R> =>
+      Effect.gen(function* () {
+        const queue = yield* CommitWrites
+        if (queue === undefined) return yield* write
+        queue.push(Effect.provideContext(write, yield* Effect.context<R>()))
+      })
+    return Transactions.of({ transactionally, atCommit })
   }),
 )
 

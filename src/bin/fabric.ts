@@ -3,7 +3,7 @@
 import { parseConfig, ConfigError } from "../config.ts"
 import { Effect } from "effect"
 import { makeAllInOne, planClusters } from "../processes/all-in-one.ts"
-import { jsonLogs } from "../processes/json-logs.ts"
+import { processLogs } from "../processes/logs.ts"
 import { serveHttp } from "../processes/http.ts"
 import { loadOrCreateOperatorToken } from "../processes/operator-token.ts"
 import { runMain } from "../processes/run-main.ts"
@@ -37,7 +37,7 @@ switch (command) {
     const embedded = config.databaseUrl === undefined
     const token = config.operatorToken ?? (embedded ? loadOrCreateOperatorToken(config.dataDir) : fail("FABRIC_ADMIN_TOKEN is required when DATABASE_URL is set"))
     const clusters = planClusters(config)
-    const { runtime, app, streams, start } = makeAllInOne(config, { operatorToken: token, clusters, logs: jsonLogs })
+    const { runtime, app, streams, start } = makeAllInOne(config, { operatorToken: token, clusters, logs: processLogs() })
     const program = Effect.andThen(start, serveHttp(app.fetch, { port: config.port, host: config.host, streams }))
     await runMain(runtime, program, ({ port }) => {
       console.log([

@@ -8,7 +8,7 @@ import { topicSpecs } from "../domain/topics.ts"
 import { EventBus } from "../services/event-bus.ts"
 import { Metrics } from "../services/metrics.ts"
 import { crashHookLayer } from "./crash-hook.ts"
-import { jsonLogs } from "./json-logs.ts"
+import { processLogs } from "./logs.ts"
 import { kafkaBusLayer } from "./layers.ts"
 import { serveMetrics } from "./metrics-listener.ts"
 
@@ -18,7 +18,7 @@ export const makeDaemonProcess = (config: FabricConfig, clusterId: string, kubec
     kubernetes.layer({ id: clusterId, kubeconfig }),
     crashHookLayer(config.crashAt),
     Metrics.layer,
-  ).pipe(Layer.provideMerge(jsonLogs))
+  ).pipe(Layer.provideMerge(processLogs()))
   const runtime = ManagedRuntime.make(layer)
   const program = Effect.gen(function* () {
     // Idempotent: a daemon started before `fabric rpc` still finds its topics.

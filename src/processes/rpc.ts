@@ -5,20 +5,21 @@ import { Effect, Layer, ManagedRuntime } from "effect"
 import { makeApp } from "../../rpc/app.ts"
 import type { FabricConfig } from "../config.ts"
 import { crashHookLayer } from "./crash-hook.ts"
-import { jsonLogs } from "./json-logs.ts"
+import { processLogs } from "./logs.ts"
 import { serveHttp } from "./http.ts"
 import { managementLayer } from "./layers.ts"
-import { startManagement } from "./management.ts"
+import { managementBackground, startManagement } from "./management.ts"
 
 export const makeRpcProcess = (config: FabricConfig, operatorToken: string) => {
-  const runtime = ManagedRuntime.make(Layer.merge(managementLayer(config), crashHookLayer(config.crashAt)).pipe(Layer.provideMerge(jsonLogs)))
+  const runtime = ManagedRuntime.make(Layer.merge(managementLayer(config), crashHookLayer(config.crashAt)).pipe(Layer.provideMerge(processLogs())))
   const streams = new Set<{ close: () => void }>()
-  const app = makeApp({ runtime, operatorToken, watch: { pollMs: 2_000, keepAliveMs: 15_000, streams } })
+  const app = makeApp({ runtime, operatorToken, watch: { pollMs: config.watchPollMs, keepAliveMs: 15_000, streams } })
   const program = Effect.gen(function* () {
     yield* startManagement({
       partitions: config.partitions,
       clusterIds: [],
       sweep: { unreachableAfterMs: config.unreachableAfterMs, deletionDeadlineMs: config.deletionDeadlineMs, intervalMs: 5_000 },
+      ...managementBackground(config),
     })
     return yield* serveHttp(app.fetch, { port: config.port, host: config.host, streams })
   })

@@ -17,7 +17,7 @@ import { statelyInspectLayer } from "./stately-inspect.ts"
 // The host with a store that has nothing and keeps nothing: enough to create one actor.
 const hostServices = Layer.mergeAll(
   Layer.succeed(StateStore, { loadSnapshot: () => Effect.succeed(undefined), saveSnapshot: () => Effect.succeed(1) } as never),
-  Layer.succeed(Transactions, { transactionally: (effect) => effect }),
+  Layer.succeed(Transactions, { transactionally: (effect) => effect, atCommit: (write) => write }),
   Changes.layer,
   Metrics.layer,
 )

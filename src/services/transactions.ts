@@ -8,4 +8,11 @@ import type { Unavailable } from "../domain/errors.ts"
  */
 export class Transactions extends Context.Service<Transactions, {
   readonly transactionally: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | Unavailable, R>
+  /**
+   * Runs `write` at the end of the current transaction, right before it commits (in the order
+   * registered; at once outside a transaction). Its failure rolls the whole transaction back and
+   * is the transaction's failure. For a write that takes a contended row lock: taken last, the
+   * lock is held for the commit's round trip only, not for the rest of the transaction.
+   */
+  readonly atCommit: <E, R>(write: Effect.Effect<void, E, R>) => Effect.Effect<void, E, R>
 }>()("fabric/Transactions") {}

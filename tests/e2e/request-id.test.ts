@@ -10,14 +10,15 @@ import { startFabricProcess } from "../support/fabric-process.ts"
 const token = "request-id-operator-token-0123"
 const clusters = ["sim-a", "sim-b", "sim-c"]
 
+/** A log line: one flat JSON object (src/processes/log-format.ts). */
 interface LogLine {
-  readonly message: ReadonlyArray<unknown> | unknown
   readonly level: string
-  readonly annotations: Readonly<Record<string, unknown>>
+  readonly time: string
+  readonly msg: string
+  readonly requestId?: string
+  readonly cluster?: string
+  readonly [field: string]: unknown
 }
-
-const textOf = (line: LogLine) => (Array.isArray(line.message) ? line.message[0] : line.message)
-const fieldsOf = (line: LogLine) => (Array.isArray(line.message) ? (line.message[1] ?? {}) : {}) as Record<string, unknown>
 
 // The start banner is for people; everything else the process writes is one JSON object a line.
 const isBanner = (line: string) => line.startsWith("Fabric is running on ") || line.startsWith("  ")
@@ -49,8 +50,8 @@ test("the request id of POST /v1/accounts is on the API, outbox, namespace-ensur
     const { project } = (await created.json()) as { project: { id: string; namespace: string } }
 
     const complete = (lines: LogLine[]) => {
-      const traced = lines.filter((l) => l.annotations?.requestId === requestId)
-      const find = (text: string, cluster?: string) => traced.find((l) => textOf(l) === text && (cluster === undefined || l.annotations.cluster === cluster))
+      const traced = lines.filter((l) => l.requestId === requestId)
+      const find = (text: string, cluster?: string) => traced.find((l) => l.msg === text && (cluster === undefined || l.cluster === cluster))
       return {
         api: find("request answered"),
         outbox: find("outbox message published"),
@@ -66,17 +67,18 @@ test("the request id of POST /v1/accounts is on the API, outbox, namespace-ensur
     }
     const where = `\n${fabric.output()}`
     assert.ok(found.api, `no API log line with the request id${where}`)
-    assert.equal({ method: fieldsOf(found.api!).method, route: fieldsOf(found.api!).route, status: fieldsOf(found.api!).status }, { method: "POST", route: "/v1/accounts", status: "201" })
+    assert.equal({ method: found.api!.method, route: found.api!.route, status: found.api!.status }, { method: "POST", route: "/v1/accounts", status: "201" })
     assert.ok(found.outbox, `no outbox publication with the request id${where}`)
-    assert.is(fieldsOf(found.outbox!).key, project.id)
+    assert.is(found.outbox!.key, project.id)
     clusters.forEach((cluster, i) => {
       assert.ok(found.ensured[i], `no namespace ensure in ${cluster} with the request id${where}`)
-      assert.is(fieldsOf(found.ensured[i]!).namespace, project.namespace)
+      assert.is(found.ensured[i]!.namespace, project.namespace)
       assert.ok(found.observed[i], `no observation from ${cluster} with the request id${where}`)
-      assert.is(fieldsOf(found.observed[i]!).projectId, project.id)
+      assert.is(found.observed[i]!.projectId, project.id)
     })
-    // Every line parsed above: the process writes JSON lines only (besides the start banner).
-    assert.ok(logLines(fabric.output()).every((l) => typeof l.level === "string"))
+    // Every line parsed above: the process writes flat JSON lines only (besides the start banner),
+    // each opening with level, time and msg.
+    for (const line of logLines(fabric.output())) assert.equal(Object.keys(line).slice(0, 3), ["level", "time", "msg"], JSON.stringify(line))
   } finally {
     await fabric.stop()
     rmSync(dataDir, { recursive: true, force: true })
