@@ -1,13 +1,13 @@
 // Server-sent events that follow one entity (a project, an actor): its state at once, then every
-// change. A local change notification (Changes) wakes the loop; a poll catches changes applied by
-// another replica; comment lines keep proxies from closing an idle stream.
+// change. A change notification (Changes: from any replica on Postgres) wakes the loop; a slow
+// re-read catches one that was lost; comment lines keep proxies from closing an idle stream.
 import type { Context } from "hono"
 import { streamSSE } from "hono/streaming"
 import { Changes } from "../src/services/changes.ts"
 import type { FabricEnv } from "./env.ts"
 
 export interface WatchOptions {
-  /** Re-read even without a local notification: changes applied by another replica. */
+  /** Re-read this often even without a notification (a fallback: one may be lost). */
   readonly pollMs: number
   /** Comment lines that keep proxies from closing an idle stream. */
   readonly keepAliveMs: number
@@ -27,36 +27,62 @@ export interface Watched<T> {
   readonly id?: (value: T) => string
 }
 
+/** A wake-up that is never lost: one that comes while nobody waits makes the next wait return at once. */
+const wakeUp = () => {
+  let pending = false
+  let waiting: (() => void) | undefined
+  return {
+    wake: () => {
+      pending = true
+      waiting?.()
+    },
+    /** True when woken, false when `ms` passed first. */
+    wait: (ms: number) =>
+      new Promise<boolean>((resolve) => {
+        if (pending) {
+          pending = false
+          return resolve(true)
+        }
+        const timer = setTimeout(() => { waiting = undefined; resolve(false) }, ms)
+        waiting = () => { clearTimeout(timer); waiting = undefined; pending = false; resolve(true) }
+      }),
+  }
+}
+
 export const watchStream = <T>(c: Context<FabricEnv>, watch: WatchOptions, watched: Watched<T>) =>
   streamSSE(c, async (stream) => {
-    let wake: () => void = () => {}
-    const changed = () => wake()
-    const unlisten = await c.var.run(Changes.use((ch) => ch.listen(watched.key, changed)))
-    const handle = { close: () => { stream.abort(); changed() } }
+    const changed = wakeUp()
+    const unlisten = await c.var.run(Changes.use((ch) => ch.listen(watched.key, changed.wake)))
+    const handle = { close: () => { stream.abort(); changed.wake() } }
     watch.streams.add(handle)
-    stream.onAbort(() => changed())
+    stream.onAbort(() => changed.wake())
     const send = (value: T) => stream.writeSSE({ event: watched.event, data: JSON.stringify(value), ...(watched.id ? { id: watched.id(value) } : {}) })
     try {
       let last = watched.first
       await send(last)
-      let sinceKeepAlive = 0
+      // A change between the first read and the listen above was not notified: read once more.
+      changed.wake()
+      let readAt = Date.now()
+      let wroteAt = readAt
       while (!stream.aborted && !watched.finished(last)) {
-        const started = Date.now()
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, watch.pollMs)
-          wake = () => { clearTimeout(timer); resolve() }
-        })
+        const now = Date.now()
+        const woken = await changed.wait(Math.max(0, Math.min(readAt + watch.pollMs, wroteAt + watch.keepAliveMs) - now))
         if (stream.aborted) break
-        // The client left: the read in flight was interrupted, which is not an error.
-        const next = await watched.read().catch((e) => (c.req.raw.signal.aborted || stream.aborted ? undefined : Promise.reject(e)))
-        if (next === undefined) break
-        if (JSON.stringify(next) !== JSON.stringify(last)) {
-          last = next
-          await send(next)
-          sinceKeepAlive = 0
-        } else if ((sinceKeepAlive += Date.now() - started) >= watch.keepAliveMs) {
+        if (woken || Date.now() >= readAt + watch.pollMs) {
+          readAt = Date.now()
+          // The client left: the read in flight was interrupted, which is not an error.
+          const next = await watched.read().catch((e) => (c.req.raw.signal.aborted || stream.aborted ? undefined : Promise.reject(e)))
+          if (next === undefined) break
+          if (JSON.stringify(next) !== JSON.stringify(last)) {
+            last = next
+            await send(next)
+            wroteAt = Date.now()
+            continue
+          }
+        }
+        if (Date.now() >= wroteAt + watch.keepAliveMs) {
           await stream.write(": keep-alive\n\n")
-          sinceKeepAlive = 0
+          wroteAt = Date.now()
         }
       }
     } finally {

@@ -33,6 +33,13 @@ export interface FabricConfig {
   readonly crashAt: string | undefined
   /** FABRIC_STATELY_INSPECT=1: actors report to Stately's inspector (src/processes/stately-inspect.ts). */
   readonly statelyInspect: boolean
+  /** Fallback re-reads when no notification came: the outbox relay's and each SSE watch's. */
+  readonly outboxPollMs: number
+  readonly watchPollMs: number
+  /** Retention: sent outbox rows and idempotency keys by age, actor history by count per actor. */
+  readonly outboxRetentionMs: number
+  readonly historyKeep: number
+  readonly idempotencyRetentionMs: number
 }
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -96,5 +103,10 @@ export const parseConfig = (env: Env): FabricConfig => {
     metricsPort: env.FABRIC_METRICS_PORT ? integer(env, "FABRIC_METRICS_PORT", 0, 0, 65535) : undefined,
     crashAt: env.FABRIC_CRASH_AT || undefined,
     statelyInspect: flag(env, "FABRIC_STATELY_INSPECT"),
+    outboxPollMs: integer(env, "FABRIC_OUTBOX_POLL_SECONDS", 5, 1, 86_400) * 1000,
+    watchPollMs: integer(env, "FABRIC_WATCH_POLL_SECONDS", 30, 1, 86_400) * 1000,
+    outboxRetentionMs: integer(env, "FABRIC_OUTBOX_RETENTION_SECONDS", 86_400, 0, 3650 * 86_400) * 1000,
+    historyKeep: integer(env, "FABRIC_HISTORY_KEEP", 100, 1, 1_000_000),
+    idempotencyRetentionMs: integer(env, "FABRIC_IDEMPOTENCY_RETENTION_SECONDS", 86_400, 1, 3650 * 86_400) * 1000,
   }
 }

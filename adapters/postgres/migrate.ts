@@ -2,12 +2,14 @@ import type postgres from "postgres"
 import demeter from "./migrations/001_demeter.ts"
 import fabric from "./migrations/002_fabric.ts"
 import actorEvents from "./migrations/003_actor_events.ts"
+import notificationsRetention from "./migrations/004_notifications_retention.ts"
 
 /** Numbered, append-only: a landed migration is never edited; a change is a new entry. */
 export const migrations: ReadonlyArray<readonly [string, string]> = [
   ["001_demeter", demeter],
   ["002_fabric", fabric],
   ["003_actor_events", actorEvents],
+  ["004_notifications_retention", notificationsRetention],
 ]
 
 /** Applies what is missing, once, even with several processes starting together (advisory lock). */

@@ -1,7 +1,8 @@
 // Publishes outbox rows to the event bus in id order, then marks them sent. A crash between the
 // two publishes a row again (at-least-once); consumers are idempotent, so nothing is lost and
 // a repeat changes nothing.
-import { Effect, Schedule } from "effect"
+import { Effect, Latch, Schedule } from "effect"
+import { Changes } from "../services/changes.ts"
 import { crashPoint } from "../services/crash-points.ts"
 import { EventBus } from "../services/event-bus.ts"
 import { requestIdHeader, withRequestId } from "../services/request-id.ts"
@@ -9,7 +10,8 @@ import { StateStore } from "../services/state-store.ts"
 
 export interface RelayOptions {
   readonly batchSize: number
-  readonly idleMs: number
+  /** Re-read the outbox this often even without a notification (one may be lost). */
+  readonly fallbackMs: number
 }
 
 export const relayOnce = (batchSize: number) =>
@@ -36,14 +38,34 @@ export const relayOnce = (batchSize: number) =>
     return rows.length
   }).pipe(Effect.withSpan("OutboxRelay.relayOnce"))
 
-/** Runs forever: drains the outbox, sleeps when it is empty, backs off while the bus is down. */
+/**
+ * Runs forever: drains the outbox batch after batch while rows remain, then waits for a
+ * notification that rows were written (Changes.listenOutbox), or the fallback interval; backs off
+ * while the bus is down.
+ */
 export const runOutboxRelay = (options: RelayOptions) =>
   Effect.gen(function* () {
-    while (true) {
-      const sent = yield* relayOnce(options.batchSize).pipe(
-        Effect.tapError((e) => Effect.logWarning("outbox relay failed; retrying", { error: String(e) })),
-        Effect.retry(Schedule.min([Schedule.exponential("100 millis"), Schedule.spaced("5 seconds")])),
-      )
-      if (sent < options.batchSize) yield* Effect.sleep(options.idleMs)
-    }
+    // Open at start: rows left by a previous run go out at once.
+    const written = yield* Latch.make(true)
+    const changes = yield* Changes
+    const drain = Effect.gen(function* () {
+      while (true) {
+        const sent = yield* relayOnce(options.batchSize).pipe(
+          Effect.tapError((e) => Effect.logWarning("outbox relay failed; retrying", { error: String(e) })),
+          Effect.retry(Schedule.min([Schedule.exponential("100 millis"), Schedule.spaced("5 seconds")])),
+        )
+        if (sent < options.batchSize) return
+      }
+    })
+    yield* Effect.acquireUseRelease(
+      changes.listenOutbox(() => written.openUnsafe()),
+      () =>
+        Effect.forever(Effect.gen(function* () {
+          // Closed before the read: a notification that arrives while draining opens it again.
+          yield* written.close
+          yield* drain
+          yield* written.await.pipe(Effect.timeoutOption(options.fallbackMs))
+        })),
+      (unlisten) => Effect.sync(unlisten),
+    )
   })

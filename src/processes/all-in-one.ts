@@ -11,7 +11,7 @@ import { defaultDaemonOptions, runDaemon, type DaemonOptions } from "../daemon/d
 import { Cluster } from "../services/cluster.ts"
 import { crashHookLayer } from "./crash-hook.ts"
 import { managementLayer } from "./layers.ts"
-import { startManagement } from "./management.ts"
+import { managementBackground, startManagement } from "./management.ts"
 import { PersistentClusterState, simulatedClusterFile } from "./persistent-cluster-state.ts"
 
 export interface ClusterPlan {
@@ -45,12 +45,13 @@ export interface AllInOneOptions {
 export const makeAllInOne = (config: FabricConfig, options: AllInOneOptions) => {
   const runtime = ManagedRuntime.make(Layer.merge(managementLayer(config), crashHookLayer(config.crashAt)).pipe(Layer.provideMerge(options.logs ?? Layer.empty)))
   const streams = new Set<{ close: () => void }>()
-  const app = makeApp({ runtime, operatorToken: options.operatorToken, watch: { pollMs: options.watchPollMs ?? 2_000, keepAliveMs: 15_000, streams } })
+  const app = makeApp({ runtime, operatorToken: options.operatorToken, watch: { pollMs: options.watchPollMs ?? config.watchPollMs, keepAliveMs: 15_000, streams } })
   const start = Effect.gen(function* () {
     yield* startManagement({
       partitions: config.partitions,
       clusterIds: options.clusters.map((c) => c.id),
       sweep: { unreachableAfterMs: config.unreachableAfterMs, deletionDeadlineMs: config.deletionDeadlineMs, intervalMs: Math.min(5_000, config.heartbeatMs) },
+      ...managementBackground(config),
     })
     for (const plan of options.clusters) {
       const context = yield* Layer.build(plan.layer)

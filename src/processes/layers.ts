@@ -6,6 +6,8 @@ import * as kafka from "../../adapters/kafka/event-bus.ts"
 import { namespaced } from "../../adapters/kafka/namespaced.ts"
 import * as postgres from "../../adapters/postgres/database.ts"
 import * as legacy from "../../adapters/postgres/legacy-demeter.ts"
+import * as notifications from "../../adapters/postgres/notifications.ts"
+import * as retention from "../../adapters/postgres/retention.ts"
 import * as stateStore from "../../adapters/postgres/state-store.ts"
 import type { FabricConfig } from "../config.ts"
 import { Changes } from "../services/changes.ts"
@@ -31,9 +33,11 @@ export const eventBusLayer = (config: Pick<FabricConfig, "kafkaBrokers" | "kafka
 /** Everything the management side needs, over one database. */
 export const managementLayer = (config: Pick<FabricConfig, "databaseUrl" | "kafkaBrokers" | "kafkaPrefix" | "projectQuota" | "statelyInspect"> & { readonly dataDir: string | undefined }) => {
   const database = databaseLayer(config)
-  const stores = Layer.mergeAll(stateStore.layer, legacy.layer, postgres.transactionsLayer)
+  const stores = Layer.mergeAll(stateStore.layer, legacy.layer, postgres.transactionsLayer, retention.layer)
+  // A real server notifies every replica; PGlite is one process (and one session: no LISTEN connection).
+  const changes = config.databaseUrl ? notifications.changesLayer() : Changes.layer
   const settings = Layer.succeed(ManagementSettings, { projectQuota: config.projectQuota })
-  const base = Layer.mergeAll(stores, Ids.layer, Changes.layer, settings, Metrics.layer)
+  const base = Layer.mergeAll(stores, Ids.layer, changes, settings, Metrics.layer)
   const management = Layer.mergeAll(Management.layer, ClusterRegistry.layer).pipe(Layer.provideMerge(base))
   return Layer.mergeAll(management, eventBusLayer(config), statelyInspectLayer(config.statelyInspect)).pipe(Layer.provideMerge(database))
 }

@@ -1,11 +1,13 @@
 // The management side's background work: topics, cluster registration, the outbox relay, the
-// status and cluster-signal consumers, and the sweeper that notices silent clusters.
+// status and cluster-signal consumers, the sweeper that notices silent clusters, and retention.
 import { Effect, Schedule } from "effect"
+import type { FabricConfig } from "../config.ts"
 import { topicSpecs } from "../domain/topics.ts"
 import { subscribeClusters } from "../management/cluster-consumer.ts"
 import { ClusterRegistry, type SweepOptions } from "../management/cluster-registry.ts"
 import { registerLagMetrics } from "../management/lag-metrics.ts"
 import { runOutboxRelay } from "../management/outbox-relay.ts"
+import { runRetention, type RetentionJobOptions } from "../management/retention-job.ts"
 import { subscribeStatus } from "../management/status-consumer.ts"
 import { EventBus } from "../services/event-bus.ts"
 
@@ -14,7 +16,20 @@ export interface ManagementOptions {
   /** Clusters of this process (all-in-one) that join at start; empty for `fabric rpc`. */
   readonly clusterIds: ReadonlyArray<string>
   readonly sweep: SweepOptions & { readonly intervalMs: number }
+  /** The relay re-reads the outbox this often without a notification (FABRIC_OUTBOX_POLL_SECONDS). */
+  readonly outboxPollMs: number
+  readonly retention: RetentionJobOptions
 }
+
+/** The relay's fallback and the retention job, from configuration (the same in every process shape). */
+export const managementBackground = (config: Pick<FabricConfig, "outboxPollMs" | "outboxRetentionMs" | "historyKeep" | "idempotencyRetentionMs">) => ({
+  outboxPollMs: config.outboxPollMs,
+  retention: {
+    policy: { sentOutboxMs: config.outboxRetentionMs, historyKeep: config.historyKeep, idempotencyMs: config.idempotencyRetentionMs },
+    batchSize: 1000,
+    intervalMs: 60_000,
+  },
+})
 
 export const startManagement = (options: ManagementOptions) =>
   Effect.gen(function* () {
@@ -24,7 +39,8 @@ export const startManagement = (options: ManagementOptions) =>
     yield* subscribeStatus
     yield* subscribeClusters
     yield* registerLagMetrics
-    yield* Effect.forkScoped(runOutboxRelay({ batchSize: 100, idleMs: 100 }))
+    yield* Effect.forkScoped(runOutboxRelay({ batchSize: 100, fallbackMs: options.outboxPollMs }))
+    yield* Effect.forkScoped(runRetention(options.retention))
     yield* Effect.forkScoped(
       registry.sweep(options.sweep).pipe(
         Effect.catch((e) => Effect.logWarning("cluster sweep failed", { error: String(e) })),

@@ -23,6 +23,8 @@ export interface StartOptions {
   readonly engines?: Engines
   /** Silence after which a cluster counts as Unreachable (default 10 s: heartbeats come every 200 ms, and a loaded machine must not flap clusters). */
   readonly unreachableAfterMs?: number
+  /** The SSE watches' fallback re-read (default 200 ms; a test of notifications sets it very long). */
+  readonly watchPollMs?: number
 }
 
 interface Engines {
@@ -53,7 +55,7 @@ export const startFabric = async (options: StartOptions = {}) => {
   })
   const daemonOptions = { ...defaultDaemonOptions, retryBase: "20 millis", retryCap: "200 millis", deletionPollMs: 20, heartbeatMs: 200, driftIntervalMs: 200 }
   const fabric = makeAllInOne({ ...config, unreachableAfterMs: options.unreachableAfterMs ?? 10_000, heartbeatMs: 200 } as never, {
-    operatorToken, clusters, watchPollMs: 200, daemon: daemonOptions,
+    operatorToken, clusters, watchPollMs: options.watchPollMs ?? 200, daemon: daemonOptions,
   })
   const fiber = fabric.runtime.runFork(Effect.scoped(Effect.andThen(fabric.start, Effect.never)))
   // Wait until management is up (the topics exist and clusters are registered); never go on without it.
