@@ -42,6 +42,11 @@ export const layer = (options: SimulatedClusterOptions) =>
         return yield* Clock.currentTimeMillis
       })
 
+      const outage = (name: string) => {
+        const reason = state.outageOf(name)
+        return reason === undefined ? Effect.void : Effect.fail(new ClusterUnavailable({ cluster, reason: `InternalError: ${reason}` }))
+      }
+
       const refusal = (name: string) => {
         const reason = state.refusalOf(name)
         return reason === undefined ? Effect.void : Effect.fail(new ClusterUnavailable({ cluster, reason: `Forbidden: ${reason}`, refused: true }))
@@ -50,6 +55,7 @@ export const layer = (options: SimulatedClusterOptions) =>
       const ensureNamespace = Effect.fn("Cluster.ensureNamespace")(function* (ns: ManagedNamespace) {
         yield* requireValidName(ns.name)
         const now = yield* roundTrip
+        yield* outage(ns.name)
         yield* refusal(ns.name)
         const existing = state.lookup(ns.name, now)
         if (!existing) {
@@ -68,6 +74,7 @@ export const layer = (options: SimulatedClusterOptions) =>
       const deleteNamespace = Effect.fn("Cluster.deleteNamespace")(function* (ns: ManagedNamespace) {
         yield* requireValidName(ns.name)
         const now = yield* roundTrip
+        yield* outage(ns.name)
         const existing = state.lookup(ns.name, now)
         if (!existing) return "absent" as const
         if (!isOwnedBy(existing.labels, ns.projectId)) {

@@ -23,6 +23,11 @@ export interface SimulatedClusterSettings {
   readonly latencyMs?: number
 }
 
+const reasonFor = (byPrefix: ReadonlyMap<string, string>, name: string): string | undefined => {
+  for (const [prefix, reason] of byPrefix) if (name.startsWith(prefix)) return reason
+  return undefined
+}
+
 export class SimulatedClusterState {
   readonly namespaces = new Map<string, SimulatedNamespace>()
   terminatingMs: number
@@ -32,10 +37,20 @@ export class SimulatedClusterState {
   /** Name prefixes the apiserver refuses to create or delete, with the reason (an admission webhook's denial). */
   readonly refusing = new Map<string, string>()
 
+  /**
+   * Name prefixes whose calls fail as an outage would (a 5xx, such as an admission webhook that
+   * times out), with the reason: retried, unlike a refusal, while the other namespaces work.
+   */
+  readonly unavailableFor = new Map<string, string>()
+
   /** Why a call on this namespace is refused, if it is. */
   refusalOf(name: string): string | undefined {
-    for (const [prefix, reason] of this.refusing) if (name.startsWith(prefix)) return reason
-    return undefined
+    return reasonFor(this.refusing, name)
+  }
+
+  /** Why a call on this namespace fails as an outage, if it does. */
+  outageOf(name: string): string | undefined {
+    return reasonFor(this.unavailableFor, name)
   }
   #failNext = 0
 
