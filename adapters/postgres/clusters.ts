@@ -1,5 +1,6 @@
 import { Effect } from "effect"
 import type { ClusterPhase, ClusterRecord } from "../../src/domain/project.ts"
+import type { MembershipEvent, MembershipNotice, NewMembershipNotice, NoticeAudience } from "../../src/services/state-store.ts"
 import { query } from "./database.ts"
 
 /** Registers the cluster or sets its phase; `seenAt` (a signal's time) is recorded as last seen. */
@@ -27,3 +28,64 @@ export const lockMembership = (mode: "shared" | "exclusive") =>
   query((sql) => mode === "shared"
     ? sql`select pg_advisory_xact_lock_shared(${membershipLockKey})`
     : sql`select pg_advisory_xact_lock(${membershipLockKey})`).pipe(Effect.asVoid)
+
+/**
+ * A heartbeat of an Active cluster: records it as seen, nothing else (no lock, no fan-out).
+ * False when the cluster is not Active (unknown, Unreachable, Removed): the caller decides then.
+ */
+export const touchActiveCluster = (id: string, seenAt: Date) =>
+  query((sql) => sql`
+    update fabric.clusters set last_seen_at = greatest(coalesce(last_seen_at, ${seenAt}), ${seenAt})
+    where id = ${id} and phase = 'Active' returning id`).pipe(Effect.map((rows) => rows.length > 0))
+
+/** Active to Unreachable only if it is still silent since before `silentBefore` (a heartbeat may have come). */
+export const markUnreachableIfSilent = (id: string, silentBefore: Date) =>
+  query((sql) => sql`
+    update fabric.clusters set phase = 'Unreachable'
+    where id = ${id} and phase = 'Active' and (last_seen_at is null or last_seen_at < ${silentBefore}) returning id`).pipe(Effect.map((rows) => rows.length > 0))
+
+interface NoticeRow { id: string; clusterId: string; events: ReadonlyArray<MembershipEvent>; audience: NoticeAudience; cursor: string }
+
+/** A notice to the projects being deleted is not written again while one for the cluster is open. */
+export const enqueueNotice = (notice: NewMembershipNotice) =>
+  query((sql) => sql`
+    insert into fabric.membership_notices (cluster_id, events, audience)
+    select ${notice.clusterId}, ${sql.json(notice.events as never)}, ${notice.audience}
+    where ${notice.audience} = 'live' or not exists (
+      select 1 from fabric.membership_notices where cluster_id = ${notice.clusterId} and audience = 'deleting' and done_at is null)`).pipe(Effect.asVoid)
+
+// One advisory-lock key for working off notices: one worker at a time, in notice order.
+const noticeWorkerLockKey = 0x6661_6273 // "fabs"
+
+/**
+ * Within the current transaction: the oldest open notice, if this transaction may work on it
+ * (another worker, in any replica, holding the worker lock means "not now").
+ */
+export const claimOldestNotice = () =>
+  Effect.gen(function* () {
+    const [lock] = yield* query((sql) => sql<{ locked: boolean }[]>`select pg_try_advisory_xact_lock(${noticeWorkerLockKey}) as locked`)
+    if (!lock?.locked) return undefined
+    const rows = yield* query((sql) => sql<NoticeRow[]>`
+      select id::text as id, cluster_id as "clusterId", events, audience, cursor from fabric.membership_notices
+      where done_at is null order by id limit 1`)
+    const row = rows[0]
+    return row === undefined ? undefined : ({ id: row.id, clusterId: row.clusterId, events: row.events, audience: row.audience, cursor: row.cursor } satisfies MembershipNotice)
+  })
+
+/** The next projects a notice concerns, after its cursor, in id order. */
+export const noticeAudience = (notice: MembershipNotice, limit: number) =>
+  query((sql) => notice.audience === "live"
+    ? sql<{ id: string }[]>`
+        select actor_id as id from fabric.actor_snapshots
+        where machine = 'project' and status = 'active' and actor_id > ${notice.cursor} order by actor_id limit ${limit}`
+    : sql<{ id: string }[]>`
+        select id from fabric.projects where phase = 'Deleting' and id > ${notice.cursor} order by id limit ${limit}`).pipe(
+    Effect.map((rows) => rows.map((r) => r.id)),
+  )
+
+export const advanceNotice = (id: string, cursor: string, done: boolean) =>
+  query((sql) => sql`
+    update fabric.membership_notices set cursor = ${cursor}, done_at = ${done ? sql`now()` : null} where id = ${id}`).pipe(Effect.asVoid)
+
+export const openNotices = () =>
+  query((sql) => sql<{ n: number }[]>`select count(*)::int as n from fabric.membership_notices where done_at is null`).pipe(Effect.map((r) => r[0]?.n ?? 0))

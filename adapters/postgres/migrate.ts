@@ -3,6 +3,7 @@ import demeter from "./migrations/001_demeter.ts"
 import fabric from "./migrations/002_fabric.ts"
 import actorEvents from "./migrations/003_actor_events.ts"
 import notificationsRetention from "./migrations/004_notifications_retention.ts"
+import membershipNotices from "./migrations/005_membership_notices.ts"
 
 /** Numbered, append-only: a landed migration is never edited; a change is a new entry. */
 export const migrations: ReadonlyArray<readonly [string, string]> = [
@@ -10,6 +11,7 @@ export const migrations: ReadonlyArray<readonly [string, string]> = [
   ["002_fabric", fabric],
   ["003_actor_events", actorEvents],
   ["004_notifications_retention", notificationsRetention],
+  ["005_membership_notices", membershipNotices],
 ]
 
 /** Applies what is missing, once, even with several processes starting together (advisory lock). */

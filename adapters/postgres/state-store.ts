@@ -47,6 +47,13 @@ export const layer = Layer.effect(
       setClusterPhase: lift("setClusterPhase", clusters.setClusterPhase),
       listClusters: lift("listClusters", clusters.listClusters),
       lockMembership: lift("lockMembership", clusters.lockMembership),
+      touchActiveCluster: lift("touchActiveCluster", clusters.touchActiveCluster),
+      markUnreachableIfSilent: lift("markUnreachableIfSilent", clusters.markUnreachableIfSilent),
+      enqueueNotice: lift("enqueueNotice", clusters.enqueueNotice),
+      claimOldestNotice: lift("claimOldestNotice", clusters.claimOldestNotice),
+      noticeAudience: lift("noticeAudience", clusters.noticeAudience),
+      advanceNotice: lift("advanceNotice", clusters.advanceNotice),
+      openNotices: lift("openNotices", clusters.openNotices),
     })
   }),
 )

@@ -24,6 +24,9 @@ export const subscribeClusters = Effect.gen(function* () {
     group: clusterSignalsGroup,
     topics: [topics.clusters],
     fromBeginning: true,
-    handle: ([message]) => handleClusterMessage(message).pipe(Effect.provideContext(context)),
+    // Clusters at once, each cluster's signals in order: a heartbeat is one cheap update.
+    concurrency: 4,
+    batchPerKey: true,
+    handle: (messages) => Effect.forEach(messages, handleClusterMessage, { discard: true }).pipe(Effect.provideContext(context)),
   })
 })

@@ -1,7 +1,11 @@
 // The fleet: daemons announce join, heartbeat and leave on fabric.clusters; an operator may
-// remove a cluster. Membership changes reach every live project's actor (join: Pending until
-// its daemon reports; removal: stop waiting; unreachable: no longer holds Ready back; a
-// deletion lets an unreachable cluster go after the deadline, with the reason recorded).
+// remove a cluster. A heartbeat of an Active cluster only records it as seen (no lock, nothing
+// to tell). A change of membership is decided and written in ONE transaction holding the
+// exclusive membership lock, together with a durable notice of what to tell which projects
+// (join: Pending until its daemon reports; removal: stop waiting; unreachable: no longer holds
+// Ready back; a deletion lets an unreachable cluster go after the deadline, reason recorded).
+// The notices are worked off in chunks of projects, each chunk one transaction that advances the
+// notice's cursor, so telling 20,000 projects takes bounded transactions and survives a crash.
 import { Clock, Context, Effect, Layer } from "effect"
 import { makeHost } from "../../machines/host.ts"
 import { hostedProject } from "../../machines/project-steps.ts"
@@ -9,9 +13,9 @@ import { NotFound, type Unavailable } from "../domain/errors.ts"
 import type { ClusterSignal } from "../domain/messages.ts"
 import type { ClusterRecord } from "../domain/project.ts"
 import { Changes } from "../services/changes.ts"
-import { Metrics } from "../services/metrics.ts"
 import { LegacyDemeter } from "../services/legacy-demeter.ts"
-import { StateStore } from "../services/state-store.ts"
+import { Metrics } from "../services/metrics.ts"
+import { StateStore, type MembershipEvent, type NoticeAudience } from "../services/state-store.ts"
 import { Transactions } from "../services/transactions.ts"
 
 export interface SweepOptions {
@@ -21,6 +25,28 @@ export interface SweepOptions {
   readonly deletionDeadlineMs: number
 }
 
+/** Projects told per transaction while a notice is worked off. */
+export const noticeChunk = 200
+
+/** What a membership change tells projects. */
+interface Notice {
+  readonly events: ReadonlyArray<MembershipEvent>
+  readonly audience: NoticeAudience
+}
+
+export interface ClusterRegistryShape {
+  /** A daemon's join, heartbeat or leave. */
+  readonly signal: (s: ClusterSignal) => Effect.Effect<void, Unavailable>
+  /** Operator removal: projects stop waiting for the cluster (a deletion lets it go). */
+  readonly remove: (id: string) => Effect.Effect<ClusterRecord, NotFound | Unavailable>
+  /** Clusters configured for this process join at start (restarting with one more id is a join). */
+  readonly register: (ids: ReadonlyArray<string>) => Effect.Effect<void, Unavailable>
+  /** Marks silent clusters Unreachable, and lets deletions go of clusters silent past the deadline. */
+  readonly sweep: (options: SweepOptions) => Effect.Effect<void, Unavailable>
+  /** Tells projects what the open notices say, chunk by chunk, until the scope closes. */
+  readonly workOffNotices: (options: { readonly fallbackPollMs: number }) => Effect.Effect<never, never>
+}
+
 const make = Effect.gen(function* () {
   const services = yield* Effect.context<StateStore | LegacyDemeter | Transactions | Changes | Metrics>()
   const store = yield* StateStore
@@ -28,122 +54,149 @@ const make = Effect.gen(function* () {
   const projects = makeHost(hostedProject)
   const provide = <A, E>(effect: Effect.Effect<A, E, StateStore | LegacyDemeter | Transactions | Changes | Metrics>) => Effect.provideContext(effect, services)
   const iso = (ms: number) => new Date(ms).toISOString()
+  // Silence is counted from when this process began to listen, not from a last heartbeat seen
+  // before it started: after a restart, clusters are not Unreachable merely because nobody
+  // was listening.
+  const listeningSince = yield* Clock.currentTimeMillis
+
+  // Wakes the notice worker of this process at once; other replicas' notices are found by polling.
+  let wakeWorker: () => void = () => {}
+  const noticeWritten = Effect.sync(() => wakeWorker())
 
   const find = (id: string) => store.listClusters().pipe(Effect.map((cs) => cs.find((c) => c.id === id)))
 
-  type ProjectEvent = Parameters<typeof projects.send>[1]
-  /** What a membership change tells projects: events, to every live project or to `only` these. */
-  interface Notice { readonly events: ReadonlyArray<ProjectEvent>; readonly only?: ReadonlyArray<string> }
-
-  /**
-   * Reads the cluster, decides, writes, and lists the projects to tell, in ONE transaction
-   * holding the membership lock: a project created meanwhile is either in that list or saw the
-   * change when it read the members (StateStore.lockMembership). Then tells each project, one
-   * transaction each; a crash in between leaves projects to the next signal or sweep.
-   */
-  const change = (decide: (before: ClusterRecord | undefined) => Effect.Effect<Notice | undefined, NotFound | Unavailable>, id: string) =>
+  /** Decides and writes a change and its notice in one transaction holding the membership lock. */
+  const change = <E>(id: string, decide: (before: ClusterRecord | undefined) => Effect.Effect<Notice | undefined, E>) =>
     Effect.gen(function* () {
-      const decided = yield* transactions.transactionally(Effect.gen(function* () {
+      const written = yield* transactions.transactionally(Effect.gen(function* () {
         yield* store.lockMembership("exclusive")
         const notice = yield* decide(yield* find(id))
-        if (notice === undefined) return undefined
-        return { events: notice.events, projectIds: notice.only ?? (yield* store.activeActors("project")) }
+        if (notice !== undefined) yield* store.enqueueNotice({ clusterId: id, ...notice })
+        return notice !== undefined
       }))
-      if (decided === undefined) return
-      for (const projectId of decided.projectIds) {
-        for (const event of decided.events) yield* projects.send(projectId, event).pipe(Effect.catchTag("NotFound", () => Effect.void))
-      }
+      if (written) yield* noticeWritten
     })
 
-
-  /**
-   * A daemon that (re)starts joins. Every live project is told, members or not: joining is
-   * idempotent, and a fan-out cut short by a crash is completed when the signal is redelivered or
-   * the daemon starts again.
-   */
+  /** A cluster that is not Active joins; every live project gains it (Pending, or Deleting). */
   const joinDecision = (id: string, at: number) => (before: ClusterRecord | undefined) =>
     Effect.gen(function* () {
       yield* store.setClusterPhase(id, "Active", new Date(at))
-      if (before?.phase !== "Active") yield* Effect.logInfo("cluster joined", { cluster: id, before: before?.phase ?? "unknown" })
-      const joined: ProjectEvent = { type: "cluster.joined", clusterId: id, at: iso(at) }
-      const reachable: ProjectEvent = { type: "cluster.reachability", clusterId: id, reachable: true, at: iso(at) }
-      return { events: before?.phase === "Unreachable" ? [joined, reachable] : [joined] } satisfies Notice
+      if (before?.phase === "Active") return undefined
+      yield* Effect.logInfo("cluster joined", { cluster: id, before: before?.phase ?? "unknown" })
+      const joined: MembershipEvent = { type: "cluster.joined", clusterId: id, at: iso(at) }
+      const reachable: MembershipEvent = { type: "cluster.reachability", clusterId: id, reachable: true, at: iso(at) }
+      return { events: before?.phase === "Unreachable" ? [joined, reachable] : [joined], audience: "live" } satisfies Notice
     })
-
-  const join = (id: string, at: number) => change(joinDecision(id, at), id)
 
   const signal = Effect.fn("ClusterRegistry.signal")(function* (s: ClusterSignal) {
     const at = Date.parse(s.at)
     switch (s.kind) {
       case "joined":
-        return yield* join(s.clusterId, at)
+        // A daemon restarting in an Active cluster has nothing to tell anyone.
+        if (yield* store.touchActiveCluster(s.clusterId, new Date(at))) return
+        return yield* change(s.clusterId, joinDecision(s.clusterId, at))
       case "heartbeat":
-        return yield* change((before) => {
+        if (yield* store.touchActiveCluster(s.clusterId, new Date(at))) return
+        return yield* change(s.clusterId, (before) => {
           if (before === undefined) return joinDecision(s.clusterId, at)(before)
           // A removed cluster stays removed until its daemon joins again.
           if (before.phase === "Removed") return Effect.succeed(undefined)
           return store.setClusterPhase(s.clusterId, "Active", new Date(at)).pipe(Effect.as(
-            before.phase === "Unreachable" ? { events: [{ type: "cluster.reachability", clusterId: s.clusterId, reachable: true, at: s.at }] } satisfies Notice : undefined,
+            before.phase === "Unreachable"
+              ? { events: [{ type: "cluster.reachability", clusterId: s.clusterId, reachable: true, at: s.at }], audience: "live" } satisfies Notice
+              : undefined,
           ))
-        }, s.clusterId)
+        })
       case "left":
-        return yield* change((before) => {
+        return yield* change(s.clusterId, (before) => {
           if (before === undefined || before.phase !== "Active") return Effect.succeed(undefined)
-          return store.setClusterPhase(s.clusterId, "Unreachable", undefined).pipe(Effect.as({ events: [{ type: "cluster.reachability", clusterId: s.clusterId, reachable: false, at: s.at }] } satisfies Notice))
-        }, s.clusterId)
+          return store.setClusterPhase(s.clusterId, "Unreachable", undefined).pipe(Effect.as(
+            { events: [{ type: "cluster.reachability", clusterId: s.clusterId, reachable: false, at: s.at }], audience: "live" } satisfies Notice,
+          ))
+        })
     }
   }, provide)
 
-  /** Operator removal: projects stop waiting for the cluster (a deletion lets it go). */
   const remove = Effect.fn("ClusterRegistry.remove")(function* (id: string) {
     const at = iso(yield* Clock.currentTimeMillis)
-    yield* change((before) => {
+    yield* change(id, (before): Effect.Effect<Notice | undefined, NotFound | Unavailable> => {
       if (before === undefined) return Effect.fail(new NotFound({ resource: "cluster", id }))
       if (before.phase === "Removed") return Effect.succeed(undefined)
-      return store.setClusterPhase(id, "Removed", undefined).pipe(Effect.as({ events: [{ type: "cluster.removed", clusterId: id, reason: `cluster ${id} removed by the operator`, at }] } satisfies Notice))
-    }, id)
+      return store.setClusterPhase(id, "Removed", undefined).pipe(Effect.as(
+        { events: [{ type: "cluster.removed", clusterId: id, reason: `cluster ${id} removed by the operator`, at }], audience: "live" } satisfies Notice,
+      ))
+    })
     return (yield* find(id)) as ClusterRecord
   }, provide)
 
-  /** Clusters configured for this process join at start (restarting with one more id is a join). */
   const register = Effect.fn("ClusterRegistry.register")(function* (ids: ReadonlyArray<string>) {
     const now = yield* Clock.currentTimeMillis
     for (const id of ids) {
       const before = yield* find(id)
-      if (before === undefined || before.phase === "Removed") yield* join(id, now)
+      if (before === undefined || before.phase === "Removed") yield* change(id, joinDecision(id, now))
     }
   }, provide)
 
-  /** Marks silent clusters Unreachable, and lets deletions go of clusters silent past the deadline. */
   const sweep = Effect.fn("ClusterRegistry.sweep")(function* (options: SweepOptions) {
     const now = yield* Clock.currentTimeMillis
-    const silentSince = (c: ClusterRecord) => c.lastSeenAt === null ? Number.POSITIVE_INFINITY : now - Date.parse(c.lastSeenAt)
+    const silentFor = (c: ClusterRecord) => now - Math.max(listeningSince, c.lastSeenAt === null ? 0 : Date.parse(c.lastSeenAt))
     for (const listed of yield* store.listClusters()) {
-      if (listed.phase === "Active" && listed.lastSeenAt !== null && silentSince(listed) > options.unreachableAfterMs) {
-        yield* change((c) => {
-          // Decided again under the lock: a heartbeat may have arrived since the listing.
-          if (c?.phase !== "Active" || silentSince(c) <= options.unreachableAfterMs) return Effect.succeed(undefined)
-          return store.setClusterPhase(c.id, "Unreachable", undefined).pipe(
-            Effect.andThen(Effect.logWarning("cluster unreachable", { cluster: c.id, lastSeenAt: c.lastSeenAt })),
-            Effect.as({ events: [{ type: "cluster.reachability", clusterId: c.id, reachable: false, at: iso(now) }] } satisfies Notice),
-          )
-        }, listed.id)
+      if (listed.phase === "Active" && silentFor(listed) > options.unreachableAfterMs) {
+        yield* change(listed.id, () =>
+          // Compare-and-set on the row: a heartbeat that came since the listing keeps it Active.
+          store.markUnreachableIfSilent(listed.id, new Date(now - options.unreachableAfterMs)).pipe(Effect.flatMap((marked) => marked
+            ? Effect.logWarning("cluster unreachable", { cluster: listed.id, lastSeenAt: listed.lastSeenAt }).pipe(Effect.as(
+                { events: [{ type: "cluster.reachability", clusterId: listed.id, reachable: false, at: iso(now) }], audience: "live" } satisfies Notice))
+            : Effect.succeed(undefined))))
       }
-      if (listed.phase === "Unreachable" && silentSince(listed) > options.deletionDeadlineMs) {
-        yield* change(() => store.projectIdsInPhase("Deleting").pipe(Effect.map((only) => ({
+      // Told again at every sweep while it stays silent (a project that starts deleting later
+      // must let it go too); no second notice while one is still being worked off.
+      if (listed.phase === "Unreachable" && silentFor(listed) > options.deletionDeadlineMs) {
+        yield* change(listed.id, () => Effect.succeed({
           events: [{
             type: "cluster.released", clusterId: listed.id, at: iso(now),
             reason: `cluster ${listed.id} unreachable for more than ${Math.round(options.deletionDeadlineMs / 1000)}s`,
           }],
-          only,
-        }) satisfies Notice)), listed.id)
+          audience: "deleting",
+        } satisfies Notice))
       }
     }
   }, provide)
 
-  return { signal, remove, register, sweep }
+  /** One chunk of the oldest open notice; false when there was nothing to do (or another worker is on it). */
+  const workOneChunk = transactions.transactionally(Effect.gen(function* () {
+    const notice = yield* store.claimOldestNotice()
+    if (notice === undefined) return false
+    const ids = yield* store.noticeAudience(notice, noticeChunk)
+    for (const projectId of ids) {
+      yield* projects.sendAll(projectId, notice.events).pipe(Effect.catchTag("NotFound", () => Effect.void))
+    }
+    yield* store.advanceNotice(notice.id, ids.at(-1) ?? notice.cursor, ids.length < noticeChunk)
+    return true
+  })).pipe(Effect.withSpan("ClusterRegistry.workOneChunk"))
+
+  const workOffNotices = (options: { readonly fallbackPollMs: number }) =>
+    Effect.gen(function* () {
+      while (true) {
+        const worked = yield* provide(workOneChunk).pipe(
+          Effect.catch((e) => Effect.logWarning("membership notices not worked off; retrying", { error: String(e) }).pipe(Effect.as(false))),
+        )
+        if (worked) continue
+        yield* Effect.callback<void>((resume) => {
+          const timer = setTimeout(() => resume(Effect.void), options.fallbackPollMs)
+          wakeWorker = () => { clearTimeout(timer); resume(Effect.void) }
+          return Effect.sync(() => clearTimeout(timer))
+        })
+      }
+    })
+
+  return { signal, remove, register, sweep, workOffNotices } satisfies ClusterRegistryShape
 })
 
-export class ClusterRegistry extends Context.Service<ClusterRegistry, Effect.Success<typeof make>>()("fabric/ClusterRegistry") {
+export class ClusterRegistry extends Context.Service<ClusterRegistry, ClusterRegistryShape>()("fabric/ClusterRegistry") {
   static readonly layer = Layer.effect(ClusterRegistry, make)
 }
+
+/** How long an idle worker waits before looking for notices written by another replica. */
+export const noticePollMs = 1_000
+

@@ -137,10 +137,13 @@ const make = Effect.gen(function* () {
     return toProject(yield* projects.send(projectId, { type: "project.delete", at }))
   }, provide)
 
-  /** A daemon's observation; stale or duplicate ones change nothing (at-least-once delivery). */
-  const recordObservation = Effect.fn("Management.recordObservation")(function* (o: NamespaceObservation) {
-    yield* projects.send(o.projectId, { type: "project.observed", ...o, at: o.observedAt }).pipe(
-      Effect.catchTag("NotFound", () => Effect.logWarning("observation for an unknown project ignored", { projectId: o.projectId })),
+  /**
+   * Daemons' observations of ONE project, in the order they were published, applied in one
+   * transaction (one load, one save); stale or duplicate ones change nothing (at-least-once).
+   */
+  const recordObservations = Effect.fn("Management.recordObservations")(function* (projectId: string, observations: ReadonlyArray<NamespaceObservation>) {
+    yield* projects.sendAll(projectId, observations.map((o) => ({ type: "project.observed" as const, ...o, at: o.observedAt }))).pipe(
+      Effect.catchTag("NotFound", () => Effect.logWarning("observations for an unknown project ignored", { projectId, count: observations.length })),
     )
   }, provide)
 
@@ -178,7 +181,7 @@ const make = Effect.gen(function* () {
 
   return {
     createAccount, getAccount, createProject, getProject, listProjects, deleteProject,
-    recordObservation, listClusters, authenticate, currentContext, ready, listActors, actorDetail,
+    recordObservations, listClusters, authenticate, currentContext, ready, listActors, actorDetail,
   }
 })
 

@@ -3,7 +3,7 @@
 import { Effect, Schema } from "effect"
 import { NamespaceObservation, topics } from "../domain/messages.ts"
 import { crashPoint } from "../services/crash-points.ts"
-import { EventBus, type BusMessage } from "../services/event-bus.ts"
+import { EventBus, type KeyBatch } from "../services/event-bus.ts"
 import { requestIdHeader, withRequestId } from "../services/request-id.ts"
 import { sendToDeadLetters } from "./dead-letters.ts"
 import { Management } from "./management.ts"
@@ -12,13 +12,30 @@ export const managementGroup = "fabric.management"
 
 const decodeObservation = Schema.decodeUnknownExit(Schema.fromJsonString(NamespaceObservation))
 
-export const handleStatusMessage = (message: BusMessage) =>
+/**
+ * The observations of one project that queued up while it was busy: undecodable ones go to the
+ * DLQ, the others are applied together. A project's observations come in the order its clusters
+ * published them (one key, one partition).
+ */
+export const handleStatusMessages = (messages: KeyBatch) =>
   Effect.gen(function* () {
-    const decoded = decodeObservation(message.value ?? "")
-    if (decoded._tag === "Failure") return yield* sendToDeadLetters(message, `undecodable observation: ${String(decoded.cause)}`)
-    yield* (yield* Management).recordObservation(decoded.value)
+    // Keyed by project id, so one project's; grouped all the same, whatever a producer keyed.
+    const byProject = new Map<string, NamespaceObservation[]>()
+    for (const message of messages) {
+      const decoded = decodeObservation(message.value ?? "")
+      if (decoded._tag === "Failure") yield* sendToDeadLetters(message, `undecodable observation: ${String(decoded.cause)}`)
+      else byProject.set(decoded.value.projectId, [...(byProject.get(decoded.value.projectId) ?? []), decoded.value])
+    }
+    const management = yield* Management
+    for (const [projectId, observations] of byProject) yield* management.recordObservations(projectId, observations)
     yield* crashPoint("management.after-observation")
-  }).pipe(withRequestId(message.headers[requestIdHeader]))
+  }).pipe(withRequestId(messages[messages.length - 1]!.headers[requestIdHeader]))
+
+/**
+ * Projects handled at once. Each runs one transaction at a time, so this stays below the
+ * database pool (10 connections) and leaves room for API calls.
+ */
+export const statusConcurrency = 8
 
 export const subscribeStatus = Effect.gen(function* () {
   const bus = yield* EventBus
@@ -27,6 +44,8 @@ export const subscribeStatus = Effect.gen(function* () {
     group: managementGroup,
     topics: [topics.status],
     fromBeginning: true,
-    handle: ([message]) => handleStatusMessage(message).pipe(Effect.provideContext(context)),
+    concurrency: statusConcurrency,
+    batchPerKey: true,
+    handle: (messages) => handleStatusMessages(messages).pipe(Effect.provideContext(context)),
   })
 })

@@ -1,10 +1,11 @@
 // The management side's background work: topics, cluster registration, the outbox relay, the
-// status and cluster-signal consumers, the sweeper that notices silent clusters, and retention.
+// status and cluster-signal consumers, the worker that tells projects of membership changes, the
+// sweeper that notices silent clusters, and retention.
 import { Effect, Schedule } from "effect"
 import type { FabricConfig } from "../config.ts"
 import { topicSpecs } from "../domain/topics.ts"
 import { subscribeClusters } from "../management/cluster-consumer.ts"
-import { ClusterRegistry, type SweepOptions } from "../management/cluster-registry.ts"
+import { ClusterRegistry, noticePollMs, type SweepOptions } from "../management/cluster-registry.ts"
 import { registerLagMetrics } from "../management/lag-metrics.ts"
 import { runOutboxRelay } from "../management/outbox-relay.ts"
 import { runRetention, type RetentionJobOptions } from "../management/retention-job.ts"
@@ -35,6 +36,7 @@ export const startManagement = (options: ManagementOptions) =>
   Effect.gen(function* () {
     yield* (yield* EventBus).ensureTopics(topicSpecs(options.partitions))
     const registry = yield* ClusterRegistry
+    yield* Effect.forkScoped(registry.workOffNotices({ fallbackPollMs: noticePollMs }))
     yield* registry.register(options.clusterIds)
     yield* subscribeStatus
     yield* subscribeClusters
