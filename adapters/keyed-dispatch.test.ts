@@ -67,6 +67,15 @@ test("concurrency N runs N keys at once, never more, and never one key twice at 
     assert.equal(handled.filter((v) => v.startsWith("b@")), ["b@2", "b@6"])
   })))
 
+test("with one slot and no failure the messages of a partition go in offset order, across keys", () =>
+  run(Effect.gen(function* () {
+    const handled: Array<string> = []
+    const bus = yield* dispatcher({ handle: ([m]) => Effect.sync(() => void handled.push(m.value!)) })
+    yield* bus.offer(partitionOf(0, ["x", "x", "y", "x", "z", "y"]))
+    yield* eventually("6 handled", () => handled.length === 6, () => handled)
+    assert.equal(handled, ["x@0", "x@1", "y@2", "x@3", "z@4", "y@5"])
+  })))
+
 test("per-key order holds with concurrency 8 over 50 keys on 3 partitions, each message once", () =>
   run(Effect.gen(function* () {
     const seen = new Map<string, Array<number>>()

@@ -3,7 +3,9 @@
 // lowest message not yet finished. Both EventBus adapters (Kafka, the embedded log) feed one.
 //
 // - Every key has a FIFO lane; a lane runs one handler call at a time, so a key's messages are
-//   never handled concurrently or out of order. At most `concurrency` lanes run at once.
+//   never handled concurrently or out of order. At most `concurrency` lanes run at once; a free
+//   slot takes the lane whose next message arrived first, so with one slot and no failure the
+//   messages go in offset order, and a busy key only lets later keys overtake it.
 // - With `batchPerKey` a lane hands over everything queued for its key in one call.
 // - Per partition the offsets taken but not finished are tracked; the commit point is the lowest
 //   of them (or the offset after the last one taken when all are finished), and it is committed
@@ -16,7 +18,7 @@
 //   nothing more is committed for them; handlers already running finish.
 // - Closing the scope interrupts handlers in flight; their messages stay uncommitted and come
 //   again later (at-least-once). What finished before is committed one last time.
-import { Cause, Effect, Exit, Queue, Scope } from "effect"
+import { Cause, Effect, Exit, Scope } from "effect"
 import type { BusMessage, KeyBatch } from "../src/services/event-bus.ts"
 
 export interface PartitionRef {
@@ -70,6 +72,8 @@ interface PartitionState {
 }
 
 interface Entry {
+  /** Arrival order across the whole dispatcher. */
+  readonly seq: number
   readonly message: BusMessage
   readonly offset: bigint
   readonly partition: PartitionState
@@ -91,6 +95,39 @@ const partitionId = (ref: PartitionRef) => `${ref.topic}\u0000${ref.partition}`
 // A key lives in one partition; messages without a key keep their partition's order together.
 const laneId = (message: BusMessage) =>
   `${partitionId(message)}\u0000${message.key === null ? "\u0001" : `k${message.key}`}`
+
+/** Lanes ready to run, the one whose next message arrived first on top (a binary heap). */
+const makeReadyLanes = () => {
+  const heap: Array<{ readonly lane: Lane; readonly seq: number }> = []
+  const before = (i: number, j: number) => heap[i]!.seq < heap[j]!.seq
+  const swap = (i: number, j: number) => void ([heap[i], heap[j]] = [heap[j]!, heap[i]!])
+  return {
+    get size() {
+      return heap.length
+    },
+    push: (lane: Lane, seq: number) => {
+      heap.push({ lane, seq })
+      for (let i = heap.length - 1; i > 0 && before(i, (i - 1) >> 1); i = (i - 1) >> 1) swap(i, (i - 1) >> 1)
+    },
+    pop: (): Lane | undefined => {
+      const top = heap[0]
+      const last = heap.pop()
+      if (heap.length > 0 && last !== undefined) {
+        heap[0] = last
+        for (let i = 0; ; ) {
+          const l = 2 * i + 1, r = l + 1
+          let m = i
+          if (l < heap.length && before(l, m)) m = l
+          if (r < heap.length && before(r, m)) m = r
+          if (m === i) break
+          swap(i, m)
+          i = m
+        }
+      }
+      return top?.lane
+    },
+  }
+}
 
 /** Callbacks waiting for something to change; each waits until woken or interrupted. */
 const makeWaiters = () => {
@@ -125,7 +162,9 @@ export const makeKeyedDispatcher = <E>(options: KeyedDispatchOptions<E>): Effect
     let closing = false
     const room = makeWaiters()
     const commitWanted = makeWaiters()
-    const ready = yield* Queue.make<Lane>()
+    const laneWanted = makeWaiters()
+    const ready = makeReadyLanes()
+    let arrivals = 0
 
     const commitPoint = (p: PartitionState): bigint => {
       for (const offset of p.unfinished) return offset
@@ -149,8 +188,10 @@ export const makeKeyedDispatcher = <E>(options: KeyedDispatchOptions<E>): Effect
     }
 
     const makeReady = (lane: Lane) => {
+      const head = lane.retry?.[0] ?? lane.queue[0]
       lane.status = "ready"
-      Queue.offerUnsafe(ready, lane)
+      ready.push(lane, head?.seq ?? arrivals)
+      laneWanted.wakeAll()
     }
     /** After a lane's turn: again at the back of the line if it has more, else forgotten. */
     const afterTurn = (lane: Lane) => {
@@ -181,7 +222,7 @@ export const makeKeyedDispatcher = <E>(options: KeyedDispatchOptions<E>): Effect
 
     const runTurn = (lane: Lane) =>
       Effect.gen(function* () {
-        // a lane can be in the line twice (woken by a retry and by an offer): run it once
+        // a lane can be in the heap twice (woken by a retry and by an offer): run it once
         if (lane.status !== "ready") return
         const batch = lane.retry ?? (options.batchPerKey ? lane.queue.splice(0) : lane.queue.splice(0, 1))
         lane.retry = undefined
@@ -230,7 +271,11 @@ export const makeKeyedDispatcher = <E>(options: KeyedDispatchOptions<E>): Effect
     })
 
     const worker = Effect.gen(function* () {
-      while (true) yield* runTurn(yield* Queue.take(ready))
+      while (true) {
+        const lane = ready.pop()
+        if (lane === undefined) yield* laneWanted.wait
+        else yield* runTurn(lane)
+      }
     })
 
     // Handlers, timers and the committer live in their own scope: closing the subscription
@@ -272,7 +317,7 @@ export const makeKeyedDispatcher = <E>(options: KeyedDispatchOptions<E>): Effect
               lane = { id: lid, queue: [], status: "idle", retry: undefined, failures: 0, backoff: undefined }
               lanes.set(lid, lane)
             }
-            lane.queue.push({ message, offset, partition: p, settled: false })
+            lane.queue.push({ seq: arrivals++, message, offset, partition: p, settled: false })
             if (lane.status === "idle") makeReady(lane)
           }
           taken++

@@ -23,8 +23,15 @@ export interface KafkaConfig {
   readonly maxWaitTimeMs: number
   /** How long subscribe waits for the group to assign partitions before failing. */
   readonly joinTimeoutMs: number
-  /** Partitions handled at the same time by one subscription (order holds within each). */
+  /**
+   * kafkajs's eachBatch calls running at once. eachBatch only queues messages into the
+   * subscription's dispatcher, which handles keys in parallel; it waits only while the buffer is
+   * full, and then each partition's batch waits for room on its own instead of queueing behind
+   * the first one. More than the partitions a member holds brings nothing.
+   */
   readonly partitionsConsumedConcurrently: number
+  /** Messages of one subscription taken from Kafka and not yet handled, at most (backpressure). */
+  readonly bufferSize: number
   /** Backoff before a failed handler sees the same message again: doubles up to the maximum. */
   readonly handlerRetryInitialMs: number
   readonly handlerRetryMaxMs: number
@@ -43,7 +50,8 @@ export const defaultKafkaConfig: Omit<KafkaConfig, "brokers"> = {
   heartbeatIntervalMs: 3_000,
   maxWaitTimeMs: 1_000,
   joinTimeoutMs: 60_000,
-  partitionsConsumedConcurrently: 1,
+  partitionsConsumedConcurrently: 8,
+  bufferSize: 256,
   handlerRetryInitialMs: 200,
   handlerRetryMaxMs: 30_000,
 }

@@ -1,22 +1,37 @@
 // One subscription = one kafkajs consumer in the subscription's group, running in the background
-// until the caller's scope closes.
+// until the caller's scope closes, feeding a keyed dispatcher (../keyed-dispatch.ts) that handles
+// keys in parallel and says what to commit.
 //
-// Delivery rules (EventBus.subscribe):
-// - a partition's messages are handled one at a time, in offset order;
-// - a message's offset (offset + 1) is committed only after its handler succeeded, and before the
-//   next message of that partition is handed out;
-// - a failed handler pauses only its partition; after a backoff the SAME message comes again (the
-//   partition's position was never advanced), while other partitions keep flowing;
-// - closing the scope interrupts a handler in flight and leaves its message uncommitted, so the
-//   group gets it again (at-least-once), as it does after a crash or a rebalance.
-import { Cause, Effect, Exit, type Context, type Scope } from "effect"
+// How it sits on kafkajs 2.2.4 (read in node_modules/kafkajs/src/consumer):
+// - eachBatch with eachBatchAutoResolve false and autoCommit false: kafkajs never commits, and
+//   its fetch position moves only by resolveOffset. eachBatch queues the batch's messages into
+//   the dispatcher and resolves each one as it is taken, so the next fetch starts after what was
+//   taken, not after what was handled. It returns at once unless the buffer is full; then it
+//   waits for room, heartbeating (a failed heartbeat, i.e. a rebalance, ends the wait so kafkajs
+//   can rejoin). A fetcher fetches again only after every eachBatch of its last fetch returned.
+// - Commits are ours: consumer.commitOffsets with the dispatcher's commit points (lowest
+//   unfinished message per partition), only for partitions this member holds right now.
+// - GROUP_JOIN carries the new assignment. Partitions lost are revoked in the dispatcher (queued
+//   messages dropped, never committed again). Every join builds a new OffsetManager that starts
+//   each assigned partition at the group's committed offset (resolveOffsets -> offsetFetch), so
+//   a partition that comes back is read from its commit; for one kept across the join the
+//   dispatcher skips what it already took, and commits its point again in the new generation.
+// - A crash makes kafkajs leave the group (disconnect) before it restarts: everything is revoked.
+// - Closing the scope interrupts handlers in flight (their messages stay uncommitted, so the
+//   group gets them again), commits what finished, then leaves the group.
+import { Effect, type Context, type Scope } from "effect"
 import type { Admin, Consumer, ConsumerCrashEvent, ConsumerGroupJoinEvent, EachBatchPayload, Kafka } from "kafkajs"
-import { EventBusUnavailable, type BusMessage, type Subscription } from "../../src/services/event-bus.ts"
+import { EventBusUnavailable, type Subscription } from "../../src/services/event-bus.ts"
+import { makeKeyedDispatcher, type CommitOffset, type PartitionRef } from "../keyed-dispatch.ts"
 import type { KafkaConfig } from "./config.ts"
 import { describeKafkaError, tryKafka } from "./errors.ts"
-import { offsetAfter, toBusMessage } from "./records.ts"
+import { toBusMessage } from "./records.ts"
 
 type Assignment = ConsumerGroupJoinEvent["payload"]["memberAssignment"]
+
+const idOf = ({ topic, partition }: PartitionRef) => `${topic}\u0000${partition}`
+const refsOf = (assignment: Assignment): Array<PartitionRef> =>
+  Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((partition) => ({ topic, partition })))
 
 export const runSubscription = <E>(
   kafka: Kafka,
@@ -30,9 +45,7 @@ export const runSubscription = <E>(
     Effect.runForkWith(context)(effect.pipe(Effect.annotateLogs({ group, topics: topics.join(",") })))
 
   let stopping = false
-  const stopHandlers = new AbortController() // interrupts a handler in flight when the scope closes
-  const resumeTimers = new Set<ReturnType<typeof setTimeout>>()
-  const failures = new Map<string, number>() // consecutive failures per "topic/partition"
+  const held = new Map<string, PartitionRef>() // the partitions of the current assignment
   const firstJoin = Promise.withResolvers<Assignment>()
   firstJoin.promise.catch(() => {}) // observed later; do not let an early crash count as unhandled
 
@@ -51,64 +64,13 @@ export const runSubscription = <E>(
     },
   })
 
-  consumer.on(consumer.events.GROUP_JOIN, (event) => firstJoin.resolve(event.payload.memberAssignment))
-  consumer.on(consumer.events.CRASH, (event: ConsumerCrashEvent) => {
-    if (stopping) return
-    const reason = describeKafkaError(event.payload.error)
-    firstJoin.reject(event.payload.error)
-    log(
-      event.payload.restart
-        ? Effect.logWarning(`Kafka consumer crashed, restarting: ${reason}`)
-        : Effect.logError(`Kafka consumer crashed and stopped; this subscription delivers nothing more: ${reason}`),
-    )
-  })
-
-  // Runs the handler as an Effect, heartbeating meanwhile so a slow handler keeps its partitions.
-  const handleOne = async (message: BusMessage, heartbeat: () => Promise<void>) => {
-    const beat = setInterval(() => heartbeat().catch(() => {}), config.heartbeatIntervalMs)
-    try {
-      return await Effect.runPromiseExitWith(context)(Effect.suspend(() => subscription.handle([message])), {
-        signal: stopHandlers.signal,
-      })
-    } finally {
-      clearInterval(beat)
-    }
-  }
-
-  const retryLater = (message: BusMessage, cause: Cause.Cause<E>, pause: () => () => void) => {
-    const where = `${message.topic}/${message.partition}`
-    const attempt = (failures.get(where) ?? 0) + 1
-    failures.set(where, attempt)
-    const delay = Math.min(config.handlerRetryMaxMs, config.handlerRetryInitialMs * 2 ** (attempt - 1))
-    log(
-      Effect.logWarning(`handler failed on ${where}@${message.offset} (attempt ${attempt}); same message again in ${delay}ms`).pipe(
-        Effect.annotateLogs({ cause: Cause.pretty(cause) }),
-      ),
-    )
-    const resume = pause()
-    const timer = setTimeout(() => {
-      resumeTimers.delete(timer)
-      if (!stopping) resume()
-    }, delay)
-    resumeTimers.add(timer)
-  }
-
-  const eachBatch = async ({ batch, commitOffsetsIfNecessary, heartbeat, isRunning, isStale, pause, resolveOffset }: EachBatchPayload) => {
-    const { topic, partition } = batch
-    for (const record of batch.messages) {
-      if (stopping || !isRunning() || isStale()) return
-      const message = toBusMessage(topic, partition, record)
-      const exit = await handleOne(message, heartbeat)
-      if (stopping) return // interrupted by close: left uncommitted, delivered again later
-      if (Exit.isFailure(exit)) return retryLater(message, exit.cause, pause)
-      failures.delete(`${topic}/${partition}`)
-      // Commit before moving the local position: if the commit fails (a rebalance, a broker
-      // away) kafkajs fetches from this message again, so it is redelivered, never skipped.
-      await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: offsetAfter(record.offset) }] }] })
-      resolveOffset(record.offset)
-      await heartbeat()
-    }
-  }
+  // Held partitions only: a commit for a partition another member owns now would move its
+  // position back (read from the assignment right before the call, which takes the generation).
+  const commitHeld = (offsets: ReadonlyArray<CommitOffset>) =>
+    tryKafka(`commit offsets of group ${group}`, async () => {
+      const mine = offsets.filter((o) => held.has(idOf(o)))
+      if (mine.length > 0) await consumer.commitOffsets(mine.map(({ topic, partition, offset }) => ({ topic, partition, offset })))
+    })
 
   // With fromBeginning false, kafkajs decides "the end" lazily at its first fetch, which may come
   // after the caller's next publish. Committing the end now fixes the start point before
@@ -135,31 +97,9 @@ export const runSubscription = <E>(
   const stop = () =>
     (stopped ??= (async () => {
       stopping = true
-      stopHandlers.abort()
-      for (const timer of resumeTimers) clearTimeout(timer)
       // leaves the group, so the remaining members take over its partitions at once
       await consumer.disconnect().catch(() => {})
     })())
-
-  const start = Effect.gen(function* () {
-    yield* tryKafka(`connect consumer of group ${group}`, () => consumer.connect())
-    yield* tryKafka(`subscribe group ${group} to ${topics.join(",")}`, () => consumer.subscribe({ topics: [...topics], fromBeginning }))
-    const assignment = yield* tryKafka(`join group ${group}`, async () => {
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
-        eachBatch,
-      })
-      return firstJoin.promise
-    }).pipe(
-      Effect.timeoutOrElse({
-        duration: config.joinTimeoutMs,
-        orElse: () => Effect.fail(new EventBusUnavailable({ reason: `group ${group} assigned no partitions within ${config.joinTimeoutMs}ms` })),
-      }),
-    )
-    if (!fromBeginning) yield* startNewPartitionsAtEnd(assignment)
-  })
 
   const stopWithinSessionTimeout = Effect.promise(stop).pipe(
     Effect.timeoutOrElse({
@@ -169,7 +109,76 @@ export const runSubscription = <E>(
   )
 
   return Effect.gen(function* () {
+    // finalizers run last to first: stop taking, then the dispatcher (interrupt, last commit), then leave
     yield* Effect.addFinalizer(() => stopWithinSessionTimeout)
+    const dispatcher = yield* makeKeyedDispatcher({
+      handle: subscription.handle,
+      concurrency: subscription.concurrency,
+      batchPerKey: subscription.batchPerKey,
+      bufferSize: config.bufferSize,
+      retryInitialMs: config.handlerRetryInitialMs,
+      retryMaxMs: config.handlerRetryMaxMs,
+      commit: commitHeld,
+    })
+    yield* Effect.addFinalizer(() => Effect.sync(() => void (stopping = true)))
+    const runSync = Effect.runSyncWith(context)
+
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      const next = new Map(refsOf(event.payload.memberAssignment).map((ref) => [idOf(ref), ref]))
+      const lost = [...held].filter(([id]) => !next.has(id)).map(([, ref]) => ref)
+      const kept = [...next].filter(([id]) => held.has(id)).map(([, ref]) => ref)
+      held.clear()
+      for (const [id, ref] of next) held.set(id, ref)
+      runSync(Effect.andThen(dispatcher.revoke(lost), dispatcher.recommit(kept)))
+      firstJoin.resolve(event.payload.memberAssignment)
+    })
+    consumer.on(consumer.events.CRASH, (event: ConsumerCrashEvent) => {
+      // kafkajs has left the group by now: whatever it held may go to other members
+      const lost = [...held.values()]
+      held.clear()
+      runSync(dispatcher.revoke(lost))
+      if (stopping) return
+      const reason = describeKafkaError(event.payload.error)
+      firstJoin.reject(event.payload.error)
+      log(
+        event.payload.restart
+          ? Effect.logWarning(`Kafka consumer crashed, restarting: ${reason}`)
+          : Effect.logError(`Kafka consumer crashed and stopped; this subscription delivers nothing more: ${reason}`),
+      )
+    })
+
+    const eachBatch = async ({ batch, heartbeat, resolveOffset }: EachBatchPayload) => {
+      const { topic, partition } = batch
+      if (stopping || !held.has(idOf({ topic, partition }))) return
+      const messages = batch.messages.map((record) => toBusMessage(topic, partition, record))
+      const giveUp = new AbortController()
+      const beat = setInterval(() => heartbeat().catch(() => giveUp.abort()), config.heartbeatIntervalMs)
+      try {
+        await Effect.runPromiseExitWith(context)(dispatcher.offer(messages, (message) => resolveOffset(message.offset)), { signal: giveUp.signal })
+      } finally {
+        clearInterval(beat)
+      }
+    }
+
+    const start = Effect.gen(function* () {
+      yield* tryKafka(`connect consumer of group ${group}`, () => consumer.connect())
+      yield* tryKafka(`subscribe group ${group} to ${topics.join(",")}`, () => consumer.subscribe({ topics: [...topics], fromBeginning }))
+      const assignment = yield* tryKafka(`join group ${group}`, async () => {
+        await consumer.run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
+          eachBatch,
+        })
+        return firstJoin.promise
+      }).pipe(
+        Effect.timeoutOrElse({
+          duration: config.joinTimeoutMs,
+          orElse: () => Effect.fail(new EventBusUnavailable({ reason: `group ${group} assigned no partitions within ${config.joinTimeoutMs}ms` })),
+        }),
+      )
+      if (!fromBeginning) yield* startNewPartitionsAtEnd(assignment)
+    })
     // a failed or interrupted start stops the consumer at once (not when the caller's scope
     // closes), so a retried subscribe leaves no half-joined member behind
     yield* start.pipe(Effect.onError(() => Effect.promise(stop)))
