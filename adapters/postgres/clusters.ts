@@ -50,7 +50,7 @@ interface NoticeRow { id: string; clusterId: string; events: ReadonlyArray<Membe
 export const enqueueNotice = (notice: NewMembershipNotice) =>
   query((sql) => sql`
     insert into fabric.membership_notices (cluster_id, events, audience)
-    select ${notice.clusterId}, ${sql.json(notice.events as never)}, ${notice.audience}
+    select ${notice.clusterId}, ${sql.json(notice.events as never)}::jsonb, ${notice.audience}
     where ${notice.audience} = 'live' or not exists (
       select 1 from fabric.membership_notices where cluster_id = ${notice.clusterId} and audience = 'deleting' and done_at is null)`).pipe(Effect.asVoid)
 
