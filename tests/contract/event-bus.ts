@@ -170,7 +170,7 @@ export const eventBusContract = (
       }),
     ))
 
-  test("a failing handler gets the same message again and nothing after it in that partition before it succeeds", () =>
+  test("a failing handler gets the same message again and nothing after it of its key before it succeeds", () =>
     run(
       Effect.gen(function* () {
         const bus = yield* EventBus
@@ -200,6 +200,200 @@ export const eventBusContract = (
         yield* eventually("m4 handled", Effect.sync(() => attempts.includes("m4 ok")), () => attempts)
         assert.equal(attempts, ["m0 ok", "m1 ok", "m2 failed", "m2 failed", "m2 ok", "m3 ok", "m4 ok"])
         assert.is(new Set(offsets.slice(2, 5)).size, 1, "the retried message is the same offset each time")
+      }),
+    ))
+
+  test("concurrency N runs N keys at once, and never more", () =>
+    run(
+      Effect.gen(function* () {
+        const bus = yield* EventBus
+        const topic = unique("concurrency")
+        yield* bus.ensureTopics([{ name: topic, partitions: 2, compacted: false }])
+        yield* bus.publish(topic, numbered("m", 8, (i) => `project-${i}`))
+        const gate = yield* Deferred.make<void>()
+        const running = new Set<string>()
+        const handled: Array<string | null> = []
+        let most = 0
+        yield* bus.subscribe({
+          group: unique("concurrency-group"),
+          topics: [topic],
+          fromBeginning: true,
+          concurrency: 3,
+          handle: ([message]) =>
+            Effect.gen(function* () {
+              running.add(message.key!)
+              most = Math.max(most, running.size)
+              yield* Deferred.await(gate)
+              running.delete(message.key!)
+              handled.push(message.value)
+            }),
+        })
+        yield* eventually("3 keys running at once", Effect.sync(() => running.size === 3), () => [...running])
+        yield* Deferred.succeed(gate, undefined)
+        yield* eventually("8 messages", Effect.sync(() => handled.length === 8), () => handled)
+        assert.is(most, 3)
+      }),
+    ))
+
+  test("per-key order holds with concurrency 8 over 50 keys on 3 partitions", () =>
+    run(
+      Effect.gen(function* () {
+        const bus = yield* EventBus
+        const topic = unique("parallel-order")
+        yield* bus.ensureTopics([{ name: topic, partitions: 3, compacted: false }])
+        const keys = Array.from({ length: 50 }, (_, i) => `project-${i}`)
+        for (let round = 0; round < 4; round++) {
+          yield* bus.publish(topic, keys.flatMap((key) => [0, 1].map((n) => ({ key, value: String(round * 2 + n) }))))
+        }
+        const inbox = makeInbox()
+        let running = 0
+        let overlapOfOneKey = false
+        const busy = new Set<string>()
+        yield* bus.subscribe({
+          group: unique("parallel-order-group"),
+          topics: [topic],
+          fromBeginning: true,
+          concurrency: 8,
+          handle: (batch) =>
+            Effect.gen(function* () {
+              const key = batch[0].key!
+              if (busy.has(key)) overlapOfOneKey = true
+              busy.add(key)
+              running++
+              // uneven handler times, so keys overtake each other
+              yield* Effect.sleep(Number(batch[0].offset) % 3)
+              running--
+              busy.delete(key)
+              yield* inbox.handle(batch)
+            }),
+        })
+        yield* eventually("400 messages", Effect.sync(() => inbox.messages.length >= 400), () => inbox.messages.length)
+        const expected = Array.from({ length: 8 }, (_, i) => String(i))
+        for (const key of keys) assert.equal(inbox.messages.filter((m) => m.key === key).map((m) => m.value), expected, `messages of ${key} in order, each once`)
+        assert.not.ok(overlapOfOneKey, "a key is never handled twice at once")
+      }),
+    ))
+
+  test("a slow key does not hold up the other keys of its own partition", () =>
+    run(
+      Effect.gen(function* () {
+        const bus = yield* EventBus
+        const topic = unique("slow-key")
+        yield* bus.ensureTopics([{ name: topic, partitions: 1, compacted: false }])
+        yield* bus.publish(topic, [{ key: "project-slow", value: "slow" }, ...numbered("m", 6, (i) => `project-${i}`)])
+        const slow = yield* Deferred.make<void>()
+        const handled: Array<string | null> = []
+        yield* bus.subscribe({
+          group: unique("slow-key-group"),
+          topics: [topic],
+          fromBeginning: true,
+          concurrency: 2,
+          handle: ([message]) =>
+            (message.value === "slow" ? Deferred.await(slow) : Effect.void).pipe(Effect.andThen(Effect.sync(() => void handled.push(message.value)))),
+        })
+        yield* eventually("the six behind the slow one, while it is still running", Effect.sync(() => handled.length === 6), () => handled)
+        assert.equal(handled, Array.from({ length: 6 }, (_, i) => `m${i}`))
+        yield* Deferred.succeed(slow, undefined)
+        yield* eventually("the slow one", Effect.sync(() => handled.includes("slow")), () => handled)
+      }),
+    ))
+
+  test("the committed offset stops at the lowest unfinished message; a restart redelivers from there and nothing is lost", () =>
+    run(
+      Effect.gen(function* () {
+        const bus = yield* EventBus
+        const topic = unique("commit-point")
+        const group = unique("commit-point-group")
+        yield* bus.ensureTopics([{ name: topic, partitions: 1, compacted: false }])
+        // offset 3 belongs to a key whose handler never finishes in the first run
+        const sent = numbered("m", 10, (i) => (i === 3 ? "project-stuck" : `project-${i}`))
+        yield* bus.publish(topic, sent)
+
+        const first: Array<string | null> = []
+        const stuck = yield* Deferred.make<void>()
+        const firstRun = yield* Scope.fork(yield* Effect.scope)
+        yield* bus
+          .subscribe({
+            group,
+            topics: [topic],
+            fromBeginning: true,
+            concurrency: 4,
+            handle: ([message]) =>
+              message.value === "m3"
+                ? Deferred.succeed(stuck, undefined).pipe(Effect.andThen(Effect.never))
+                : Effect.sync(() => void first.push(message.value)),
+          })
+          .pipe(Scope.provide(firstRun))
+        yield* Deferred.await(stuck)
+        yield* eventually("the other 9 handled", Effect.sync(() => first.length === 9), () => first)
+        // m0..m2 committed, m3 is not, so neither is anything after it (7 left)
+        yield* eventually("lag 7", bus.lag(group, topic).pipe(Effect.map((lag) => lag === 7)), () => first)
+        yield* Scope.close(firstRun, Exit.void)
+
+        const second = makeInbox()
+        yield* bus.subscribe({ group, topics: [topic], fromBeginning: true, concurrency: 4, handle: second.handle })
+        yield* eventually("7 redelivered", Effect.sync(() => second.messages.length >= 7), second.values)
+        const byOffset = [...second.messages].sort((a, b) => Number(a.offset) - Number(b.offset)).map((m) => m.value)
+        assert.equal(byOffset, sent.slice(3).map((m) => m.value), "from the unfinished m3 on: nothing committed comes again, nothing is lost")
+        yield* eventually("lag 0", bus.lag(group, topic).pipe(Effect.map((lag) => lag === 0)), second.values)
+      }),
+    ))
+
+  test("batchPerKey hands over the queued messages of a key together, in order", () =>
+    run(
+      Effect.gen(function* () {
+        const bus = yield* EventBus
+        const topic = unique("batch-per-key")
+        yield* bus.ensureTopics([{ name: topic, partitions: 1, compacted: false }])
+        const gate = yield* Deferred.make<void>()
+        const calls: Array<Array<string | null>> = []
+        yield* bus.subscribe({
+          group: unique("batch-per-key-group"),
+          topics: [topic],
+          fromBeginning: true,
+          concurrency: 2,
+          batchPerKey: true,
+          handle: (batch) =>
+            Effect.sync(() => void calls.push(batch.map((m) => m.value))).pipe(Effect.andThen(batch[0].value === "x0" ? Deferred.await(gate) : Effect.void)),
+        })
+        yield* bus.publish(topic, [{ key: "project-x", value: "x0" }])
+        yield* eventually("x0 running", Effect.sync(() => calls.length === 1), () => calls)
+        // y comes after x1..x4 in the partition: once y is handled, x1..x4 are queued behind x0
+        yield* bus.publish(topic, [...numbered("x", 5, () => "project-x").slice(1), { key: "project-y", value: "y" }])
+        yield* eventually("y handled", Effect.sync(() => calls.some((c) => c[0] === "y")), () => calls)
+        yield* Deferred.succeed(gate, undefined)
+        yield* eventually("the rest of x", Effect.sync(() => calls.length === 3), () => calls)
+        assert.equal(calls, [["x0"], ["y"], ["x1", "x2", "x3", "x4"]])
+      }),
+    ))
+
+  test("a failing key is retried while the other keys flow", () =>
+    run(
+      Effect.gen(function* () {
+        const bus = yield* EventBus
+        const topic = unique("failing-key")
+        yield* bus.ensureTopics([{ name: topic, partitions: 1, compacted: false }])
+        yield* bus.publish(topic, [{ key: "project-bad", value: "bad" }, ...numbered("m", 5, (i) => `project-${i}`)])
+        const good: Array<string | null> = []
+        const badOffsets: Array<string> = []
+        let badDone = false
+        yield* bus.subscribe({
+          group: unique("failing-key-group"),
+          topics: [topic],
+          fromBeginning: true,
+          handle: ([message]) =>
+            Effect.suspend(() => {
+              if (message.value !== "bad") return Effect.sync(() => void good.push(message.value))
+              badOffsets.push(message.offset)
+              // fails until every other key went through: it succeeds only if they were not held up
+              if (good.length < 5) return Effect.fail("not yet" as const)
+              return Effect.sync(() => void (badDone = true))
+            }),
+        })
+        yield* eventually("the bad key handled at last", Effect.sync(() => badDone), () => ({ good, badOffsets }))
+        assert.equal(good, Array.from({ length: 5 }, (_, i) => `m${i}`))
+        assert.ok(badOffsets.length >= 2, `retried: ${badOffsets}`)
+        assert.is(new Set(badOffsets).size, 1, "the same message each time")
       }),
     ))
 
