@@ -4,7 +4,7 @@
 // returns, so it survives the process being killed; rewriting the whole snapshot on every change
 // cost O(namespaces) per change (most of the CPU with 100 clusters). The journal is folded into
 // the snapshot when the state is opened (write-then-rename: a crash leaves the old or the new).
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { SimulatedClusterState, type SimulatedClusterSettings, type SimulatedNamespace } from "../../adapters/embedded/cluster.ts"
 
@@ -34,6 +34,7 @@ export const readSimulatedNamespaces = (file: string): SimulatedNamespace[] => {
 export class PersistentClusterState extends SimulatedClusterState {
   readonly #file: string
   readonly #journal: string
+  #journalFd: number | undefined
 
   constructor(file: string, settings: SimulatedClusterSettings = {}) {
     super(settings)
@@ -57,7 +58,8 @@ export class PersistentClusterState extends SimulatedClusterState {
   }
 
   #append(change: Change): void {
-    appendFileSync(this.#journal, `${JSON.stringify(change)}\n`)
+    this.#journalFd ??= openSync(this.#journal, "a")
+    writeSync(this.#journalFd, `${JSON.stringify(change)}\n`)
   }
 
   #compact(): void {
