@@ -1,6 +1,5 @@
 import { Effect } from "effect"
-import { Conflict } from "../../src/domain/errors.ts"
-import type { IdempotentResponse } from "../../src/services/state-store.ts"
+import { IdempotencyKeyTaken, type IdempotentResponse } from "../../src/services/state-store.ts"
 import { pgCodes, query } from "./database.ts"
 
 export const findIdempotent = (scope: string, key: string) =>
@@ -13,6 +12,6 @@ export const saveIdempotent = (scope: string, key: string, r: IdempotentResponse
   query((sql) => sql`
     insert into fabric.idempotency_keys (scope, key, request_hash, status, response)
     values (${scope}, ${key}, ${r.requestHash}, ${r.status}, ${sql.json(r.body as never)})`).pipe(
-    Effect.catchIf((e) => e.code === pgCodes.uniqueViolation, () => Effect.fail(new Conflict({ message: "a request with this Idempotency-Key is in progress" }))),
+    Effect.catchIf((e) => e.code === pgCodes.uniqueViolation, () => Effect.fail(new IdempotencyKeyTaken({ scope, key }))),
     Effect.asVoid,
   )

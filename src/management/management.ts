@@ -58,7 +58,11 @@ const make = Effect.gen(function* () {
       return result
     }))
     // Two requests racing on one key: the loser finds the winner's answer on its second try.
-    return attempt.pipe(Effect.catchIf((e): e is Conflict => e instanceof Conflict && e.message.includes("in progress"), () => attempt))
+    const inProgress = () => Effect.fail(new Conflict({ message: "a request with this Idempotency-Key is in progress; try again" }))
+    return attempt.pipe(
+      Effect.catchTag("IdempotencyKeyTaken", () => attempt),
+      Effect.catchTag("IdempotencyKeyTaken", inProgress),
+    )
   }
 
   const newProject = (accountId: string, name: string) =>

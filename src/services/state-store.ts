@@ -26,6 +26,12 @@ export class SnapshotVersionConflict extends Schema.TaggedError<SnapshotVersionC
   actorId: Schema.String,
 }) {}
 
+/** Another request stored an answer under the same Idempotency-Key first (it may still be running). */
+export class IdempotencyKeyTaken extends Schema.TaggedError<IdempotencyKeyTaken>()("IdempotencyKeyTaken", {
+  scope: Schema.String,
+  key: Schema.String,
+}) {}
+
 export interface ActorEvent {
   readonly version: number
   readonly event: unknown
@@ -119,8 +125,8 @@ export class StateStore extends Context.Service<StateStore, {
   readonly outboxLag: () => Effect.Effect<OutboxLag, Unavailable>
 
   readonly findIdempotent: (scope: string, key: string) => Effect.Effect<IdempotentResponse | undefined, Unavailable>
-  /** Fails with Conflict when a concurrent request stored the same key first. */
-  readonly saveIdempotent: (scope: string, key: string, response: IdempotentResponse) => Effect.Effect<void, Conflict | Unavailable>
+  /** Fails with IdempotencyKeyTaken when a concurrent request stored the same key first. */
+  readonly saveIdempotent: (scope: string, key: string, response: IdempotentResponse) => Effect.Effect<void, IdempotencyKeyTaken | Unavailable>
 
   /** Callers hold the membership lock (lockMembership "exclusive"): they read, decide and write alone. */
   readonly setClusterPhase: (id: string, phase: ClusterPhase, seenAt: Date | undefined) => Effect.Effect<void, Unavailable>
