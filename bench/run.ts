@@ -1,109 +1,88 @@
-// Benchmarks (not tests): what an RPC call and a project's convergence cost on the embedded
-// default, as ratios against baselines measured in the same run on the same database, so the
-// figures mean something on any machine. Prints a table and writes BENCHMARKS.md.
+// Benchmarks (never tests): Fabric's throughput and fleet scale, each figure beside a baseline
+// measured in the same run, with the team's targets printed as met or missed. Each section is a
+// module of its own; this runner picks them, runs them one after another (each on a fresh
+// installation of the measured tree), prints the report and writes BENCHMARKS.md.
 //
-//   npm run bench                 (BENCH_PROJECTS=200 to change the size of the memory run)
-import { writeFileSync } from "node:fs"
+//   npm run bench                                   every section on the real engines (about 30 min)
+//   npm run bench -- --only create,openloop         a subset (create openloop deletions backfill fleet scale)
+//   npm run bench -- --quick                        counts and durations x0.1 (--scale 0.3 for other factors)
+//   npm run bench -- --embedded                     the embedded default (`fabric dev`) instead of the real engines
+//   npm run bench -- --tree /tmp/fabric-before --label before    another checkout, written as its own block
+import { execFileSync, spawnSync } from "node:child_process"
+import { cpus, loadavg } from "node:os"
 import { performance } from "node:perf_hooks"
-import { startFabric, type TestFabric } from "../tests/support/embedded-fabric.ts"
+import { afterDeletions } from "./after-deletions.ts"
+import { backfill } from "./backfill.ts"
+import { createThroughput } from "./create-throughput.ts"
+import { fleetSize } from "./fleet-size.ts"
+import { realEnginesFromEnv, type RealEngines } from "./installation.ts"
+import { openLoopReady } from "./open-loop.ts"
+import { mergeIntoBenchmarks, renderRun, renderSection, type SectionResult } from "./report.ts"
+import { scaleAndRestart } from "./scale.ts"
+import type { Section, SectionContext } from "./section.ts"
+import { parseSettings } from "./settings.ts"
 
-const projectsForMemory = Number(process.env.BENCH_PROJECTS ?? 200)
-const rounds = 40
+// In the report's order (1 to 6); they run in another: the open loop last, because the namespace
+// controllers go on deleting its thousands of namespaces long after it ends.
+const sections: ReadonlyArray<Section> = [createThroughput, openLoopReady, afterDeletions, backfill, fleetSize, scaleAndRestart]
+const runOrder: ReadonlyArray<Section> = [createThroughput, afterDeletions, scaleAndRestart, backfill, fleetSize, openLoopReady]
 
-const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
-const summary = (samples: number[]) => {
-  const sorted = [...samples].sort((a, b) => a - b)
-  return { median: quantile(sorted, 0.5), p95: quantile(sorted, 0.95) }
-}
+const repo = new URL("..", import.meta.url).pathname
+const settings = parseSettings(process.argv.slice(2), process.env)
 
-const time = async (run: () => Promise<unknown>, times: number) => {
-  const samples: number[] = []
-  for (let i = 0; i < times; i++) {
-    const t0 = performance.now()
-    await run()
-    samples.push(performance.now() - t0)
+// The engines' settings come from `infra.sh env` unless this shell exported them already.
+const loadEngines = (): RealEngines => {
+  if (process.env.KAFKA_BROKERS === undefined) {
+    const env = spawnSync("bash", ["deploy/infra/infra.sh", "env"], { cwd: repo, encoding: "utf8" })
+    if (env.status !== 0) throw new Error(`infra.sh env failed (start the engines with npm run infra:up):\n${env.stderr}`)
+    for (const m of env.stdout.matchAll(/^export ([A-Z0-9_]+)='([^']*)'$/gm)) process.env[m[1]!] = m[2]!
   }
-  return summary(samples)
+  return realEnginesFromEnv(process.env)
 }
 
-const must = <T extends { status: number; text: string }>(r: T, status: number): T => {
-  if (r.status !== status) throw new Error(`expected ${status}, got ${r.status}: ${r.text}`)
-  return r
-}
-
-let emails = 0
-const createAccount = async (fabric: TestFabric) =>
-  must(await fabric.request("POST", "/v1/accounts", { body: { name: "Bench", email: `bench${++emails}@example.test` } }), 201).json
-
-const megabytes = (bytes: number) => bytes / 1024 / 1024
-
-const main = async () => {
-  const fabric = await startFabric({ env: { FABRIC_PROJECT_QUOTA: "100000" } })
+const needsEngines = !settings.embedded || settings.only.has("backfill")
+const engines = needsEngines ? loadEngines() : undefined
+const commit = (() => {
   try {
-    // Baselines: one SQL round trip to the same database, and one HTTP request that touches nothing.
-    const sqlRoundTrip = await time(() => fabric.sql("select 1"), rounds)
-    const healthz = await time(() => fabric.request("GET", "/healthz", { token: null }), rounds)
-
-    const account = await createAccount(fabric)
-    const accountCreate = await time(() => createAccount(fabric), rounds)
-    const projectCreate = await time(() => fabric.request("POST", `/v1/accounts/${account.account.id}/projects`, { body: { name: "p" } }).then((r) => must(r, 201)), rounds)
-    const projectRead = await time(() => fabric.request("GET", `/v1/projects/${account.project.id}`).then((r) => must(r, 200)), rounds)
-
-    // Convergence: from the create call to Ready in all three simulated clusters.
-    const convergence = await time(async () => {
-      const created = must(await fabric.request("POST", `/v1/accounts/${account.account.id}/projects`, { body: { name: "converge" } }), 201)
-      await fabric.waitForProject(created.json.project.id, (p) => p.phase === "Ready", undefined, 60_000)
-    }, 10)
-
-    // Memory: actors are passivated, so resident memory should not grow with every project.
-    globalThis.gc?.()
-    const heapBefore = process.memoryUsage().heapUsed
-    const t0 = performance.now()
-    const ids: string[] = []
-    for (let i = 0; i < projectsForMemory; i++) {
-      ids.push(must(await fabric.request("POST", `/v1/accounts/${account.account.id}/projects`, { body: { name: `m${i}` } }), 201).json.project.id)
-    }
-    for (const id of ids) await fabric.waitForProject(id, (p) => p.phase === "Ready", undefined, 120_000)
-    const batchSeconds = (performance.now() - t0) / 1000
-    globalThis.gc?.()
-    const heapAfter = process.memoryUsage().heapUsed
-
-    const base = sqlRoundTrip.median
-    const rows: Array<[string, number, number, string]> = [
-      ["SQL `select 1` round trip (baseline)", sqlRoundTrip.median, sqlRoundTrip.p95, "1.0"],
-      ["GET /healthz", healthz.median, healthz.p95, (healthz.median / base).toFixed(1)],
-      ["GET /v1/projects/:id", projectRead.median, projectRead.p95, (projectRead.median / base).toFixed(1)],
-      ["POST /v1/accounts (legacy rows + saga + default project)", accountCreate.median, accountCreate.p95, (accountCreate.median / base).toFixed(1)],
-      ["POST /v1/accounts/:id/projects", projectCreate.median, projectCreate.p95, (projectCreate.median / base).toFixed(1)],
-      ["create -> Ready in 3 clusters", convergence.median, convergence.p95, (convergence.median / base).toFixed(1)],
-    ]
-    const table = [
-      "| what | median ms | p95 ms | median / baseline |",
-      "|---|---|---|---|",
-      ...rows.map(([what, median, p95, ratio]) => `| ${what} | ${median.toFixed(2)} | ${p95.toFixed(2)} | ${ratio} |`),
-    ].join("\n")
-    const memory = [
-      `${projectsForMemory} projects created one after another and all Ready in 3 clusters in ${batchSeconds.toFixed(1)} s`,
-      `(${(projectsForMemory / batchSeconds).toFixed(1)} projects/s, ${(batchSeconds * 1000 / projectsForMemory / base).toFixed(1)}x the baseline per project);`,
-      `heap ${megabytes(heapBefore).toFixed(1)} MiB before, ${megabytes(heapAfter).toFixed(1)} MiB after`,
-      `(${((heapAfter - heapBefore) / 1024 / projectsForMemory).toFixed(1)} KiB per project${globalThis.gc ? "" : "; run with --expose-gc for a settled heap"}).`,
-    ].join(" ")
-    const report = [
-      "# Benchmarks",
-      "",
-      `\`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: embedded default (PGlite in memory, embedded event log, 3 simulated clusters), in process,`,
-      `${rounds} rounds each. Ratios are against a \`select 1\` round trip on the same database in the same run.`,
-      "",
-      table,
-      "",
-      memory,
-      "",
-    ].join("\n")
-    console.log(report)
-    writeFileSync(new URL("../BENCHMARKS.md", import.meta.url), report)
-  } finally {
-    await fabric.stop()
+    const hash = execFileSync("git", ["-C", settings.tree, "rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim()
+    const dirty = execFileSync("git", ["-C", settings.tree, "status", "--porcelain", "--untracked-files=no"], { encoding: "utf8" }).trim() !== ""
+    return dirty ? `${hash}+uncommitted` : hash
+  } catch {
+    return "unknown"
   }
+})()
+
+const log = (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`)
+const ctx: SectionContext = { settings, engines, shared: {}, log }
+log(`tree ${settings.tree} (${commit}), ${settings.embedded ? "embedded" : "real engines"}, scale ${settings.scale}, sections ${[...settings.only].join(",")}; logs in ${settings.logDir}`)
+
+const t0 = performance.now()
+const results = new Map<Section, SectionResult>()
+for (const section of runOrder) {
+  if (!settings.only.has(section.name)) continue
+  const started = performance.now()
+  const loadBefore = loadavg()[0]!
+  log(`section ${section.name}`)
+  let result: SectionResult
+  try {
+    result = await section.run(ctx)
+  } catch (e) {
+    // A section that fails says so in the report; the others still run.
+    result = { title: `${section.name}: FAILED`, figures: [], notes: [`The section failed: ${String((e as Error)?.stack ?? e).split("\n").slice(0, 12).join(" / ")}`] }
+  }
+  // The machine is shared: its load says how far to trust the absolute figures (the ratios less so).
+  result = { ...result, notes: [...result.notes, `Section time: ${((performance.now() - started) / 1000).toFixed(0)} s; 1-minute load average ${loadBefore.toFixed(1)} at its start, ${loadavg()[0]!.toFixed(1)} at its end (${cpus().length} cores, shared with whatever else runs).`] }
+  results.set(section, result)
+  console.log(renderSection(result))
 }
 
-await main()
+const block = renderRun({
+  label: settings.label, date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC", tree: settings.tree, commit,
+  mode: settings.embedded ? "embedded default (`fabric dev`: PGlite, embedded event log, simulated clusters)" : "real engines (Postgres 15, Kafka, kube-apiservers of `npm run infra:up`)",
+  scale: settings.scale, seconds: (performance.now() - t0) / 1000, cpus: cpus().length,
+}, sections.flatMap((s) => results.get(s) ?? []))
+if (settings.write) {
+  mergeIntoBenchmarks(`${repo}/BENCHMARKS.md`, settings.label, block)
+  log(`BENCHMARKS.md: block "${settings.label}" written`)
+}
+log(`done in ${((performance.now() - t0) / 60_000).toFixed(1)} min; process logs in ${settings.logDir}`)
