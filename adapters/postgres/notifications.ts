@@ -3,12 +3,15 @@
 // and each process LISTENs on ONE dedicated connection (porsager's sql.listen) and fans the
 // notifications out in memory, by actor id.
 //
-// porsager re-issues LISTEN after its connection closes, but drops the subscription silently when
-// that LISTEN fails (the server still down at that moment). So a probe notification to a channel
-// of this process goes round every `probeMs`; when it does not come back, every channel is
-// subscribed again. After any gap the listeners are woken once: they may have missed something.
+// porsager re-issues LISTEN when its connection closes (retrying with backoff while the server is
+// away) and calls onlisten each time: notifications sent in between are missed, so the listeners
+// are woken once then. What it cannot see is a connection that went silent without closing (a
+// firewall or NAT dropping an idle connection; TCP keep-alive notices after minutes). So a probe
+// notification to a channel of this process goes round every `probeMs` through the pool; when it
+// does not come back, the listening client is replaced by a new one (a new client, because a
+// listen that failed once fails at once ever after in the same porsager client).
 import { Effect, Layer } from "effect"
-import type postgres from "postgres"
+import postgres from "postgres"
 import { Unavailable } from "../../src/domain/errors.ts"
 import { Changes } from "../../src/services/changes.ts"
 import { Database } from "./database.ts"
@@ -17,15 +20,17 @@ import { Database } from "./database.ts"
 export const channels = { actorChanged: "fabric_actor_changed", outboxWritten: "fabric_outbox_written" } as const
 
 export interface NotificationOptions {
-  /** How often the LISTEN connection is checked end to end (and repaired when it is not listening). */
-  readonly probeMs: number
+  /** The server (DATABASE_URL); the listening connection is opened apart from the pool. */
+  readonly url: string
+  /** How often the LISTEN connection is checked end to end (and replaced when it is not listening). */
+  readonly probeMs?: number
 }
 
 const wakeAll = (listeners: Iterable<() => void>) => {
   for (const listener of [...listeners]) listener()
 }
 
-export const changesLayer = (options: NotificationOptions = { probeMs: 10_000 }) =>
+export const changesLayer = (options: NotificationOptions) =>
   Layer.effect(
     Changes,
     Effect.gen(function* () {
@@ -33,6 +38,7 @@ export const changesLayer = (options: NotificationOptions = { probeMs: 10_000 })
       const byActor = new Map<string, Set<() => void>>()
       const outbox = new Set<() => void>()
       const watchers = () => [...byActor.values()].flatMap((set) => [...set])
+      const probeMs = options.probeMs ?? 10_000
       const probeChannel = `fabric_probe_${crypto.randomUUID().replaceAll("-", "")}`
       let probeAnswered = true
 
@@ -43,27 +49,31 @@ export const changesLayer = (options: NotificationOptions = { probeMs: 10_000 })
         [probeChannel, () => { probeAnswered = true }, () => {}],
       ]
 
-      // Each subscription is one generation; callbacks of an older one (porsager may still
-      // re-listen it) do nothing.
+      // Each listening client is one generation; callbacks of an older one do nothing.
       let generation = 0
-      let subscriptions: ReadonlyArray<postgres.ListenMeta> = []
+      let client: postgres.Sql | undefined
+      const close = (sql: postgres.Sql | undefined) => sql?.end({ timeout: 0 }).catch(() => {})
       const subscribe = Effect.tryPromise({
         try: async () => {
           const mine = ++generation
-          await Promise.all(subscriptions.map((s) => s.unlisten().catch(() => {})))
-          const outcomes = await Promise.allSettled(routes.map(([channel, receive, afterGap]) => {
-            let listened = false
-            return pool.listen(
-              channel,
-              (payload) => { if (mine === generation) receive(payload) },
-              // Called on every (re)LISTEN: all but the very first follow a gap.
-              () => { if (mine === generation && (listened || mine > 1)) afterGap(); listened = true },
-            )
-          }))
-          // Kept even when some failed, so the next attempt unlistens them.
-          subscriptions = outcomes.flatMap((o) => (o.status === "fulfilled" ? [o.value] : []))
-          const failed = outcomes.find((o) => o.status === "rejected")
-          if (failed) throw failed.reason
+          await close(client)
+          client = undefined
+          const next = postgres(options.url, { max: 1, connect_timeout: 10, onnotice: () => {}, connection: { application_name: "fabric-listen" } })
+          try {
+            await Promise.all(routes.map(([channel, receive, afterGap]) => {
+              let listened = false
+              return next.listen(
+                channel,
+                (payload) => { if (mine === generation) receive(payload) },
+                // Called on every (re)LISTEN: all but the very first follow a gap.
+                () => { if (mine === generation && (listened || mine > 1)) afterGap(); listened = true },
+              )
+            }))
+          } catch (cause) {
+            await close(next)
+            throw cause
+          }
+          client = next
         },
         catch: (cause) => new Unavailable({ message: `cannot LISTEN: ${(cause as Error).message}` }),
       })
@@ -74,12 +84,15 @@ export const changesLayer = (options: NotificationOptions = { probeMs: 10_000 })
           yield* subscribe
         }
         probeAnswered = false
-        yield* Effect.tryPromise(() => pool`select pg_notify(${probeChannel}, '')`)
-      }).pipe(Effect.catch((e) => Effect.logWarning("Postgres LISTEN probe failed", { error: String(e) })))
+        yield* Effect.tryPromise({
+          try: () => pool`select pg_notify(${probeChannel}, '')`,
+          catch: (cause) => new Unavailable({ message: `cannot send the probe: ${(cause as Error).message}` }),
+        }).pipe(Effect.timeout(probeMs))
+      }).pipe(Effect.catch((e) => Effect.logWarning("Postgres LISTEN probe failed", { error: e.message })))
 
       yield* subscribe
-      yield* Effect.addFinalizer(() => Effect.promise(() => Promise.all(subscriptions.map((s) => s.unlisten().catch(() => {})))))
-      yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(options.probeMs), probe)))
+      yield* Effect.addFinalizer(() => Effect.promise(async () => { generation++; await close(client) }))
+      yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(probeMs), probe)))
 
       const register = (set: Set<() => void>, listener: () => void, onEmpty?: () => void) => {
         set.add(listener)

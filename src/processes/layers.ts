@@ -35,7 +35,7 @@ export const managementLayer = (config: Pick<FabricConfig, "databaseUrl" | "kafk
   const database = databaseLayer(config)
   const stores = Layer.mergeAll(stateStore.layer, legacy.layer, postgres.transactionsLayer, retention.layer)
   // A real server notifies every replica; PGlite is one process (and one session: no LISTEN connection).
-  const changes = config.databaseUrl ? notifications.changesLayer() : Changes.layer
+  const changes = config.databaseUrl ? notifications.changesLayer({ url: config.databaseUrl }) : Changes.layer
   const settings = Layer.succeed(ManagementSettings, { projectQuota: config.projectQuota })
   const base = Layer.mergeAll(stores, Ids.layer, changes, settings, Metrics.layer)
   const management = Layer.mergeAll(Management.layer, ClusterRegistry.layer).pipe(Layer.provideMerge(base))
