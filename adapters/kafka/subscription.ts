@@ -66,10 +66,20 @@ export const runSubscription = <E>(
 
   // Held partitions only: a commit for a partition another member owns now would move its
   // position back (read from the assignment right before the call, which takes the generation).
+  // Bounded: kafkajs retries a commit for a while, and the dispatcher waits for it before closing.
   const commitHeld = (offsets: ReadonlyArray<CommitOffset>) =>
     tryKafka(`commit offsets of group ${group}`, async () => {
       const mine = offsets.filter((o) => held.has(idOf(o)))
-      if (mine.length > 0) await consumer.commitOffsets(mine.map(({ topic, partition, offset }) => ({ topic, partition, offset })))
+      if (mine.length === 0) return
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${config.requestTimeoutMs}ms`)), config.requestTimeoutMs)
+      })
+      try {
+        await Promise.race([consumer.commitOffsets(mine.map(({ topic, partition, offset }) => ({ topic, partition, offset }))), late])
+      } finally {
+        clearTimeout(timer)
+      }
     })
 
   // With fromBeginning false, kafkajs decides "the end" lazily at its first fetch, which may come
