@@ -6,6 +6,7 @@ import { Clock, Effect, Layer } from "effect"
 import {
   annotationsFor,
   Cluster,
+  ClusterRefused,
   ClusterUnavailable,
   isOwnedBy,
   labelsFor,
@@ -49,7 +50,7 @@ export const layer = (options: SimulatedClusterOptions) =>
 
       const refusal = (name: string) => {
         const reason = state.refusalOf(name)
-        return reason === undefined ? Effect.void : Effect.fail(new ClusterUnavailable({ cluster, reason: `Forbidden: ${reason}`, refused: true }))
+        return reason === undefined ? Effect.void : Effect.fail(new ClusterRefused({ cluster, reason: `Forbidden: ${reason}` }))
       }
 
       const ensureNamespace = Effect.fn("Cluster.ensureNamespace")(function* (ns: ManagedNamespace) {

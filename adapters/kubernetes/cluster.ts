@@ -6,6 +6,7 @@ import { Effect, Layer } from "effect"
 import {
   annotationsFor,
   Cluster,
+  ClusterRefused,
   ClusterUnavailable,
   isOwnedBy,
   labelsFor,
@@ -63,7 +64,9 @@ export const layer = (config: KubernetesClusterConfig): Layer.Layer<Cluster, Clu
       )
       const pageSize = config.pageSize ?? 500
 
-      const unavailable = (failure: ApiFailure) => Effect.fail(new ClusterUnavailable({ cluster, reason: describeFailure(failure), refused: isRefusal(failure) }))
+      const unavailable = (failure: ApiFailure) => Effect.fail(isRefusal(failure)
+        ? new ClusterRefused({ cluster, reason: describeFailure(failure) })
+        : new ClusterUnavailable({ cluster, reason: describeFailure(failure) }))
       const onStatus = <A>(status: number, value: () => A) => (failure: ApiFailure) =>
         failure.status === status ? Effect.succeed(value()) : Effect.fail(failure)
 

@@ -9,7 +9,7 @@
 // it is about to change, and its namespace may be on its way out), so it is left to the next pass.
 import { Effect } from "effect"
 import type { DesiredNamespace } from "../domain/messages.ts"
-import { Cluster, type ClusterUnavailable } from "../services/cluster.ts"
+import { Cluster, type ClusterRefused } from "../services/cluster.ts"
 import type { EventBus, EventBusUnavailable } from "../services/event-bus.ts"
 import { Metrics } from "../services/metrics.ts"
 import { driftRepairs } from "./daemon-metrics.ts"
@@ -39,8 +39,8 @@ export const repairDrift = (desired: DesiredState, projects: KeyedLock, options:
     const metrics = yield* Metrics
     const present = new Map((yield* cluster.listManaged()).map((ns) => [ns.name, ns.projectId]))
     // A refusal concerns one namespace: report it and go on with the others.
-    const refused = (d: DesiredNamespace) => (e: ClusterUnavailable): Effect.Effect<"refused", ClusterUnavailable | EventBusUnavailable, EventBus> =>
-      e.refused ? observe(d, cluster.id, "Failed", refusalReason(e.reason), undefined).pipe(Effect.as("refused" as const)) : Effect.fail(e)
+    const refused = (d: DesiredNamespace) => (e: ClusterRefused): Effect.Effect<"refused", EventBusUnavailable, EventBus> =>
+      observe(d, cluster.id, "Failed", refusalReason(e.reason), undefined).pipe(Effect.as("refused" as const))
     let repaired = 0
 
     const keepPresent = (d: DesiredNamespace) =>
@@ -52,7 +52,7 @@ export const repairDrift = (desired: DesiredState, projects: KeyedLock, options:
         if (!options.repair) return
         const result = yield* cluster.ensureNamespace(managedNamespaceOf(d)).pipe(
           Effect.catchTag("NamespaceConflict", () => observe(d, cluster.id, "Failed", conflictReason(d.namespace), undefined).pipe(Effect.as("conflict" as const))),
-          Effect.catchTag("ClusterUnavailable", refused(d)),
+          Effect.catchTag("ClusterRefused", refused(d)),
         )
         if (result === "created") {
           repaired++
@@ -71,7 +71,7 @@ export const repairDrift = (desired: DesiredState, projects: KeyedLock, options:
         if (!options.repair) return
         const result = yield* cluster.deleteNamespace(managedNamespaceOf(d)).pipe(
           Effect.catchTag("NamespaceConflict", () => Effect.succeed("conflict" as const)),
-          Effect.catchTag("ClusterUnavailable", refused(d)),
+          Effect.catchTag("ClusterRefused", refused(d)),
         )
         if (result === "deleting") desired.deletionsStarted.add(d.projectId)
         if (result === "absent") yield* observe(d, cluster.id, "Deleted", undefined, undefined)

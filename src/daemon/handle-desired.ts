@@ -58,18 +58,16 @@ const handleDesired = (message: BusMessage, desired: DesiredNamespace, options: 
     const outcome = yield* reconcile(desired, options).pipe(
       Effect.tapError(() => metrics.increment(reconcileErrors, { cluster: cluster.id })),
       // Tell the management side once that this cluster is struggling, then keep trying.
+      // A refusal is not retried here and must not hold the project's later changes: it is
+      // reported Failed, and the drift check tries it again later.
+      Effect.catchTag("ClusterRefused", (e) => Effect.succeed({ phase: "Failed" as const, reason: refusalReason(e.reason) })),
+      // An outage passes, so this project waits for it (its order kept; other projects go on),
+      // telling the management side once that this cluster is struggling.
       Effect.tapError((e) =>
-        reportedFailure || e.refused
+        reportedFailure
           ? Effect.logWarning("cluster still failing", { cluster: cluster.id, reason: e.reason })
           : observe(desired, cluster.id, "Failed", e.reason, requestId).pipe(Effect.tap(() => Effect.sync(() => { reportedFailure = true })), Effect.ignore)),
-      Effect.retry({
-        schedule: Schedule.min([Schedule.exponential(options.retryBase as never), Schedule.spaced(options.retryCap as never)]),
-        // An outage passes, so this project waits for it (its order kept; other projects go on);
-        // a refusal does not, and must not hold the project's later changes: the drift check
-        // tries it again later.
-        while: (e) => !e.refused,
-      }),
-      Effect.catchIf((e) => e.refused === true, (e) => Effect.succeed({ phase: "Failed" as const, reason: refusalReason(e.reason) })),
+      Effect.retry({ schedule: Schedule.min([Schedule.exponential(options.retryBase as never), Schedule.spaced(options.retryCap as never)]) }),
     )
     yield* crashPoint("daemon.after-cluster-change")
     yield* observe(desired, cluster.id, outcome.phase, outcome.reason, requestId)

@@ -25,15 +25,19 @@ export class NamespaceConflict extends Schema.TaggedError<NamespaceConflict>()("
   namespace: Schema.String,
 }) {}
 
-/**
- * The API server could not be reached or kept failing after retries; or, `refused`, it answered
- * that it will not do this (Forbidden, Invalid, an admission webhook's denial): sending the same
- * request again cannot help until someone changes the cluster.
- */
+/** The API server could not be reached, or kept failing after retries: an outage, worth waiting out. */
 export class ClusterUnavailable extends Schema.TaggedError<ClusterUnavailable>()("ClusterUnavailable", {
   cluster: Schema.String,
   reason: Schema.String,
-  refused: Schema.optional(Schema.Boolean),
+}) {}
+
+/**
+ * The API server answered that it will not do this (Forbidden, Invalid, an admission webhook's
+ * denial): sending the same request again cannot help until someone changes the cluster.
+ */
+export class ClusterRefused extends Schema.TaggedError<ClusterRefused>()("ClusterRefused", {
+  cluster: Schema.String,
+  reason: Schema.String,
 }) {}
 
 export const labelsFor = (ns: ManagedNamespace): Record<string, string> => ({
@@ -54,10 +58,10 @@ export const isOwnedBy = (labels: Readonly<Record<string, string>> | undefined, 
 export class Cluster extends Context.Service<Cluster, {
   readonly id: string
   /** Creates the namespace, or confirms ours exists; a foreign one with that name is a conflict. */
-  readonly ensureNamespace: (ns: ManagedNamespace) => Effect.Effect<"created" | "unchanged", NamespaceConflict | ClusterUnavailable>
+  readonly ensureNamespace: (ns: ManagedNamespace) => Effect.Effect<"created" | "unchanged", NamespaceConflict | ClusterUnavailable | ClusterRefused>
   /** Starts deletion of OUR namespace; "absent" once it is really gone; a foreign one is a conflict. */
-  readonly deleteNamespace: (ns: ManagedNamespace) => Effect.Effect<"deleting" | "absent", NamespaceConflict | ClusterUnavailable>
-  readonly readNamespace: (name: string) => Effect.Effect<NamespaceState, ClusterUnavailable>
+  readonly deleteNamespace: (ns: ManagedNamespace) => Effect.Effect<"deleting" | "absent", NamespaceConflict | ClusterUnavailable | ClusterRefused>
+  readonly readNamespace: (name: string) => Effect.Effect<NamespaceState, ClusterUnavailable | ClusterRefused>
   /** Every namespace carrying Fabric's managed-by label. */
-  readonly listManaged: () => Effect.Effect<ReadonlyArray<ManagedNamespace>, ClusterUnavailable>
+  readonly listManaged: () => Effect.Effect<ReadonlyArray<ManagedNamespace>, ClusterUnavailable | ClusterRefused>
 }>()("fabric/Cluster") {}
