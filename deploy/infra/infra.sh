@@ -80,7 +80,15 @@ spawn() {
   mkdir -p "$(dirname "$pidfile")" "$(dirname "$logfile")"
   printf '\n===== %s start: %s\n' "$(date -Is)" "$*" >> "$logfile"
   setsid "$@" >> "$logfile" 2>&1 < /dev/null &
-  echo $! > "$pidfile"
+  local pid=$! i
+  # Until the forked shell has exec'd, /proc/PID/cmdline is this script's, and pid_alive (which
+  # matches the command line) would call a process that is still starting dead.
+  for ((i = 0; i < 100; i++)); do
+    [[ -r "/proc/$pid/cmdline" ]] || break
+    tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF -- "$1" && break
+    sleep 0.05
+  done
+  echo "$pid" > "$pidfile"
 }
 
 # stop_pid PIDFILE EXPECTED NAME: SIGTERM, wait up to 30 s, then SIGKILL. Removes the pid file.
