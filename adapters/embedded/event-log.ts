@@ -13,7 +13,8 @@
 // ends, one statement for all of them.
 import { Effect, Layer } from "effect"
 import { Database } from "../postgres/database.ts"
-import { EventBus, EventBusUnavailable, type BusMessage, type OutgoingMessage, type Subscription, type TopicSpec } from "../../src/services/event-bus.ts"
+import { EventBus, EventBusUnavailable, type BusMessage, type OutgoingMessage, type Subscription } from "../../src/services/event-bus.ts"
+import type { TopicSpec } from "../../src/domain/topics.ts"
 import { makeEventLogGroups } from "./event-log-groups.ts"
 import { makeEventLogOffsets } from "./event-log-offsets.ts"
 import { makeEventLogPublisher } from "./event-log-publisher.ts"

@@ -3,7 +3,8 @@
 // (subscription.ts).
 import { Effect, Layer } from "effect"
 import { Partitioners, type Admin, type Producer } from "kafkajs"
-import { EventBus, type OutgoingMessage, type Subscription, type TopicSpec } from "../../src/services/event-bus.ts"
+import { EventBus, type OutgoingMessage, type Subscription } from "../../src/services/event-bus.ts"
+import type { TopicSpec } from "../../src/domain/topics.ts"
 import { makeKafkaClient } from "./client.ts"
 import type { KafkaConfig } from "./config.ts"
 import { tryKafka } from "./errors.ts"

@@ -10,6 +10,7 @@
 // namespace to be gone, or a project waiting out an outage, holds only its own project.
 import { Clock, Effect, Schedule } from "effect"
 import { encodeJson, topics, type ClusterSignal } from "../domain/messages.ts"
+import { daemonGroup } from "../domain/topics.ts"
 import { Cluster } from "../services/cluster.ts"
 import { EventBus } from "../services/event-bus.ts"
 import { Metrics } from "../services/metrics.ts"
@@ -19,8 +20,6 @@ import { decodeDesired, DesiredState } from "./desired-state.ts"
 import { repairDrift } from "./drift.ts"
 import { handleDesiredBatch, type HandlingOptions } from "./handle-desired.ts"
 import { KeyedLock } from "./keyed-lock.ts"
-
-export const daemonGroup = (clusterId: string) => `fabric.daemon.${clusterId}`
 
 export interface DaemonOptions extends HandlingOptions {
   /** How often to tell management this cluster is alive. */

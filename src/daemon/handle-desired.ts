@@ -4,7 +4,7 @@
 // replay duplicates nothing.
 import { Effect, Schedule } from "effect"
 import type { DesiredNamespace } from "../domain/messages.ts"
-import { sendToDeadLetters } from "../management/dead-letters.ts"
+import { sendToDeadLetters } from "../services/dead-letters.ts"
 import { Cluster } from "../services/cluster.ts"
 import { crashPoint } from "../services/crash-points.ts"
 import type { BusMessage, KeyBatch } from "../services/event-bus.ts"

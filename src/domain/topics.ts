@@ -1,5 +1,11 @@
-import type { TopicSpec } from "../services/event-bus.ts"
 import { topics } from "./messages.ts"
+
+export interface TopicSpec {
+  readonly name: string
+  readonly partitions: number
+  /** Keep only the newest message per key (Kafka log compaction). */
+  readonly compacted: boolean
+}
 
 /** The topics of docs/architecture.md; fabric.projects is compacted (desired state per project). */
 export const topicSpecs = (partitions: number): ReadonlyArray<TopicSpec> => [
@@ -8,3 +14,6 @@ export const topicSpecs = (partitions: number): ReadonlyArray<TopicSpec> => [
   { name: topics.clusters, partitions: 1, compacted: false },
   { name: topics.dlq, partitions: 1, compacted: false },
 ]
+
+/** Each cluster's daemon reads fabric.projects in a group of its own (broadcast, backfill from the start). */
+export const daemonGroup = (clusterId: string) => `fabric.daemon.${clusterId}`

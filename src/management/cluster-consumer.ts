@@ -3,7 +3,7 @@ import { Effect, Schema } from "effect"
 import { ClusterSignal, topics } from "../domain/messages.ts"
 import { EventBus, type BusMessage } from "../services/event-bus.ts"
 import { ClusterRegistry } from "./cluster-registry.ts"
-import { sendToDeadLetters } from "./dead-letters.ts"
+import { sendToDeadLetters } from "../services/dead-letters.ts"
 
 /** Its own group: kafkajs's assignors expect every member of a group to subscribe to the same topics. */
 export const clusterSignalsGroup = "fabric.management.clusters"

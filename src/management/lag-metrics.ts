@@ -3,7 +3,7 @@
 // scrape still answers while the database or the bus is down.
 import { Effect } from "effect"
 import { topics } from "../domain/messages.ts"
-import { daemonGroup } from "../daemon/daemon.ts"
+import { daemonGroup } from "../domain/topics.ts"
 import { EventBus } from "../services/event-bus.ts"
 import { gauge, Metrics } from "../services/metrics.ts"
 import { StateStore, type OutboxLag } from "../services/state-store.ts"

@@ -5,7 +5,7 @@ import { NamespaceObservation, topics } from "../domain/messages.ts"
 import { crashPoint } from "../services/crash-points.ts"
 import { EventBus, type KeyBatch } from "../services/event-bus.ts"
 import { requestIdHeader, withRequestId } from "../services/request-id.ts"
-import { sendToDeadLetters } from "./dead-letters.ts"
+import { sendToDeadLetters } from "../services/dead-letters.ts"
 import { Management } from "./management.ts"
 
 export const managementGroup = "fabric.management"

@@ -1,15 +1,10 @@
 import { Context, Schema, type Effect, type Scope } from "effect"
+import type { TopicSpec } from "../domain/topics.ts"
 
 export class EventBusUnavailable extends Schema.TaggedError<EventBusUnavailable>()("EventBusUnavailable", {
   reason: Schema.String,
 }) {}
 
-export interface TopicSpec {
-  readonly name: string
-  readonly partitions: number
-  /** Keep only the newest message per key (Kafka log compaction). */
-  readonly compacted: boolean
-}
 
 export interface OutgoingMessage {
   readonly key: string

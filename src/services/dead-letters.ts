@@ -1,6 +1,6 @@
 import { Effect } from "effect"
 import { encodeJson, topics, type DeadLetter } from "../domain/messages.ts"
-import { EventBus, type BusMessage } from "../services/event-bus.ts"
+import { EventBus, type BusMessage } from "./event-bus.ts"
 
 /** Parks a message that cannot be processed on fabric.dlq with the reason, so the partition moves on. */
 export const sendToDeadLetters = (message: BusMessage, reason: string) =>
