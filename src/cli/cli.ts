@@ -1,10 +1,9 @@
 // The `fabric` CLI, built on the typed client (rpc/client.ts). Tables for people, --json for
 // scripts; errors say what to do next.
 import { existsSync, readFileSync } from "node:fs"
-import { fabricClient, type FabricClient } from "../../rpc/client.ts"
-import type { ErrorBody } from "../../rpc/errors.ts"
+import type { ClientResponse } from "hono/client"
+import { expectOk, fabricClient, FabricApiError, type FabricClient, type SuccessBody } from "../../rpc/client.ts"
 import type { FabricConfig } from "../config.ts"
-import type { Project } from "../domain/project.ts"
 import { operatorTokenFile } from "../processes/operator-token.ts"
 import { parseArgs } from "./args.ts"
 import { exportMachineCommand } from "./export-machine.ts"
@@ -26,13 +25,11 @@ options: --url (FABRIC_URL, default http://127.0.0.1:8080)  --token (FABRIC_TOKE
 
 class CliError extends Error {}
 
-const answer = async <T>(response: Response): Promise<T> => {
-  const body = await response.json().catch(() => undefined)
-  if (response.ok) return body as T
-  const error = (body as ErrorBody | undefined)?.error
-  const hint = response.status === 401 ? " (set FABRIC_TOKEN or --token)" : response.status === 503 ? " (Fabric's database or broker is down; try again)" : ""
-  const issues = error?.issues?.map((i) => `\n  ${i.path}: ${i.message}`).join("") ?? ""
-  throw new CliError(`${error?.code ?? response.status}: ${error?.message ?? response.statusText}${hint}${issues}`)
+/** What the CLI says about an error answer: the code, the message, each issue, and what to do. */
+const explain = (e: FabricApiError): string => {
+  const hint = e.status === 401 ? " (set FABRIC_TOKEN or --token)" : e.status === 503 ? " (Fabric's database or broker is down; try again)" : ""
+  const issues = e.body?.error.issues?.map((i) => `\n  ${i.path}: ${i.message}`).join("") ?? ""
+  return `${e.message}${hint}${issues}`
 }
 
 const required = (flags: Map<string, string | true>, name: string): string => {
@@ -60,18 +57,17 @@ export const runCli = async (argv: ReadonlyArray<string>, env: Readonly<Record<s
     }
     if (token === undefined) throw new CliError("no token: set FABRIC_TOKEN (the operator token printed by `fabric dev`, or an account API key)")
     const client: FabricClient = fabricClient(url, token)
-    const call = async <T>(request: Promise<Response>): Promise<T> => {
+    const call = async <R extends ClientResponse<unknown, number, "json">>(request: Promise<R>): Promise<SuccessBody<R>> => {
       try {
-        return await answer<T>(await request)
+        return await expectOk(request)
       } catch (e) {
-        if (e instanceof CliError) throw e
+        if (e instanceof FabricApiError) throw new CliError(explain(e))
         throw new CliError(`cannot reach Fabric at ${url}: ${(e as Error).message} (is \`npm start\` running? set FABRIC_URL)`)
       }
     }
     switch (`${noun} ${verb ?? ""}`.trim()) {
       case "account create": {
-        const r = await call<{ account: { id: string; name: string; email: string }; project: Project; apiKey: string | null }>(
-          client.v1.accounts.$post({ json: { name: required(flags, "name"), email: required(flags, "email") } }))
+        const r = await call(client.v1.accounts.$post({ json: { name: required(flags, "name"), email: required(flags, "email") } }))
         print(r, () => [
           `account ${r.account.id} (${r.account.name}, ${r.account.email})`,
           `api key ${r.apiKey ?? "(not shown again)"}   <- shown once; keep it safe`,
@@ -81,20 +77,19 @@ export const runCli = async (argv: ReadonlyArray<string>, env: Readonly<Record<s
         return 0
       }
       case "account get": {
-        const r = await call<{ account: { id: string; name: string; email: string; createdAt: string } }>(
-          client.v1.accounts[":accountId"].$get({ param: { accountId: target ?? required(flags, "account") } }))
+        const r = await call(client.v1.accounts[":accountId"].$get({ param: { accountId: target ?? required(flags, "account") } }))
         print(r, () => table(["ID", "NAME", "EMAIL", "CREATED"], [[r.account.id, r.account.name, r.account.email, r.account.createdAt]]))
         return 0
       }
       case "project create": {
-        const r = await call<{ project: Project }>(client.v1.accounts[":accountId"].projects.$post({
+        const r = await call(client.v1.accounts[":accountId"].projects.$post({
           param: { accountId: required(flags, "account") }, json: { name: required(flags, "name") },
         }))
         print(r, () => `${projectDetails(r.project)}\nfollow it: fabric project watch ${r.project.id}`)
         return 0
       }
       case "project get": {
-        const r = await call<{ project: Project }>(client.v1.projects[":projectId"].$get({ param: { projectId: target ?? required(flags, "project") } }))
+        const r = await call(client.v1.projects[":projectId"].$get({ param: { projectId: target ?? required(flags, "project") } }))
         print(r, () => projectDetails(r.project))
         return 0
       }
@@ -102,7 +97,7 @@ export const runCli = async (argv: ReadonlyArray<string>, env: Readonly<Record<s
         const query: { limit?: string; cursor?: string } = {}
         if (typeof flags.get("limit") === "string") query.limit = flags.get("limit") as string
         if (typeof flags.get("cursor") === "string") query.cursor = flags.get("cursor") as string
-        const r = await call<{ projects: Project[]; nextCursor: string | null }>(client.v1.accounts[":accountId"].projects.$get({
+        const r = await call(client.v1.accounts[":accountId"].projects.$get({
           param: { accountId: required(flags, "account") }, query,
         }))
         print(r, () => table(["ID", "NAME", "NAMESPACE", "PHASE", "CLUSTERS"], r.projects.map((p) =>
@@ -111,7 +106,7 @@ export const runCli = async (argv: ReadonlyArray<string>, env: Readonly<Record<s
         return 0
       }
       case "project delete": {
-        const r = await call<{ project: Project }>(client.v1.projects[":projectId"].$delete({ param: { projectId: target ?? required(flags, "project") } }))
+        const r = await call(client.v1.projects[":projectId"].$delete({ param: { projectId: target ?? required(flags, "project") } }))
         print(r, () => `${clusterProgress(r.project)}\nfollow it: fabric project watch ${r.project.id}`)
         return 0
       }
@@ -121,7 +116,7 @@ export const runCli = async (argv: ReadonlyArray<string>, env: Readonly<Record<s
         return await watchProject(url, token, projectId, { timeoutSeconds: timeout, json, fetch })
       }
       case "clusters": {
-        const r = await call<{ clusters: Array<{ id: string; phase: string; lastSeenAt: string | null }> }>(client.v1.clusters.$get())
+        const r = await call(client.v1.clusters.$get())
         print(r, () => table(["CLUSTER", "PHASE", "LAST SEEN"], r.clusters.map((c) => [c.id, c.phase, c.lastSeenAt ?? "-"])))
         return 0
       }

@@ -1,6 +1,7 @@
 // The three seed flows (docs/flows.md) end to end through HTTP on the embedded layers.
 import { suite } from "uvu"
 import * as assert from "uvu/assert"
+import { expectOk } from "../../rpc/client.ts"
 import { isOwnedBy } from "../../src/services/cluster.ts"
 import { startFabric, type TestFabric } from "../support/embedded-fabric.ts"
 
@@ -13,12 +14,12 @@ flows.before(async (ctx) => {
 flows.after(async (ctx) => ctx.fabric.stop())
 
 flows("account creation: legacy rows, default project, Ready in every cluster with Fabric's labels", async ({ fabric }) => {
-  const created = await fabric.request("POST", "/v1/accounts", { body: { name: "Acme Corp", email: "ops@acme.test" } })
-  assert.is(created.status, 201, created.text)
-  const { account, project, apiKey } = created.json
+  const created = await fabric.client.v1.accounts.$post({ json: { name: "Acme Corp", email: "ops@acme.test" } })
+  assert.is(created.status, 201)
+  const { account, project, apiKey } = await expectOk(created)
   assert.match(account.id, /^acc_[a-z2-7]{20}$/)
   assert.is(account.email, "ops@acme.test")
-  assert.match(apiKey, /^fab_[A-Za-z0-9]{40}$/)
+  assert.match(apiKey!, /^fab_[A-Za-z0-9]{40}$/)
   assert.is(project.accountId, account.id)
   assert.match(project.namespace, /^prj-acme-corp-[a-z0-9]{6}$/)
   assert.is(project.phase, "Provisioning")
@@ -34,7 +35,7 @@ flows("account creation: legacy rows, default project, Ready in every cluster wi
     assert.is(ns!.annotations["fabric.demeter.run/account"], account.id)
   }
   // The account's own key reads its project; the key is stored only as a hash.
-  const own = await fabric.request("GET", `/v1/projects/${project.id}`, { token: apiKey })
+  const own = await fabric.clientFor(apiKey!).v1.projects[":projectId"].$get({ param: { projectId: project.id } })
   assert.is(own.status, 200)
   const stored = await fabric.sql("select api_key_hash from fabric.accounts where id = $1", account.id)
   assert.is.not(stored[0].api_key_hash, apiKey)
@@ -42,31 +43,31 @@ flows("account creation: legacy rows, default project, Ready in every cluster wi
 })
 
 flows("project creation: a new project becomes Ready in every cluster", async ({ fabric }) => {
-  const acc = await fabric.request("POST", "/v1/accounts", { body: { name: "Beta", email: "beta@example.test" } })
-  const accountId = acc.json.account.id
-  const created = await fabric.request("POST", `/v1/accounts/${accountId}/projects`, { body: { name: "Payments API" }, token: acc.json.apiKey })
-  assert.is(created.status, 201, created.text)
-  const project = created.json.project
+  const acc = await expectOk(fabric.client.v1.accounts.$post({ json: { name: "Beta", email: "beta@example.test" } }))
+  const accountId = acc.account.id
+  const created = await fabric.clientFor(acc.apiKey!).v1.accounts[":accountId"].projects.$post({ param: { accountId }, json: { name: "Payments API" } })
+  assert.is(created.status, 201)
+  const { project } = await expectOk(created)
   assert.match(project.namespace, /^prj-payments-api-[a-z0-9]{6}$/)
   const ready = await fabric.waitForProject(project.id, (p) => p.phase === "Ready")
   assert.equal(Object.values(ready.clusters).map((c) => c.phase), ["Ready", "Ready", "Ready"])
   for (const state of fabric.states.values()) assert.ok(state.lookup(project.namespace))
-  const listed = await fabric.request("GET", `/v1/accounts/${accountId}/projects`)
-  assert.equal(listed.json.projects.map((p: { id: string }) => p.id).sort(), [acc.json.project.id, project.id].sort())
+  const listed = await expectOk(fabric.client.v1.accounts[":accountId"].projects.$get({ param: { accountId }, query: {} }))
+  assert.equal(listed.projects.map((p) => p.id).sort(), [acc.project.id, project.id].sort())
 })
 
 flows("per-cluster status is visible while provisioning: the slow cluster is Pending, the others Ready", async ({ fabric }) => {
-  const acc = await fabric.request("POST", "/v1/accounts", { body: { name: "Gamma", email: "gamma@example.test" } })
-  const seen = await fabric.waitForProject(acc.json.project.id, (p) => p.clusters["sim-a"]?.phase === "Ready" && p.clusters["sim-b"]?.phase === "Ready")
+  const acc = await expectOk(fabric.client.v1.accounts.$post({ json: { name: "Gamma", email: "gamma@example.test" } }))
+  const seen = await fabric.waitForProject(acc.project.id, (p) => p.clusters["sim-a"]?.phase === "Ready" && p.clusters["sim-b"]?.phase === "Ready")
   assert.is(seen.clusters["sim-c"]!.phase, "Pending")
   assert.is(seen.phase, "Provisioning")
-  const ready = await fabric.waitForProject(acc.json.project.id, (p) => p.phase === "Ready")
+  const ready = await fabric.waitForProject(acc.project.id, (p) => p.phase === "Ready")
   assert.is(ready.clusters["sim-c"]!.phase, "Ready")
 })
 
 flows("watch streams the whole project at once and on every change until Ready", async ({ fabric }) => {
-  const acc = await fabric.request("POST", "/v1/accounts", { body: { name: "Delta", email: "delta@example.test" } })
-  const response = await fabric.app.request(`/v1/projects/${acc.json.project.id}/watch`, { headers: { authorization: `Bearer ${acc.json.apiKey}` } })
+  const acc = await expectOk(fabric.client.v1.accounts.$post({ json: { name: "Delta", email: "delta@example.test" } }))
+  const response = await fabric.clientFor(acc.apiKey!).v1.projects[":projectId"].watch.$get({ param: { projectId: acc.project.id } })
   assert.is(response.status, 200)
   assert.match(response.headers.get("content-type") ?? "", /text\/event-stream/)
   const reader = response.body!.getReader()
@@ -84,25 +85,27 @@ flows("watch streams the whole project at once and on every change until Ready",
   assert.is(phases[phases.length - 1], "Ready")
   assert.ok(phases.length >= 2)
   const events = [...text.matchAll(/data: (.*)\n/g)].map((m) => JSON.parse(m[1]!))
-  assert.ok(events.every((p) => p.id === acc.json.project.id && typeof p.clusters === "object"))
+  assert.ok(events.every((p) => p.id === acc.project.id && typeof p.clusters === "object"))
 })
 
 flows("deletion: 202 Deleting, every namespace really gone, project Deleted, legacy row marked deleted", async ({ fabric }) => {
-  const acc = await fabric.request("POST", "/v1/accounts", { body: { name: "Epsilon", email: "eps@example.test" } })
-  const project = await fabric.waitForProject(acc.json.project.id, (p) => p.phase === "Ready")
-  const deleted = await fabric.request("DELETE", `/v1/projects/${project.id}`, { token: acc.json.apiKey })
+  const acc = await expectOk(fabric.client.v1.accounts.$post({ json: { name: "Epsilon", email: "eps@example.test" } }))
+  const project = await fabric.waitForProject(acc.project.id, (p) => p.phase === "Ready")
+  const owner = fabric.clientFor(acc.apiKey!)
+  const deleted = await owner.v1.projects[":projectId"].$delete({ param: { projectId: project.id } })
   assert.is(deleted.status, 202)
-  assert.is(deleted.json.project.phase, "Deleting")
-  assert.is(deleted.json.project.generation, 2)
+  const deleting = (await expectOk(deleted)).project
+  assert.is(deleting.phase, "Deleting")
+  assert.is(deleting.generation, 2)
   const gone = await fabric.waitForProject(project.id, (p) => p.phase === "Deleted")
   assert.equal(Object.values(gone.clusters).map((c) => c.phase), ["Deleted", "Deleted", "Deleted"])
   for (const state of fabric.states.values()) assert.is(state.lookup(project.namespace), undefined)
   const legacy = await fabric.sql("select status, deleted_at from demeter.projects where id = $1", project.id)
   assert.is(legacy[0].status, "deleted")
   assert.ok(legacy[0].deleted_at instanceof Date)
-  const again = await fabric.request("DELETE", `/v1/projects/${project.id}`, { token: acc.json.apiKey })
+  const again = await owner.v1.projects[":projectId"].$delete({ param: { projectId: project.id } })
   assert.is(again.status, 202)
-  assert.is(again.json.project.phase, "Deleted")
+  assert.is((await expectOk(again)).project.phase, "Deleted")
 })
 
 flows.run()

@@ -7,6 +7,7 @@ import { parseConfig } from "../../src/config.ts"
 import { defaultDaemonOptions, runDaemon } from "../../src/daemon/daemon.ts"
 import type { Project } from "../../src/domain/project.ts"
 import { makeAllInOne, type ClusterPlan } from "../../src/processes/all-in-one.ts"
+import { fabricClient } from "../../rpc/client.ts"
 import { freshDatabase, requireRealEngines, uniqueKafkaPrefix } from "./real-engines.ts"
 import { waitFor } from "./wait-for.ts"
 
@@ -79,6 +80,11 @@ export const startFabric = async (options: StartOptions = {}) => {
     return { status: response.status, json, text, headers: response.headers }
   }
 
+  /** The typed client (rpc/client.ts) over the in-process app: how the end-to-end suites call the API. */
+  const clientFor = (token: string = operatorToken) =>
+    fabricClient("http://fabric.test", token, { fetch: ((input: RequestInfo | URL, init?: RequestInit) => fabric.app.request(input instanceof Request ? input : String(input), init)) as typeof fetch })
+  const client = clientFor()
+
   /** Runs SQL on Fabric's database (to count rows the way the old Demeter version reads them). */
   const sql = <T = any>(text: string, ...params: unknown[]) =>
     fabric.runtime.runPromise(Database.use(({ pool }) => Effect.promise(() => pool.unsafe(text, params as never[]) as unknown as Promise<T[]>)))
@@ -87,8 +93,8 @@ export const startFabric = async (options: StartOptions = {}) => {
     const deadline = Date.now() + timeoutMs
     let last: Project | undefined
     while (Date.now() < deadline) {
-      const r = await request("GET", `/v1/projects/${projectId}`, token === undefined ? {} : { token })
-      last = r.json?.project
+      const r = await clientFor(token).v1.projects[":projectId"].$get({ param: { projectId } })
+      last = r.status === 200 ? (await r.json()).project : undefined
       if (last && done(last)) return last
       await new Promise((res) => setTimeout(res, 25))
     }
@@ -134,7 +140,7 @@ export const startFabric = async (options: StartOptions = {}) => {
     return startFabric({ ...options, states, engines, ...more })
   }
 
-  return { app: fabric.app, runtime: fabric.runtime, streams: fabric.streams, request, sql, states, waitForProject, addCluster, stopCluster, stop, restart }
+  return { app: fabric.app, runtime: fabric.runtime, streams: fabric.streams, client, clientFor, request, sql, states, waitForProject, addCluster, stopCluster, stop, restart }
 }
 
 export type TestFabric = Awaited<ReturnType<typeof startFabric>>

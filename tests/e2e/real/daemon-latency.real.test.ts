@@ -11,7 +11,7 @@ import { CoreV1Api, KubeConfig } from "@kubernetes/client-node"
 import { Kafka, logLevel } from "kafkajs"
 import { suite } from "uvu"
 import * as assert from "uvu/assert"
-import { fabricClient, type FabricClient, type Project } from "../../../rpc/client.ts"
+import { expectOk, fabricClient, type FabricClient, type Project } from "../../../rpc/client.ts"
 import { topics, type NamespaceObservation } from "../../../src/domain/messages.ts"
 import { managedByLabel, managedByValue, projectLabel } from "../../../src/services/cluster.ts"
 import { startFabricProcess, type FabricProcess } from "../../support/fabric-process.ts"
@@ -119,9 +119,7 @@ const listProjects = async (client: FabricClient, accountId: string): Promise<Pr
   const all: Project[] = []
   let cursor: string | undefined
   do {
-    const r = await client.v1.accounts[":accountId"].projects.$get({ param: { accountId }, query: { limit: "100", ...(cursor ? { cursor } : {}) } })
-    if (r.status !== 200) throw new Error(`list projects ${r.status}`)
-    const page = (await r.json()) as { projects: Project[]; nextCursor: string | null }
+    const page = await expectOk(client.v1.accounts[":accountId"].projects.$get({ param: { accountId }, query: { limit: "100", ...(cursor ? { cursor } : {}) } }))
     all.push(...page.projects)
     cursor = page.nextCursor ?? undefined
   } while (cursor)
@@ -139,9 +137,7 @@ const untilPhases = (client: FabricClient, accountId: string, expected: Readonly
 }
 
 const createProject = async (client: FabricClient, accountId: string, name: string): Promise<Project> => {
-  const r = await client.v1.accounts[":accountId"].projects.$post({ param: { accountId }, json: { name } })
-  if (r.status !== 201) throw new Error(`create ${name}: ${r.status} ${await r.text()}`)
-  return ((await r.json()) as { project: Project }).project
+  return (await expectOk(client.v1.accounts[":accountId"].projects.$post({ param: { accountId }, json: { name } }))).project
 }
 
 /** fabric.status from its beginning to its end now, in offset order per partition. */
@@ -171,9 +167,7 @@ const readStatus = async (brokers: string[], prefix: string) => {
 }
 
 latency("50 creations while 50 deletions run: all reach their phase, once each in every apiserver, each project handled in order", async (ctx) => {
-  const created = await ctx.client.v1.accounts.$post({ json: { name: "Latency Co", email: "latency@real.test" } })
-  assert.is(created.status, 201)
-  const { account, project: first } = (await created.json()) as { account: { id: string }; project: Project }
+  const { account, project: first } = await expectOk(ctx.client.v1.accounts.$post({ json: { name: "Latency Co", email: "latency@real.test" } }))
   ctx.live.push(first)
   const older = await inPool(Array.from({ length: batch }, (_, i) => `older ${i}`), 10, (name) => createProject(ctx.client, account.id, name))
   ctx.live.push(...older)

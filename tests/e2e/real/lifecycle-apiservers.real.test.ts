@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process"
 import postgres from "postgres"
 import { suite } from "uvu"
 import * as assert from "uvu/assert"
-import { fabricClient, type FabricClient, type Project } from "../../../rpc/client.ts"
+import { expectOk, fabricClient, type FabricClient, type Project } from "../../../rpc/client.ts"
 import { isOwnedBy } from "../../../src/services/cluster.ts"
 import { adminHooks } from "../../contract/kubernetes-admin-hooks.ts"
 import { waitFor } from "../../support/wait-for.ts"
@@ -41,8 +41,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 const getProject = async (ctx: Ctx, id: string): Promise<Project> => {
   const r = await ctx.client.v1.projects[":projectId"].$get({ param: { projectId: id } })
-  if (r.status !== 200) throw new Error(`GET project ${r.status}`)
-  return ((await r.json()) as { project: Project }).project
+  return (await expectOk(r)).project
 }
 
 let last: Project | undefined
@@ -81,9 +80,7 @@ const activeClusters = (ctx: Ctx, ids: string[]) =>
 
 /** Creates a project in an existing account, without waiting for it. */
 const createProject = async (ctx: Ctx, accountId: string, name: string): Promise<Project> => {
-  const r = await ctx.client.v1.accounts[":accountId"].projects.$post({ param: { accountId }, json: { name } })
-  assert.is(r.status, 201)
-  const project = ((await r.json()) as { project: Project }).project
+  const { project } = await expectOk(ctx.client.v1.accounts[":accountId"].projects.$post({ param: { accountId }, json: { name } }))
   ctx.namespaces.add(project.namespace)
   return project
 }
@@ -92,9 +89,7 @@ let accounts = 0
 /** A new account with `count` projects, once every one is Ready. */
 const readyProjects = async (ctx: Ctx, count: number): Promise<Project[]> => {
   accounts++
-  const r = await ctx.client.v1.accounts.$post({ json: { name: `Life ${accounts}`, email: `life${accounts}@real.test` } })
-  assert.is(r.status, 201)
-  const created = (await r.json()) as { account: { id: string }; project: Project }
+  const created = await expectOk(ctx.client.v1.accounts.$post({ json: { name: `Life ${accounts}`, email: `life${accounts}@real.test` } }))
   ctx.namespaces.add(created.project.namespace)
   const projects = [created.project]
   for (let i = 1; i < count; i++) projects.push(await createProject(ctx, created.account.id, `service ${i}`))

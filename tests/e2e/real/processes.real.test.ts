@@ -4,7 +4,7 @@
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node"
 import { suite } from "uvu"
 import * as assert from "uvu/assert"
-import { fabricClient, type FabricClient, type Project } from "../../../rpc/client.ts"
+import { expectOk, fabricClient, type FabricClient, type Project } from "../../../rpc/client.ts"
 import { isOwnedBy } from "../../../src/services/cluster.ts"
 import { waitFor } from "../../support/wait-for.ts"
 import { startFabricProcess, type FabricProcess } from "../../support/fabric-process.ts"
@@ -36,9 +36,7 @@ const startDaemon = (ctx: Ctx, id: string) =>
 
 
 const getProject = async (client: FabricClient, id: string): Promise<Project> => {
-  const r = await client.v1.projects[":projectId"].$get({ param: { projectId: id } })
-  if (r.status !== 200) throw new Error(`GET project ${r.status}`)
-  return ((await r.json()) as { project: Project }).project
+  return (await expectOk(client.v1.projects[":projectId"].$get({ param: { projectId: id } }))).project
 }
 
 const projectWhere = (client: FabricClient, id: string, done: (p: Project) => boolean, timeoutMs?: number) =>
@@ -84,9 +82,7 @@ real.after(async (ctx) => {
 const namespaceIn = (api: CoreV1Api, name: string) => api.readNamespace({ name }).catch(() => undefined)
 
 real("an account's default project becomes a labelled namespace in every apiserver, Ready per cluster", async (ctx) => {
-  const r = await ctx.client.v1.accounts.$post({ json: { name: "Real Corp", email: "ops@real.test" } })
-  assert.is(r.status, 201)
-  const { account, project } = (await r.json()) as { account: { id: string }; project: Project }
+  const { account, project } = await expectOk(ctx.client.v1.accounts.$post({ json: { name: "Real Corp", email: "ops@real.test" } }))
   ctx.created.push(project)
   const ready = await projectWhere(ctx.client, project.id, (p) => p.phase === "Ready")
   assert.equal(Object.keys(ready.clusters).sort(), [...ctx.kubeconfigs.keys()].sort())
@@ -100,7 +96,7 @@ real("an account's default project becomes a labelled namespace in every apiserv
 })
 
 real("a daemon killed with SIGKILL loses nothing: its cluster catches up after a restart", async (ctx) => {
-  const acc = await (await ctx.client.v1.accounts.$post({ json: { name: "Kill Co", email: "kill@real.test" } })).json() as { account: { id: string }; project: Project }
+  const acc = await expectOk(ctx.client.v1.accounts.$post({ json: { name: "Kill Co", email: "kill@real.test" } }))
   ctx.created.push(acc.project)
   await projectWhere(ctx.client, acc.project.id, (p) => p.phase === "Ready")
   const [victim] = [...ctx.daemons.keys()]
@@ -108,8 +104,7 @@ real("a daemon killed with SIGKILL loses nothing: its cluster catches up after a
   daemon.child.kill("SIGKILL")
   assert.equal((await daemon.exited).signal, "SIGKILL")
 
-  const created = await ctx.client.v1.accounts[":accountId"].projects.$post({ param: { accountId: acc.account.id }, json: { name: "while down" } })
-  const project = ((await created.json()) as { project: Project }).project
+  const { project } = await expectOk(ctx.client.v1.accounts[":accountId"].projects.$post({ param: { accountId: acc.account.id }, json: { name: "while down" } }))
   ctx.created.push(project)
   const partial = await projectWhere(ctx.client, project.id, (p) =>
     Object.entries(p.clusters).filter(([id]) => id !== victim).every(([, c]) => c.phase === "Ready"))
@@ -124,7 +119,7 @@ real("a daemon killed with SIGKILL loses nothing: its cluster catches up after a
 })
 
 real("deletion removes the namespace from every apiserver (the namespace controller finishes) and ends Deleted", async (ctx) => {
-  const acc = await (await ctx.client.v1.accounts.$post({ json: { name: "Delete Co", email: "delete@real.test" } })).json() as { project: Project }
+  const acc = await expectOk(ctx.client.v1.accounts.$post({ json: { name: "Delete Co", email: "delete@real.test" } }))
   ctx.created.push(acc.project)
   await projectWhere(ctx.client, acc.project.id, (p) => p.phase === "Ready")
   const r = await ctx.client.v1.projects[":projectId"].$delete({ param: { projectId: acc.project.id } })
