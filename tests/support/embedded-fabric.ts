@@ -24,6 +24,8 @@ export interface StartOptions {
   readonly engines?: Engines
   /** Silence after which a cluster counts as Unreachable (default 10 s: heartbeats come every 200 ms, and a loaded machine must not flap clusters). */
   readonly unreachableAfterMs?: number
+  /** Apiserver calls in flight per daemon (FABRIC_DAEMON_CONCURRENCY; default 16). */
+  readonly daemonConcurrency?: number
   /** The SSE watches' fallback re-read (default 200 ms; a test of notifications sets it very long). */
   readonly watchPollMs?: number
 }
@@ -54,7 +56,7 @@ export const startFabric = async (options: StartOptions = {}) => {
     states.set(id, state)
     return { id, state, layer: simulated.layer({ id, state }) }
   })
-  const daemonOptions = { ...defaultDaemonOptions, retryBase: "20 millis", retryCap: "200 millis", deletionPollMs: 20, heartbeatMs: 200, driftIntervalMs: 200 }
+  const daemonOptions = { ...defaultDaemonOptions, concurrency: options.daemonConcurrency ?? defaultDaemonOptions.concurrency, retryBase: "20 millis", retryCap: "200 millis", deletionPollMs: 20, heartbeatMs: 200, driftIntervalMs: 200 }
   const fabric = makeAllInOne({ ...config, unreachableAfterMs: options.unreachableAfterMs ?? 10_000, heartbeatMs: 200 } as never, {
     operatorToken, clusters, watchPollMs: options.watchPollMs ?? 200, daemon: daemonOptions,
   })
