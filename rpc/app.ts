@@ -10,6 +10,7 @@ import { RequestId, withRequestId } from "../src/services/request-id.ts"
 import type { ClusterRegistry } from "../src/management/cluster-registry.ts"
 import { Management } from "../src/management/management.ts"
 import { authenticate } from "./auth.ts"
+import { makeDrainSwitch, refuseWhileDraining, type DrainSwitch } from "./drain.ts"
 import type { FabricEnv } from "./env.ts"
 import { errorResponse, onError } from "./errors.ts"
 import { observeRequests } from "./observe-requests.ts"
@@ -25,6 +26,8 @@ export interface AppOptions {
   readonly runtime: ManagedRuntime.ManagedRuntime<Management | ClusterRegistry | Changes | Metrics, unknown>
   readonly operatorToken: string
   readonly watch: WatchOptions
+  /** Turned on when the process begins to stop (rpc/drain.ts); never on when absent. */
+  readonly drain?: DrainSwitch
   /** Optional extra routes mounted by the process (metrics, debug UI). */
   readonly maxBodyBytes?: number
 }
@@ -39,6 +42,7 @@ export const makeApp = (options: AppOptions) => {
   const app = new Hono<FabricEnv>()
     .use(requestId({ headerName: "x-request-id", limitLength: 128 }))
     .use(observeRequests(options.runtime))
+    .use(refuseWhileDraining(options.drain ?? makeDrainSwitch()))
     .use(async (c, next) => {
       const id = c.get("requestId")
       c.set("run", async (effect) => {

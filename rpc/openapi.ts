@@ -7,7 +7,7 @@ import {
   AccountResponse, ClusterListResponse, ClusterResponse, CreatedAccountResponse, ErrorBody, HealthResponse,
   ProjectPageResponse, ProjectResponse,
 } from "./response-schemas.ts"
-import { ClusterIdParam } from "./routes/clusters.ts"
+import { ClusterIdParam, RemoveClusterQuery } from "./routes/clusters.ts"
 import { AccountIdParam, CreateAccountBody, CreateProjectBody, ListProjectsQuery, ProjectIdParam } from "./schemas.ts"
 
 type Method = "get" | "post" | "delete"
@@ -107,10 +107,10 @@ const routes: ReadonlyArray<RouteDoc> = [
   },
   {
     method: "delete", path: "/v1/clusters/{clusterId}", operationId: "removeCluster", access: "operator",
-    summary: "Remove a cluster from the fleet: projects stop waiting for it; its namespaces are left alone.",
-    params: ClusterIdParam,
+    summary: "Remove a cluster from the fleet: projects stop waiting for it; its namespaces are left alone. The last Active cluster only with force=true (409 otherwise).",
+    params: ClusterIdParam, query: RemoveClusterQuery,
     success: { status: 202, description: "The cluster, phase Removed.", json: ClusterResponse },
-    failures: [404, 503],
+    failures: [404, 409, 503],
   },
   {
     method: "get", path: "/healthz", operationId: "healthz", access: "anyone",

@@ -40,6 +40,11 @@ export interface FabricConfig {
   readonly outboxRetentionMs: number
   readonly historyKeep: number
   readonly idempotencyRetentionMs: number
+  /**
+   * On SIGTERM, how long requests in flight (and consumers' messages in flight) may take to
+   * finish before they are cut; sized so the whole stop fits Kubernetes' default grace of 30 s.
+   */
+  readonly shutdownDrainMs: number
 }
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -108,5 +113,6 @@ export const parseConfig = (env: Env): FabricConfig => {
     outboxRetentionMs: integer(env, "FABRIC_OUTBOX_RETENTION_SECONDS", 86_400, 0, 3650 * 86_400) * 1000,
     historyKeep: integer(env, "FABRIC_HISTORY_KEEP", 100, 1, 1_000_000),
     idempotencyRetentionMs: integer(env, "FABRIC_IDEMPOTENCY_RETENTION_SECONDS", 86_400, 1, 3650 * 86_400) * 1000,
+    shutdownDrainMs: integer(env, "FABRIC_SHUTDOWN_DRAIN_SECONDS", 20, 0, 3600) * 1000,
   }
 }

@@ -17,8 +17,9 @@
 //   a partition that comes back is read from its commit; for one kept across the join the
 //   dispatcher skips what it already took, and commits its point again in the new generation.
 // - A crash makes kafkajs leave the group (disconnect) before it restarts: everything is revoked.
-// - Closing the scope interrupts handlers in flight (their messages stay uncommitted, so the
-//   group gets them again), commits what finished, then leaves the group.
+// - Closing the scope stops taking messages, gives handlers in flight handlerDrainMs to finish,
+//   interrupts the rest (their messages stay uncommitted, so the group gets them again), commits
+//   what finished, then leaves the group.
 import { Effect, type Context, type Scope } from "effect"
 import type { Admin, Consumer, ConsumerCrashEvent, ConsumerGroupJoinEvent, EachBatchPayload, Kafka } from "kafkajs"
 import { EventBusUnavailable, type Subscription } from "../../src/services/event-bus.ts"
@@ -128,6 +129,7 @@ export const runSubscription = <E>(
       bufferSize: config.bufferSize,
       retryInitialMs: config.handlerRetryInitialMs,
       retryMaxMs: config.handlerRetryMaxMs,
+      drainMs: config.handlerDrainMs,
       commit: commitHeld,
     })
     yield* Effect.addFinalizer(() => Effect.sync(() => void (stopping = true)))

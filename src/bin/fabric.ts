@@ -37,9 +37,10 @@ switch (command) {
     const embedded = config.databaseUrl === undefined
     const token = config.operatorToken ?? (embedded ? loadOrCreateOperatorToken(config.dataDir) : fail("FABRIC_ADMIN_TOKEN is required when DATABASE_URL is set"))
     const clusters = planClusters(config)
-    const { runtime, app, streams, start } = makeAllInOne(config, { operatorToken: token, clusters, logs: processLogs() })
-    const program = Effect.andThen(start, serveHttp(app.fetch, { port: config.port, host: config.host, streams }))
-    await runMain(runtime, program, ({ port }) => {
+    const { runtime, app, streams, drain, start } = makeAllInOne(config, { operatorToken: token, clusters, logs: processLogs() })
+    // Served last, so it is stopped first: requests drain while daemons, consumers and database still run.
+    const program = Effect.andThen(start, serveHttp(app.fetch, { port: config.port, host: config.host, streams, drain, drainMs: config.shutdownDrainMs }))
+    await runMain(runtime, program, config.shutdownDrainMs, ({ port }) => {
       console.log([
         `Fabric is running on http://${config.host}:${port}`,
         `  mode:     ${embedded ? `embedded (data in ${config.dataDir})` : "real engines"}`,
@@ -55,7 +56,7 @@ switch (command) {
     if (!config.kafkaBrokers) fail("fabric rpc needs KAFKA_BROKERS")
     const token = config.operatorToken ?? fail("fabric rpc needs FABRIC_ADMIN_TOKEN")
     const { runtime, program } = makeRpcProcess(config, token)
-    await runMain(runtime, program, ({ port }) => console.log(`Fabric rpc is running on http://${config.host}:${port}`))
+    await runMain(runtime, program, config.shutdownDrainMs, ({ port }) => console.log(`Fabric rpc is running on http://${config.host}:${port}`))
     break
   }
   case "daemon": {
@@ -73,7 +74,7 @@ switch (command) {
       : typeof metricsFlag === "string" && /^\d{1,5}$/.test(metricsFlag) && Number(metricsFlag) <= 65535 ? Number(metricsFlag)
       : fail("--metrics-port needs a port number from 0 to 65535")
     const { runtime, program } = makeDaemonProcess(config, clusterId, kubeconfig, { metricsPort })
-    await runMain(runtime, program, ({ metricsUrl }) =>
+    await runMain(runtime, program, config.shutdownDrainMs, ({ metricsUrl }) =>
       console.log(`Fabric daemon for cluster ${clusterId} is running${metricsUrl ? `; metrics on ${metricsUrl}` : ""}`))
     break
   }

@@ -6,6 +6,7 @@ import * as simulated from "../../adapters/embedded/cluster.ts"
 import * as kubernetes from "../../adapters/kubernetes/cluster.ts"
 import { currentContextOf } from "../../adapters/kubernetes/kubeconfig.ts"
 import { makeApp } from "../../rpc/app.ts"
+import { makeDrainSwitch } from "../../rpc/drain.ts"
 import type { FabricConfig } from "../config.ts"
 import { defaultDaemonOptions, runDaemon, type DaemonOptions } from "../daemon/daemon.ts"
 import { Cluster } from "../services/cluster.ts"
@@ -41,11 +42,12 @@ export interface AllInOneOptions {
   readonly logs?: Layer.Layer<never>
 }
 
-/** The runtime, the HTTP app, and `start`: background work that runs until its scope closes. */
+/** The runtime, the HTTP app (and its drain switch), and `start`: background work that runs until its scope closes. */
 export const makeAllInOne = (config: FabricConfig, options: AllInOneOptions) => {
   const runtime = ManagedRuntime.make(Layer.merge(managementLayer(config), crashHookLayer(config.crashAt)).pipe(Layer.provideMerge(options.logs ?? Layer.empty)))
   const streams = new Set<{ close: () => void }>()
-  const app = makeApp({ runtime, operatorToken: options.operatorToken, watch: { pollMs: options.watchPollMs ?? config.watchPollMs, keepAliveMs: 15_000, streams } })
+  const drain = makeDrainSwitch()
+  const app = makeApp({ runtime, operatorToken: options.operatorToken, drain, watch: { pollMs: options.watchPollMs ?? config.watchPollMs, keepAliveMs: 15_000, streams } })
   const start = Effect.gen(function* () {
     yield* startManagement({
       partitions: config.partitions,
@@ -58,5 +60,5 @@ export const makeAllInOne = (config: FabricConfig, options: AllInOneOptions) => 
       yield* Effect.provideService(runDaemon({ ...defaultDaemonOptions, heartbeatMs: config.heartbeatMs, driftIntervalMs: config.driftIntervalMs, concurrency: config.daemonConcurrency, ...options.daemon }), Cluster, Context.get(context, Cluster))
     }
   })
-  return { runtime, app, streams, start }
+  return { runtime, app, streams, drain, start }
 }
