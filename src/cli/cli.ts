@@ -123,8 +123,7 @@ export const runCli = async (argv: ReadonlyArray<string>, env: Readonly<Record<s
       }
       case "cluster remove": {
         const query = flags.has("force") ? { force: "true" as const } : {}
-        const r = await call<{ cluster: { id: string; phase: string; lastSeenAt: string | null } }>(
-          client.v1.clusters[":clusterId"].$delete({ param: { clusterId: target ?? required(flags, "cluster") }, query }))
+        const r = await call(client.v1.clusters[":clusterId"].$delete({ param: { clusterId: target ?? required(flags, "cluster") }, query }))
         print(r, () => `cluster ${r.cluster.id}: ${r.cluster.phase} (projects stop waiting for it; its namespaces are left alone)`)
         return 0
       }
