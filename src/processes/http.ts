@@ -1,7 +1,9 @@
 // Serves the Hono app on Node (@hono/node-server); closing the scope closes open SSE streams
 // first, since server.close() would otherwise wait for them forever.
 import { serve, type ServerType } from "@hono/node-server"
+import { getConnInfo } from "@hono/node-server/conninfo"
 import { Effect } from "effect"
+import type { Context } from "hono"
 import type { Server } from "node:http"
 
 export interface Served {
@@ -21,3 +23,12 @@ export const serveHttp = (fetch: (request: Request) => Response | Promise<Respon
         ;(server as Server).closeAllConnections?.()
       }),
   ).pipe(Effect.map(({ port }): Served => ({ port })))
+
+/** The peer address of a request served here; undefined for one that came another way (app.request in tests). */
+export const clientAddress = (c: Context): string | undefined => {
+  try {
+    return getConnInfo(c).remote.address
+  } catch {
+    return undefined
+  }
+}
