@@ -40,3 +40,7 @@ export const ListProjectsQuery = Schema.Struct({
     Schema.isPattern(cursorPattern, { message: "invalid cursor: not one this API returned" }),
   )),
 })
+
+// The /debug login form (rpc/routes/debug.ts reads it with parseBody: a wrong or missing token is
+// the form again, not a 400); declared here for the OpenAPI document.
+export const DebugLoginForm = Schema.Struct({ token: Schema.String.annotate({ description: "The operator token." }) })
