@@ -15,9 +15,9 @@ const fabric = stubApp({
 })
 test.after(() => fabric.dispose())
 
-const post = (path: string, body: string | Uint8Array) => fabric.request(path, { method: "POST", body, headers: { "content-type": "application/json" } })
+const post = (path: string, body: string | Uint8Array<ArrayBuffer>) => fabric.request(path, { method: "POST", body, headers: { "content-type": "application/json" } })
 
-const refusals: Array<[string, string, string | Uint8Array, string]> = [
+const refusals: Array<[string, string, string | Uint8Array<ArrayBuffer>, string]> = [
   ["a NUL in an email", "/v1/accounts", '{"name":"n","email":"a\\u0000b@probe.test"}', "body.email"],
   ["a lone surrogate in a name", "/v1/accounts", '{"name":"a\\ud800b","email":"s@probe.test"}', "body.name"],
   ["U+0085 in a name", "/v1/accounts", JSON.stringify({ name: "a\u0085b", email: "c1@probe.test" }), "body.name"],
