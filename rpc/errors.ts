@@ -4,7 +4,9 @@ import { HTTPException } from "hono/http-exception"
 import type { ContentfulStatusCode } from "hono/utils/http-status"
 import type { DomainError, ValidationIssue } from "../src/domain/errors.ts"
 
-export type ErrorCode = "invalid_request" | "unauthorized" | "forbidden" | "not_found" | "conflict" | "quota_exceeded" | "unavailable" | "internal"
+export type ErrorCode =
+  | "invalid_request" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "quota_exceeded"
+  | "too_many_requests" | "unavailable" | "internal"
 
 export interface ErrorBody {
   readonly error: { readonly code: ErrorCode; readonly message: string; readonly issues?: ReadonlyArray<ValidationIssue> }

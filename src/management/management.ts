@@ -15,7 +15,7 @@ import { LegacyDemeter } from "../services/legacy-demeter.ts"
 import { ManagementSettings } from "../services/settings.ts"
 import { StateStore, type Page } from "../services/state-store.ts"
 import { Transactions } from "../services/transactions.ts"
-import { constantTimeEqual, sha256Hex } from "./credentials.ts"
+import { bearerTokenOf, constantTimeEqual, sha256Hex } from "./credentials.ts"
 
 export interface Idempotency {
   readonly key: string
@@ -156,7 +156,7 @@ const make = Effect.gen(function* () {
   }, provide)
 
   const authenticate = Effect.fn("Management.authenticate")(function* (authorization: string | undefined, operatorToken: string) {
-    const token = /^Bearer (\S+)$/.exec(authorization ?? "")?.[1]
+    const token = bearerTokenOf(authorization)
     if (token === undefined) return yield* new Unauthorized({ message: "missing bearer token" })
     if (constantTimeEqual(token, operatorToken)) return { kind: "operator" } as Caller
     const accountId = yield* store.accountIdForKey(yield* Effect.promise(() => sha256Hex(token)))
@@ -183,9 +183,17 @@ const make = Effect.gen(function* () {
     return { actorId, machine: host === accounts ? "account" as const : "project" as const, value: snapshot.value, status: snapshot.status, context: snapshot.context as unknown, history }
   }, provide)
 
+  /** For the debug UI: a logout ends its session on every replica (rpc/debug-session.ts). */
+  const revokeDebugSession = Effect.fn("Management.revokeDebugSession")(function* (sessionId: string, expiresAtMs: number) {
+    yield* store.revokeDebugSession(sessionId, new Date(expiresAtMs), new Date(yield* Clock.currentTimeMillis))
+  }, provide)
+
+  const isDebugSessionRevoked = (sessionId: string) => store.isDebugSessionRevoked(sessionId)
+
   return {
     createAccount, getAccount, createProject, getProject, listProjects, deleteProject,
     recordObservations, listClusters, authenticate, currentContext, ready, listActors, actorDetail,
+    revokeDebugSession, isDebugSessionRevoked,
   }
 })
 

@@ -11,6 +11,7 @@ import type { FabricConfig } from "../config.ts"
 import { defaultDaemonOptions, runDaemon, type DaemonOptions } from "../daemon/daemon.ts"
 import { Cluster } from "../services/cluster.ts"
 import { crashHookLayer } from "./crash-hook.ts"
+import { clientAddress } from "./http.ts"
 import { managementLayer } from "./layers.ts"
 import { managementBackground, startManagement } from "./management.ts"
 import { PersistentClusterState, simulatedClusterFile } from "./persistent-cluster-state.ts"
@@ -47,7 +48,7 @@ export const makeAllInOne = (config: FabricConfig, options: AllInOneOptions) => 
   const runtime = ManagedRuntime.make(Layer.merge(managementLayer(config), crashHookLayer(config.crashAt)).pipe(Layer.provideMerge(options.logs ?? Layer.empty)))
   const streams = new Set<{ close: () => void }>()
   const drain = makeDrainSwitch()
-  const app = makeApp({ runtime, operatorToken: options.operatorToken, drain, watch: { pollMs: options.watchPollMs ?? config.watchPollMs, keepAliveMs: 15_000, streams } })
+  const app = makeApp({ runtime, operatorToken: options.operatorToken, drain, watch: { pollMs: options.watchPollMs ?? config.watchPollMs, keepAliveMs: 15_000, streams }, clientAddress })
   const start = Effect.gen(function* () {
     yield* startManagement({
       partitions: config.partitions,

@@ -6,7 +6,9 @@
 // during the drain on purpose: a request sent meanwhile gets a clean 503 it can retry, where a
 // closed listener would refuse or reset it, and a probe could not see /readyz turn 503.
 import { serve, type ServerType } from "@hono/node-server"
+import { getConnInfo } from "@hono/node-server/conninfo"
 import { Effect } from "effect"
+import type { Context } from "hono"
 import type { Server } from "node:http"
 import type { DrainSwitch } from "../../rpc/drain.ts"
 
@@ -71,3 +73,12 @@ export const serveHttp = (fetch: (request: Request) => Response | Promise<Respon
     }),
     ({ server, inFlight }) => stop(server as Server, inFlight, options),
   ).pipe(Effect.map(({ port }): Served => ({ port })))
+
+/** The peer address of a request served here; undefined for one that came another way (app.request in tests). */
+export const clientAddress = (c: Context): string | undefined => {
+  try {
+    return getConnInfo(c).remote.address
+  } catch {
+    return undefined
+  }
+}

@@ -7,7 +7,7 @@ import { makeDrainSwitch } from "../../rpc/drain.ts"
 import type { FabricConfig } from "../config.ts"
 import { crashHookLayer } from "./crash-hook.ts"
 import { processLogs } from "./logs.ts"
-import { serveHttp } from "./http.ts"
+import { clientAddress, serveHttp } from "./http.ts"
 import { managementLayer } from "./layers.ts"
 import { managementBackground, startManagement } from "./management.ts"
 
@@ -15,7 +15,7 @@ export const makeRpcProcess = (config: FabricConfig, operatorToken: string) => {
   const runtime = ManagedRuntime.make(Layer.merge(managementLayer(config), crashHookLayer(config.crashAt)).pipe(Layer.provideMerge(processLogs())))
   const streams = new Set<{ close: () => void }>()
   const drain = makeDrainSwitch()
-  const app = makeApp({ runtime, operatorToken, drain, watch: { pollMs: config.watchPollMs, keepAliveMs: 15_000, streams } })
+  const app = makeApp({ runtime, operatorToken, drain, watch: { pollMs: config.watchPollMs, keepAliveMs: 15_000, streams }, clientAddress })
   const program = Effect.gen(function* () {
     yield* startManagement({
       partitions: config.partitions,
