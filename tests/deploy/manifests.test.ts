@@ -41,6 +41,33 @@ test("every overlay builds from plain resources; kubectl kustomize (when install
   if (!hasKubectl) console.log("  (kubectl not on PATH: the comparison with kubectl kustomize was skipped)")
 })
 
+test("the operator's example overlays (examples/, README.md) build with kubectl kustomize: the image and the cluster id replaced, nothing else", () => {
+  if (spawnSync("kubectl", ["version", "--client"], { encoding: "utf8" }).status !== 0) {
+    console.log("  (kubectl not on PATH: the example overlays were not built)")
+    return
+  }
+  const examples: Record<string, "hub" | "migrate" | "member"> = { hub: "hub", migrate: "migrate", "member-eu-1": "member" }
+  for (const [example, overlay] of Object.entries(examples)) {
+    const built = spawnSync("kubectl", ["kustomize", join(manifestsDir, "examples", example)], { encoding: "utf8" })
+    assert.is(built.status, 0, built.stderr)
+    const theirs = (loadAll(built.stdout) as K8sObject[]).filter(Boolean)
+    // Undo what the example changes; the rest must be the overlay as it is.
+    for (const o of theirs) {
+      for (const c of podSpecs([o])[0]?.spec.containers ?? []) {
+        assert.is(c.image, "registry.example.com/fabric:0.1.0")
+        c.image = "fabric:0.1.0"
+      }
+      if (o.kind === "ConfigMap" && o.metadata.name === "fabric-member") {
+        assert.is(o.data.FABRIC_CLUSTER_ID, "eu-1")
+        o.data.FABRIC_CLUSTER_ID = find(renderOverlay("member"), "ConfigMap", "fabric-member").data.FABRIC_CLUSTER_ID
+      }
+    }
+    const byId = (xs: K8sObject[]) => Object.fromEntries(xs.map((o) => [objectId(o), o]))
+    assert.equal(byId(theirs), byId(renderOverlay(overlay)), example)
+    assert.ok(read("README.md").includes(`deploy/kubernetes/examples/${example}`), `README.md mentions examples/${example}`)
+  }
+})
+
 test("the daemon's ClusterRole grants exactly what adapters/kubernetes/cluster.ts calls, on namespaces only; nothing else is granted", () => {
   const member = renderOverlay("member")
   const roles = all().filter((o) => o.kind === "ClusterRole" || o.kind === "Role")
