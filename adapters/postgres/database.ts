@@ -21,6 +21,15 @@ const CommitWrites = Context.Reference<Array<Effect.Effect<void, unknown>> | und
   { defaultValue: () => undefined },
 )
 
+const jsonbTypeOid = 3802
+
+/**
+ * A jsonb parameter: the one `sql.json` makes (tagged with jsonb's type oid, serialized with
+ * JSON.stringify), for values the domain types as `unknown` or as interfaces (snapshots, events,
+ * response bodies, membership events), which `sql.json`'s JSONValue parameter type does not take.
+ */
+export const jsonb = (sql: Sql, value: unknown) => sql.typed(value, jsonbTypeOid)
+
 /** Postgres error codes the domain reacts to. */
 export const pgCodes = { uniqueViolation: "23505", serializationFailure: "40001" } as const
 
