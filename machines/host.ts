@@ -28,7 +28,7 @@ export interface HostedMachine<R, StepInput> {
 }
 
 /** Near 0 most of the time: an actor is in memory only while one event is applied to it. */
-export const residentActors = gauge("fabric_actors_resident", "Actors in memory now (restored to apply one event, passivated once it settles), by machine", ["machine"])
+const residentActors = gauge("fabric_actors_resident", "Actors in memory now (restored to apply one event, passivated once it settles), by machine", ["machine"])
 
 const hasRunningSteps = (snapshot: AnyMachineSnapshot) => Object.keys(snapshot.children).length > 0
 

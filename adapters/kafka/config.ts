@@ -37,7 +37,7 @@ export interface KafkaConfig {
   readonly handlerRetryMaxMs: number
 }
 
-export const defaultKafkaConfig: Omit<KafkaConfig, "brokers"> = {
+const defaultKafkaConfig: Omit<KafkaConfig, "brokers"> = {
   clientId: "fabric",
   connectionTimeoutMs: 3_000,
   requestTimeoutMs: 30_000,

@@ -10,7 +10,7 @@ export type Sql = postgres.Sql | postgres.TransactionSql
 export class Database extends Context.Service<Database, { readonly pool: postgres.Sql }>()("fabric/adapters/Database") {}
 
 /** The transaction the current fiber runs in, if any: repositories use it instead of the pool. */
-export const CurrentTransaction = Context.Reference<postgres.TransactionSql | undefined>(
+const CurrentTransaction = Context.Reference<postgres.TransactionSql | undefined>(
   "fabric/adapters/CurrentTransaction",
   { defaultValue: () => undefined },
 )

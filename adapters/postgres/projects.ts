@@ -89,8 +89,6 @@ const decodeCursor = (cursor: string): [string, string] | undefined => {
   } catch {}
   return undefined
 }
-export const isValidCursor = (cursor: string): boolean => decodeCursor(cursor) !== undefined
-
 export const listProjects = (accountId: string, page: { limit: number; cursor: string | undefined }) =>
   Effect.gen(function* () {
     const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor)

@@ -4,7 +4,7 @@ import type { Project } from "../domain/project.ts"
 import { clusterProgress } from "./render.ts"
 
 /** Splits an SSE byte stream into events ({event, data}); comments (keep-alives) are skipped. */
-export async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<{ event: string; data: string }> {
+async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<{ event: string; data: string }> {
   const decoder = new TextDecoder()
   let buffer = ""
   for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {

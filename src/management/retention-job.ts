@@ -11,7 +11,7 @@ export interface RetentionJobOptions {
 }
 
 /** One pass: batches until none comes back full. Returns what it deleted. */
-export const pruneAll = (policy: RetentionPolicy, batchSize: number) =>
+const pruneAll = (policy: RetentionPolicy, batchSize: number) =>
   Effect.gen(function* () {
     const retention = yield* Retention
     const total = { outbox: 0, history: 0, idempotencyKeys: 0 }
