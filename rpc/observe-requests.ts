@@ -8,9 +8,9 @@ import { counter, histogram, latencyBuckets, Metrics } from "../src/services/met
 import { withRequestId } from "../src/services/request-id.ts"
 import type { FabricEnv } from "./env.ts"
 
-export const httpRequests = counter("fabric_http_requests_total", "HTTP requests answered, by method, route pattern and status", ["method", "route", "status"])
+const httpRequests = counter("fabric_http_requests_total", "HTTP requests answered, by method, route pattern and status", ["method", "route", "status"])
 
-export const httpRequestDuration = histogram(
+const httpRequestDuration = histogram(
   "fabric_http_request_duration_seconds",
   "Time until the response headers (an SSE stream counts until it starts), by method, route pattern and status",
   ["method", "route", "status"],
@@ -24,7 +24,7 @@ const knownMethods = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "
  * Middleware is registered for every method ("ALL"), handlers for one, so the last route with a
  * method of its own is the handler, even when middleware (auth) answered before it ran.
  */
-export const routePatternOf = (c: Context): string =>
+const routePatternOf = (c: Context): string =>
   matchedRoutes(c).filter((route) => route.method !== "ALL").at(-1)?.path ?? "unmatched"
 
 export const observeRequests = (runtime: ManagedRuntime.ManagedRuntime<Metrics, unknown>): MiddlewareHandler<FabricEnv> =>

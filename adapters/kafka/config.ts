@@ -39,7 +39,7 @@ export interface KafkaConfig {
   readonly handlerDrainMs: number
 }
 
-export const defaultKafkaConfig: Omit<KafkaConfig, "brokers"> = {
+const defaultKafkaConfig: Omit<KafkaConfig, "brokers"> = {
   clientId: "fabric",
   connectionTimeoutMs: 3_000,
   requestTimeoutMs: 30_000,

@@ -89,7 +89,6 @@ const decodeCursor = (cursor: string): [string, string] | undefined => {
   } catch {}
   return undefined
 }
-
 export const listProjects = (accountId: string, page: { limit: number; cursor: string | undefined }) =>
   Effect.gen(function* () {
     const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor)

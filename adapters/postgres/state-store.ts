@@ -22,7 +22,7 @@ export const layer = Layer.effect(
           Effect.catchIf((e): e is DatabaseError => (e as { _tag?: string })._tag === "DatabaseError", (e) => Effect.fail(unavailable(e))),
           Effect.provideService(Database, database),
           Effect.withSpan(`StateStore.${name}`),
-        ) as never
+        )
 
     return StateStore.of({
       insertAccount: lift("insertAccount", accounts.insertAccount),

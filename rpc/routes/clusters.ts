@@ -1,5 +1,6 @@
 import { Schema } from "effect"
 import { Hono } from "hono"
+import { Dns1123Label } from "../../src/domain/names.ts"
 import { ClusterRegistry } from "../../src/management/cluster-registry.ts"
 import { Management } from "../../src/management/management.ts"
 import { operatorOnly } from "../auth.ts"
@@ -7,7 +8,7 @@ import type { FabricEnv } from "../env.ts"
 import { validate } from "../validate.ts"
 
 export const ClusterIdParam = Schema.Struct({
-  clusterId: Schema.String.check(Schema.isPattern(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/u, { message: "clusterId must be a DNS-1123 label" })),
+  clusterId: Dns1123Label("clusterId"),
 })
 
 /** `?force=true` removes even the last Active cluster (docs/api.md). */

@@ -4,8 +4,7 @@ import { Clock, Context, Effect, Layer } from "effect"
 import { hostedAccount } from "../../machines/account-steps.ts"
 import { makeHost } from "../../machines/host.ts"
 import { hostedProject, toProject } from "../../machines/project-steps.ts"
-import type { ProjectContext } from "../../machines/project.ts"
-import { Conflict, InvalidRequest, NotFound, Unauthorized, Unavailable } from "../domain/errors.ts"
+import { Conflict, NotFound, Unauthorized } from "../domain/errors.ts"
 import { NamespaceObservation } from "../domain/messages.ts"
 import { canAccessAccount, type Account, type Caller, type ClusterRecord, type Project } from "../domain/project.ts"
 import { Changes } from "../services/changes.ts"
@@ -164,9 +163,6 @@ const make = Effect.gen(function* () {
     return { kind: "account", accountId } as Caller
   }, provide)
 
-  const currentContext = (projectId: string) =>
-    projects.load(projectId).pipe(Effect.map((s) => s?.context as ProjectContext | undefined), provide)
-
   const ready = store.countProjects().pipe(Effect.asVoid)
 
   /** For the debug UI: actors, newest first. */
@@ -192,7 +188,7 @@ const make = Effect.gen(function* () {
 
   return {
     createAccount, getAccount, createProject, getProject, listProjects, deleteProject,
-    recordObservations, listClusters, authenticate, currentContext, ready, listActors, actorDetail,
+    recordObservations, listClusters, authenticate, ready, listActors, actorDetail,
     revokeDebugSession, isDebugSessionRevoked,
   }
 })
@@ -201,5 +197,3 @@ const make = Effect.gen(function* () {
 export class Management extends Context.Service<Management, Effect.Success<typeof make>>()("fabric/Management") {
   static readonly layer = Layer.effect(Management, make)
 }
-
-export type { InvalidRequest, Unavailable }

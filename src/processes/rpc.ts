@@ -5,14 +5,13 @@ import { Effect, Layer, ManagedRuntime } from "effect"
 import { makeApp } from "../../rpc/app.ts"
 import { makeDrainSwitch } from "../../rpc/drain.ts"
 import type { FabricConfig } from "../config.ts"
-import { crashHookLayer } from "./crash-hook.ts"
 import { processLogs } from "./logs.ts"
 import { clientAddress, serveHttp } from "./http.ts"
 import { managementLayer } from "./layers.ts"
 import { managementBackground, startManagement } from "./management.ts"
 
 export const makeRpcProcess = (config: FabricConfig, operatorToken: string) => {
-  const runtime = ManagedRuntime.make(Layer.merge(managementLayer(config), crashHookLayer(config.crashAt)).pipe(Layer.provideMerge(processLogs())))
+  const runtime = ManagedRuntime.make(managementLayer(config).pipe(Layer.provideMerge(processLogs())))
   const streams = new Set<{ close: () => void }>()
   const drain = makeDrainSwitch()
   const app = makeApp({ runtime, operatorToken, drain, watch: { pollMs: config.watchPollMs, keepAliveMs: 15_000, streams }, clientAddress })
