@@ -1,8 +1,10 @@
 // Configuration, parsed ONCE at the edge from the environment (and flags) into a typed object.
 // A bad setting stops the process with a message naming it.
+import { ConfigError } from "./config-error.ts"
 import { defaultDaemonConcurrency } from "./daemon/concurrency.ts"
+import { parseTracingConfig, type TracingConfig } from "./tracing-config.ts"
 
-export class ConfigError extends Error {}
+export { ConfigError }
 
 export interface FabricConfig {
   readonly port: number
@@ -40,6 +42,8 @@ export interface FabricConfig {
   readonly outboxRetentionMs: number
   readonly historyKeep: number
   readonly idempotencyRetentionMs: number
+  /** OTEL_EXPORTER_OTLP_ENDPOINT and friends: where spans go; undefined exports none. */
+  readonly tracing: TracingConfig | undefined
 }
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -108,5 +112,6 @@ export const parseConfig = (env: Env): FabricConfig => {
     outboxRetentionMs: integer(env, "FABRIC_OUTBOX_RETENTION_SECONDS", 86_400, 0, 3650 * 86_400) * 1000,
     historyKeep: integer(env, "FABRIC_HISTORY_KEEP", 100, 1, 1_000_000),
     idempotencyRetentionMs: integer(env, "FABRIC_IDEMPOTENCY_RETENTION_SECONDS", 86_400, 1, 3650 * 86_400) * 1000,
+    tracing: parseTracingConfig(env),
   }
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // The `fabric` command: process entrypoints (dev | rpc | daemon | migrate) and the CLI.
 import { parseConfig, ConfigError } from "../config.ts"
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
 import { makeAllInOne, planClusters } from "../processes/all-in-one.ts"
 import { processLogs } from "../processes/logs.ts"
+import { tracingLayer } from "../processes/tracing.ts"
 import { serveHttp } from "../processes/http.ts"
 import { loadOrCreateOperatorToken } from "../processes/operator-token.ts"
 import { runMain } from "../processes/run-main.ts"
@@ -37,7 +38,7 @@ switch (command) {
     const embedded = config.databaseUrl === undefined
     const token = config.operatorToken ?? (embedded ? loadOrCreateOperatorToken(config.dataDir) : fail("FABRIC_ADMIN_TOKEN is required when DATABASE_URL is set"))
     const clusters = planClusters(config)
-    const { runtime, app, streams, start } = makeAllInOne(config, { operatorToken: token, clusters, logs: processLogs() })
+    const { runtime, app, streams, start } = makeAllInOne(config, { operatorToken: token, clusters, logs: Layer.merge(processLogs(), tracingLayer(config.tracing, "fabric-dev")) })
     const program = Effect.andThen(start, serveHttp(app.fetch, { port: config.port, host: config.host, streams }))
     await runMain(runtime, program, ({ port }) => {
       console.log([

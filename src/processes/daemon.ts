@@ -9,6 +9,7 @@ import { EventBus } from "../services/event-bus.ts"
 import { Metrics } from "../services/metrics.ts"
 import { crashHookLayer } from "./crash-hook.ts"
 import { processLogs } from "./logs.ts"
+import { tracingLayer } from "./tracing.ts"
 import { kafkaBusLayer } from "./layers.ts"
 import { serveMetrics } from "./metrics-listener.ts"
 
@@ -18,7 +19,7 @@ export const makeDaemonProcess = (config: FabricConfig, clusterId: string, kubec
     kubernetes.layer({ id: clusterId, kubeconfig }),
     crashHookLayer(config.crashAt),
     Metrics.layer,
-  ).pipe(Layer.provideMerge(processLogs()))
+  ).pipe(Layer.provideMerge(Layer.merge(processLogs(), tracingLayer(config.tracing, "fabric-daemon", { "fabric.cluster": clusterId }))))
   const runtime = ManagedRuntime.make(layer)
   const program = Effect.gen(function* () {
     // Idempotent: a daemon started before `fabric rpc` still finds its topics.

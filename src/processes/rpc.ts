@@ -6,12 +6,13 @@ import { makeApp } from "../../rpc/app.ts"
 import type { FabricConfig } from "../config.ts"
 import { crashHookLayer } from "./crash-hook.ts"
 import { processLogs } from "./logs.ts"
+import { tracingLayer } from "./tracing.ts"
 import { serveHttp } from "./http.ts"
 import { managementLayer } from "./layers.ts"
 import { managementBackground, startManagement } from "./management.ts"
 
 export const makeRpcProcess = (config: FabricConfig, operatorToken: string) => {
-  const runtime = ManagedRuntime.make(Layer.merge(managementLayer(config), crashHookLayer(config.crashAt)).pipe(Layer.provideMerge(processLogs())))
+  const runtime = ManagedRuntime.make(Layer.merge(managementLayer(config), crashHookLayer(config.crashAt)).pipe(Layer.provideMerge(Layer.merge(processLogs(), tracingLayer(config.tracing, "fabric-rpc")))))
   const streams = new Set<{ close: () => void }>()
   const app = makeApp({ runtime, operatorToken, watch: { pollMs: config.watchPollMs, keepAliveMs: 15_000, streams } })
   const program = Effect.gen(function* () {
