@@ -247,4 +247,36 @@ test("closing interrupts handlers in flight and commits what finished, never pas
     assert.is(yield* bus.offer([message(0, 5, "e")]), 0, "a closed dispatcher takes nothing")
   })))
 
+test("closing with drainMs: calls in flight finish and are committed, nothing queued starts, a call past the drain is interrupted", () =>
+  Effect.runPromise(Effect.gen(function* () {
+    const commits = makeCommits()
+    const started: Array<string> = []
+    const handled: Array<string> = []
+    let interrupted = 0
+    const slow = yield* Deferred.make<void>()
+    const scope = yield* Scope.make()
+    const bus = yield* dispatcher({
+      concurrency: 2,
+      drainMs: 2_000,
+      handle: ([m]) => Effect.gen(function* () {
+        started.push(m.value!)
+        if (m.partition === 0) yield* Deferred.await(slow)
+        if (m.partition === 1) yield* Effect.never.pipe(Effect.onInterrupt(() => Effect.sync(() => void interrupted++)))
+        handled.push(m.value!)
+      }),
+    }, commits).pipe(Scope.provide(scope))
+    // partition 0: "a" runs (held), "a" queued behind it; partition 1: "x" runs and never ends
+    yield* bus.offer([message(0, 0, "a"), message(0, 1, "a"), message(1, 0, "x")])
+    yield* eventually("both calls running", () => started.length === 2, () => started)
+    const closed = yield* Effect.forkChild(Scope.close(scope, Exit.void))
+    yield* Effect.sleep(20)
+    yield* Deferred.succeed(slow, undefined)
+    yield* Fiber.join(closed)
+    assert.equal(handled, ["a@0"], "the call in flight finished; the queued one never started")
+    assert.equal(started, ["a@0", "x@0"])
+    assert.is(interrupted, 1, "the call still running after the drain was interrupted")
+    assert.is(commits.latest(0), "1", "what finished while draining is committed")
+    assert.is(commits.latest(1) ?? "0", "0", "never past the interrupted message, which comes again")
+  })))
+
 test.run()

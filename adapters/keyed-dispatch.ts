@@ -16,8 +16,9 @@
 //   lane gives up its slot, so other keys and partitions keep flowing.
 // - `revoke` (a rebalance took partitions away) drops their queued messages and forgets them:
 //   nothing more is committed for them; handlers already running finish.
-// - Closing the scope interrupts handlers in flight; their messages stay uncommitted and come
-//   again later (at-least-once). What finished before is committed one last time.
+// - Closing the scope (shutdown) takes nothing more and starts no new handler call; the calls
+//   in flight get `drainMs` to finish, then are interrupted: their messages stay uncommitted and
+//   come again later (at-least-once). What finished is committed one last time.
 import { Cause, Effect, Exit, Scope } from "effect"
 import type { BusMessage, KeyBatch } from "../src/services/event-bus.ts"
 
@@ -45,6 +46,8 @@ export interface KeyedDispatchOptions<E> {
   /** Writes commit points; called by one fiber at a time. A failure is retried after `commitRetryMs`. */
   readonly commit: (offsets: ReadonlyArray<CommitOffset>) => Effect.Effect<void, unknown>
   readonly commitRetryMs?: number | undefined
+  /** On close, how long handler calls in flight may take to finish before they are interrupted (default 0). */
+  readonly drainMs?: number | undefined
 }
 
 export interface KeyedDispatcher {
@@ -160,6 +163,8 @@ export const makeKeyedDispatcher = <E>(options: KeyedDispatchOptions<E>): Effect
     const dirty = new Set<PartitionState>()
     let unfinished = 0
     let closing = false
+    let running = 0 // handler calls in flight
+    const callEnded = makeWaiters()
     const room = makeWaiters()
     const commitWanted = makeWaiters()
     const laneWanted = makeWaiters()
@@ -229,13 +234,18 @@ export const makeKeyedDispatcher = <E>(options: KeyedDispatchOptions<E>): Effect
         lane.backoff = undefined
         if (batch.length === 0) return afterTurn(lane)
         lane.status = "running"
-        const exit = yield* Effect.exit(Effect.suspend(() => options.handle(batch.map((e) => e.message) as unknown as KeyBatch)))
-        if (closing) return
+        running++
+        const exit = yield* Effect.exit(Effect.suspend(() => options.handle(batch.map((e) => e.message) as unknown as KeyBatch))).pipe(
+          Effect.ensuring(Effect.sync(() => { running--; callEnded.wakeAll() })),
+        )
+        // A call that finished while draining counts (it is committed); a failed one is not retried.
         if (Exit.isSuccess(exit)) {
-          lane.failures = 0
           for (const entry of batch) settle(entry, true)
+          if (closing) return
+          lane.failures = 0
           return afterTurn(lane)
         }
+        if (closing) return
         // messages of a partition revoked meanwhile are the new owner's now
         const again = batch.filter((entry) => partitions.get(partitionId(entry.partition.ref)) === entry.partition)
         for (const entry of batch) if (!again.includes(entry)) settle(entry, false)
@@ -272,7 +282,8 @@ export const makeKeyedDispatcher = <E>(options: KeyedDispatchOptions<E>): Effect
 
     const worker = Effect.gen(function* () {
       while (true) {
-        const lane = ready.pop()
+        // while closing no new call starts: only those in flight may finish
+        const lane = closing ? undefined : ready.pop()
         if (lane === undefined) yield* laneWanted.wait
         else yield* runTurn(lane)
       }
@@ -285,6 +296,16 @@ export const makeKeyedDispatcher = <E>(options: KeyedDispatchOptions<E>): Effect
       Effect.gen(function* () {
         closing = true
         room.wakeAll()
+        const drainMs = options.drainMs ?? 0
+        if (running > 0 && drainMs > 0) {
+          const drained = Effect.gen(function* () {
+            while (running > 0) yield* callEnded.wait
+          })
+          yield* drained.pipe(Effect.timeoutOrElse({
+            duration: drainMs,
+            orElse: () => Effect.logWarning(`${running} handler call(s) still running after ${drainMs}ms of draining; interrupting them (their messages come again)`),
+          }))
+        }
         yield* Scope.close(workers, Exit.void)
         for (const p of partitions.values()) markDirty(p)
         yield* commitOnce

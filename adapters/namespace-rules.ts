@@ -1,7 +1,7 @@
 // What every Cluster layer (live and simulated) applies the same way, so the contract suite can
 // hold them to one behaviour.
 import { Effect } from "effect"
-import { isDns1123Label } from "../src/domain/names.ts"
+import { dns1123Rule, isDns1123Label } from "../src/domain/names.ts"
 import {
   accountAnnotation,
   generationAnnotation,
@@ -19,10 +19,10 @@ type Metadata = Readonly<Record<string, string>> | undefined
  * conflict nor an outage. So every layer dies with this defect before sending anything, instead
  * of reporting a ClusterUnavailable that a daemon would retry forever.
  */
-export class InvalidNamespaceName extends Error {
+class InvalidNamespaceName extends Error {
   readonly namespace: string
   constructor(namespace: string) {
-    super(`"${namespace}" is not a valid namespace name (a DNS-1123 label: [a-z0-9-], at most 63 characters, alphanumeric at both ends)`)
+    super(`"${namespace}" is not a valid namespace name (${dns1123Rule})`)
     this.name = "InvalidNamespaceName"
     this.namespace = namespace
   }

@@ -15,10 +15,10 @@ const writeAccountState = Effect.fn("AccountSteps.writeAccountState")(function* 
   yield* (yield* StateStore).insertAccount({ id: input.accountId, name: input.name, email: input.email, createdAt: input.at }, input.apiKeyHash)
 })
 
-export const hostedAccount: HostedMachine<LegacyDemeter | StateStore> = {
+export const hostedAccount: HostedMachine<LegacyDemeter | StateStore, AccountInput> = {
   kind: "account",
   machine: accountMachine,
-  steps: { writeLegacyAccount, writeAccountState } as never,
+  steps: { writeLegacyAccount, writeAccountState },
   project: () => Effect.void,
   isDone: (snapshot) => snapshot.status === "done" || snapshot.matches("active"),
 }

@@ -5,7 +5,7 @@
 // correctness never depends on which replica applies an event: a concurrent writer makes the
 // CAS fail and the event is applied again on the fresh snapshot.
 import { Cause, Effect, Exit } from "effect"
-import { createActor, fromPromise, waitFor, type AnyMachineSnapshot, type AnyStateMachine, type EventObject } from "xstate"
+import { createActor, fromPromise, waitFor, type AnyMachineSnapshot, type AnyStateMachine, type EventObject, type Snapshot, type StateValue } from "xstate"
 import { NotFound, Unavailable, type DomainError } from "../src/domain/errors.ts"
 import { ActorInspection } from "../src/services/actor-inspection.ts"
 import { Changes } from "../src/services/changes.ts"
@@ -13,11 +13,11 @@ import { gauge, Metrics } from "../src/services/metrics.ts"
 import { SnapshotVersionConflict, StateStore } from "../src/services/state-store.ts"
 import { Transactions } from "../src/services/transactions.ts"
 
-export interface HostedMachine<R> {
+export interface HostedMachine<R, StepInput> {
   readonly kind: "account" | "project"
   readonly machine: AnyStateMachine
-  /** The Effect behind each invoked step the machine declares. */
-  readonly steps: Readonly<Record<string, (input: never) => Effect.Effect<unknown, DomainError, R>>>
+  /** The Effect behind each invoked step the machine declares; every step of a machine takes the same input. */
+  readonly steps: Readonly<Record<string, (input: StepInput) => Effect.Effect<unknown, DomainError, R>>>
   /**
    * Writes the read model for a settled snapshot, in the same transaction; `before` is the
    * snapshot it was loaded from (undefined for a new actor), so only what changed is written.
@@ -28,14 +28,26 @@ export interface HostedMachine<R> {
 }
 
 /** Near 0 most of the time: an actor is in memory only while one event is applied to it. */
-export const residentActors = gauge("fabric_actors_resident", "Actors in memory now (restored to apply one event, passivated once it settles), by machine", ["machine"])
+const residentActors = gauge("fabric_actors_resident", "Actors in memory now (restored to apply one event, passivated once it settles), by machine", ["machine"])
 
 const hasRunningSteps = (snapshot: AnyMachineSnapshot) => Object.keys(snapshot.children).length > 0
 
 const settleTimeoutMs = 60_000
 
+/** A snapshot as `getPersistedSnapshot` wrote it, read back from the state store's JSON. */
+type PersistedSnapshot = Snapshot<unknown> & { readonly value: StateValue; readonly context: unknown }
+
+const isPersistedSnapshot = (stored: unknown): stored is PersistedSnapshot =>
+  typeof stored === "object" && stored !== null && "status" in stored && "value" in stored && "context" in stored
+
+/** The stored JSON as a snapshot; anything else is a corrupt row, a defect no retry can fix. */
+const persisted = (stored: unknown): PersistedSnapshot => {
+  if (isPersistedSnapshot(stored)) return stored
+  throw new Error(`stored actor snapshot is not an xstate snapshot: ${JSON.stringify(stored)?.slice(0, 200)}`)
+}
+
 /** `settle`, counted in the resident-actors gauge while it runs. */
-const runToSettled = <R>(hosted: HostedMachine<R>, start: { snapshot: unknown } | { input: unknown }, events: ReadonlyArray<EventObject>) =>
+const runToSettled = <R, StepInput>(hosted: HostedMachine<R, StepInput>, start: { snapshot: PersistedSnapshot } | { input: unknown }, events: ReadonlyArray<EventObject>) =>
   Metrics.use((metrics) => Effect.acquireUseRelease(
     metrics.add(residentActors, { machine: hosted.kind }, 1),
     () => settle(hosted, start, events),
@@ -48,7 +60,7 @@ const runToSettled = <R>(hosted: HostedMachine<R>, start: { snapshot: unknown } 
  * applied on its own), and waits until no invoked step is running. Steps run with the caller's Effect context (and so
  * inside its transaction); their typed failures are kept to be returned as they are.
  */
-const settle = <R>(hosted: HostedMachine<R>, start: { snapshot: unknown } | { input: unknown }, events: ReadonlyArray<EventObject>) =>
+const settle = <R, StepInput>(hosted: HostedMachine<R, StepInput>, start: { snapshot: PersistedSnapshot } | { input: unknown }, events: ReadonlyArray<EventObject>) =>
   Effect.gen(function* () {
     const context = yield* Effect.context<R>()
     // Undefined unless FABRIC_STATELY_INSPECT=1 (src/processes/stately-inspect.ts).
@@ -58,8 +70,8 @@ const settle = <R>(hosted: HostedMachine<R>, start: { snapshot: unknown } | { in
     const actors = Object.fromEntries(
       Object.entries(hosted.steps).map(([name, step]) => [
         name,
-        fromPromise(async ({ input, signal }: { input: unknown; signal: AbortSignal }) => {
-          const exit = await Effect.runPromiseExitWith(context)(step(input as never), { signal })
+        fromPromise<unknown, StepInput>(async ({ input, signal }) => {
+          const exit = await Effect.runPromiseExitWith(context)(step(input), { signal })
           if (Exit.isSuccess(exit)) return exit.value
           const error = Cause.findErrorOption(exit.cause)
           if (error._tag === "Some") {
@@ -71,10 +83,10 @@ const settle = <R>(hosted: HostedMachine<R>, start: { snapshot: unknown } | { in
         }),
       ]),
     )
-    const machine = hosted.machine.provide({ actors } as never)
+    const machine = hosted.machine.provide({ actors })
     const snapshot = yield* Effect.tryPromise({
       try: async (signal) => {
-        const actor = createActor(machine, { ...("snapshot" in start ? { snapshot: start.snapshot as never } : { input: start.input }), inspect })
+        const actor = createActor(machine, { ...("snapshot" in start ? { snapshot: start.snapshot } : { input: start.input }), inspect })
         actor.start()
         const settled = () => waitFor(actor, (s) => s.status !== "active" || !hasRunningSteps(s), { timeout: settleTimeoutMs, signal })
         try {
@@ -104,8 +116,8 @@ const settle = <R>(hosted: HostedMachine<R>, start: { snapshot: unknown } | { in
 /** What an actor's history keeps of the events one save applied: the event, or all of them. */
 const historyEntry = (events: ReadonlyArray<EventObject>): unknown => (events.length === 1 ? events[0] : { type: "batch", events })
 
-export const makeHost = <R>(hosted: HostedMachine<R>) => {
-  const restore = (snapshot: unknown) => hosted.machine.resolveState(snapshot as never) as AnyMachineSnapshot
+export const makeHost = <R, StepInput>(hosted: HostedMachine<R, StepInput>) => {
+  const restore = (snapshot: unknown) => hosted.machine.resolveState(persisted(snapshot)) as AnyMachineSnapshot
 
   /** The snapshot and its read model go out together (pipelined in the same transaction). */
   const save = (actorId: string, snapshot: AnyMachineSnapshot, before: { version: number; snapshot: AnyMachineSnapshot } | undefined, event: unknown) =>
@@ -157,7 +169,7 @@ export const makeHost = <R>(hosted: HostedMachine<R>) => {
         Effect.gen(function* () {
           const stored = yield* store.loadSnapshot(actorId)
           if (stored === undefined) return yield* new NotFound({ resource: hosted.kind, id: actorId })
-          const next = yield* runToSettled(hosted, { snapshot: stored.snapshot }, events)
+          const next = yield* runToSettled(hosted, { snapshot: persisted(stored.snapshot) }, events)
           const changed = JSON.stringify(hosted.machine.getPersistedSnapshot(next)) !== JSON.stringify(stored.snapshot)
           if (changed) yield* save(actorId, next, { version: stored.version, snapshot: restore(stored.snapshot) }, historyEntry(events))
           return { snapshot: next, changed }

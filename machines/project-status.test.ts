@@ -150,9 +150,11 @@ test("everyClusterReady: the observed generation must match (older or newer is n
   assert.ok(everyClusterReady({ a: cluster("Ready", 2), b: cluster("Ready", 2) }, 2))
 })
 
-test("everyClusterReady: vacuously true with no clusters", () => {
-  assert.ok(everyClusterReady({}, 1))
-  assert.ok(everyClusterReady({}, 7))
+test("everyClusterReady: never with no Active member (none at all, or only Unreachable ones)", () => {
+  assert.not.ok(everyClusterReady({}, 1))
+  assert.not.ok(everyClusterReady({}, 7))
+  assert.not.ok(everyClusterReady({ a: cluster("Ready", 1, { unreachable: true }) }, 1))
+  assert.ok(everyClusterReady({ a: cluster("Ready", 1), b: cluster("Pending", 0, { unreachable: true }) }, 1))
 })
 
 test("someClusterFailed", () => {
@@ -172,7 +174,8 @@ test("everyClusterDeleted (vacuously true with no clusters)", () => {
 })
 
 test("livePhase: Ready over Degraded over Provisioning", () => {
-  assert.is(livePhase({}, 1), "Ready")
+  // no member cluster: nothing exists anywhere, so not Ready
+  assert.is(livePhase({}, 1), "Provisioning")
   assert.is(livePhase({ a: cluster("Ready", 1), b: cluster("Ready", 1) }, 1), "Ready")
   assert.is(livePhase({ a: cluster("Ready", 1), b: cluster("Pending", 0) }, 1), "Provisioning")
   assert.is(livePhase({ a: cluster("Ready", 1), b: cluster("Failed", 1) }, 1), "Degraded")

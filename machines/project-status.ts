@@ -54,12 +54,12 @@ const reachable = (clusters: Clusters) => statuses(clusters).filter((c) => !c.un
 
 /**
  * Ready: every Active (reachable) cluster reports Ready for the current generation (docs/api.md).
- * With members but none reachable nothing is known, so not Ready; with no members at all, Ready.
+ * Never with no Active member at all (every cluster removed, or none reachable): no namespace is
+ * known to exist anywhere, so the project stays Provisioning until a cluster joins and reports.
  */
 export const everyClusterReady = (clusters: Clusters, generation: number): boolean => {
   const active = reachable(clusters)
-  if (active.length === 0) return statuses(clusters).length === 0
-  return active.every((c) => c.phase === "Ready" && c.observedGeneration === generation)
+  return active.length > 0 && active.every((c) => c.phase === "Ready" && c.observedGeneration === generation)
 }
 
 export const someClusterFailed = (clusters: Clusters): boolean => reachable(clusters).some((c) => c.phase === "Failed")

@@ -47,7 +47,7 @@ export const toProject = (snapshot: AnyMachineSnapshot): Project => {
   const c = snapshot.context as ProjectContext
   return {
     id: c.projectId, accountId: c.accountId, name: c.name, namespace: c.namespace,
-    phase: phaseOf(snapshot as never), generation: c.generation, createdAt: c.createdAt, updatedAt: c.updatedAt,
+    phase: phaseOf(snapshot), generation: c.generation, createdAt: c.createdAt, updatedAt: c.updatedAt,
     clusters: Object.fromEntries(Object.entries(c.clusters).map(([id, s]) => [id, {
       phase: s.phase, observedGeneration: s.observedGeneration, updatedAt: s.updatedAt,
       ...(s.reason === undefined ? {} : { reason: s.reason }),
@@ -55,10 +55,10 @@ export const toProject = (snapshot: AnyMachineSnapshot): Project => {
   }
 }
 
-export const hostedProject: HostedMachine<LegacyDemeter | StateStore | Transactions> = {
+export const hostedProject: HostedMachine<LegacyDemeter | StateStore | Transactions, DesiredStateInput> = {
   kind: "project",
   machine: projectMachine,
-  steps: { recordProject, requestDeletion, finalizeDeletion } as never,
+  steps: { recordProject, requestDeletion, finalizeDeletion },
   project: (snapshot, before) => StateStore.use((store) => store.saveProject(toProject(snapshot), before === undefined ? undefined : toProject(before))),
   isDone: (snapshot) => snapshot.status === "done",
 }

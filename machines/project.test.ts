@@ -418,11 +418,11 @@ test("deleting: a failing requestDeletion or finalizeDeletion errors the actor (
 
 // --- no clusters -----------------------------------------------------------------------------
 
-test("zero clusters: straight to Ready after creation, and deletion goes straight through to deleted", async () => {
+test("zero clusters: Provisioning after creation (never Ready on nothing), and deletion goes straight through to deleted", async () => {
   const { actor, log, calls } = await created([])
   let s = actor.getSnapshot()
-  assert.equal(s.value, { live: "ready" })
-  assert.is(phaseOf(s), "Ready")
+  assert.equal(s.value, { live: "provisioning" })
+  assert.is(phaseOf(s), "Provisioning")
   assert.equal(s.context.clusters, {})
   s = await send(actor, { type: "project.delete", at: t1 })
   assert.is(s.value, "deleted")
@@ -557,6 +557,28 @@ test("cluster.removed in live: the project stops waiting for it", async () => {
   assert.equal(s.value, { live: "provisioning" })
   s = await send(actor, { type: "cluster.removed", clusterId: "c2", reason: "removed by the operator", at: t2 })
   assert.equal(phases(s), { c1: "Ready" })
+  assert.equal(s.value, { live: "ready" })
+})
+
+test("cluster.removed of the last member: a Ready project goes back to Provisioning, and is Ready again once a new cluster reports", async () => {
+  const { actor } = await created(["c1"])
+  let s = await send(actor, observed("c1", 1, "Ready", t1))
+  assert.equal(s.value, { live: "ready" })
+  s = await send(actor, { type: "cluster.removed", clusterId: "c1", reason: "cluster c1 removed by the operator", at: t2 })
+  assert.equal(s.context.clusters, {})
+  assert.equal(s.value, { live: "provisioning" })
+  assert.is(phaseOf(s), "Provisioning")
+  s = await send(actor, joined("c2", t3))
+  assert.equal(s.value, { live: "provisioning" })
+  s = await send(actor, observed("c2", 1, "Ready", t4))
+  assert.equal(s.value, { live: "ready" })
+})
+
+test("only Unreachable members left: not Ready (nothing is known to exist); Ready again when one comes back", async () => {
+  const { actor } = await created(["c1"])
+  let s = await send(actor, observed("c1", 1, "Ready", t1), { type: "cluster.reachability", clusterId: "c1", reachable: false, at: t2 })
+  assert.equal(s.value, { live: "provisioning" })
+  s = await send(actor, { type: "cluster.reachability", clusterId: "c1", reachable: true, at: t3 })
   assert.equal(s.value, { live: "ready" })
 })
 

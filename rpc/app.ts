@@ -1,7 +1,7 @@
 // The Hono app of docs/api.md. Routes are chained so `AppType` carries every route's types for the
 // typed client (rpc/client.ts).
 import { Effect, Exit, Cause, type ManagedRuntime } from "effect"
-import { Hono } from "hono"
+import { Hono, type Context } from "hono"
 import { bodyLimit } from "hono/body-limit"
 import { requestId } from "hono/request-id"
 import type { Changes } from "../src/services/changes.ts"
@@ -10,8 +10,11 @@ import { RequestId, withRequestId } from "../src/services/request-id.ts"
 import type { ClusterRegistry } from "../src/management/cluster-registry.ts"
 import { Management } from "../src/management/management.ts"
 import { authenticate } from "./auth.ts"
+import { makeDrainSwitch, refuseWhileDraining, type DrainSwitch } from "./drain.ts"
+import { makeCursors } from "./cursor.ts"
 import type { FabricEnv } from "./env.ts"
 import { errorResponse, onError } from "./errors.ts"
+import { methodNotAllowed } from "./method-not-allowed.ts"
 import { observeRequests } from "./observe-requests.ts"
 import { traceRequests } from "./trace-requests.ts"
 import { accounts } from "./routes/accounts.ts"
@@ -19,6 +22,7 @@ import { clusters } from "./routes/clusters.ts"
 import { debug } from "./routes/debug.ts"
 import { metrics } from "./routes/metrics.ts"
 import { projects } from "./routes/projects.ts"
+import { strictJsonBody } from "./strict-json.ts"
 import type { WatchOptions } from "./watch-stream.ts"
 import { openapi } from "./routes/openapi.ts"
 
@@ -26,20 +30,28 @@ export interface AppOptions {
   readonly runtime: ManagedRuntime.ManagedRuntime<Management | ClusterRegistry | Changes | Metrics, unknown>
   readonly operatorToken: string
   readonly watch: WatchOptions
+  /** Turned on when the process begins to stop (rpc/drain.ts); never on when absent. */
+  readonly drain?: DrainSwitch
   /** Optional extra routes mounted by the process (metrics, debug UI). */
   readonly maxBodyBytes?: number
+  /** The client's address (the runtime's connection info), for throttling failed /debug logins. */
+  readonly clientAddress?: (c: Context) => string | undefined
 }
 
 export const makeApp = (options: AppOptions) => {
   const v1 = new Hono<FabricEnv>()
     .use(authenticate(options.operatorToken))
-    .route("/accounts", accounts)
+    .route("/accounts", accounts(makeCursors(options.operatorToken)))
     .route("/projects", projects(options.watch))
     .route("/clusters", clusters)
 
-  const app = new Hono<FabricEnv>()
+  const root = new Hono<FabricEnv>()
+  const app = root
     .use(requestId({ headerName: "x-request-id", limitLength: 128 }))
     .use(observeRequests(options.runtime))
+    .use(refuseWhileDraining(options.drain ?? makeDrainSwitch()))
+    // Reads the routes when the first 404 comes, when they are all registered.
+    .use(methodNotAllowed(root))
     .use(async (c, next) => {
       const id = c.get("requestId")
       c.set("run", async (effect) => {
@@ -55,6 +67,7 @@ export const makeApp = (options: AppOptions) => {
       maxSize: options.maxBodyBytes ?? 64 * 1024,
       onError: (c) => errorResponse(c, 400, "invalid_request", `request body exceeds ${options.maxBodyBytes ?? 64 * 1024} bytes`),
     }))
+    .use(strictJsonBody)
     .get("/healthz", (c) => c.json({ status: "ok" }, 200))
     .get("/readyz", async (c) => {
       const exit = await options.runtime.runPromiseExit(Management.use((m) => m.ready))
@@ -63,7 +76,7 @@ export const makeApp = (options: AppOptions) => {
     .route("/", openapi)
     .route("/metrics", metrics(options.runtime))
     .route("/v1", v1)
-    .route("/debug", debug({ operatorToken: options.operatorToken, watch: options.watch }))
+    .route("/debug", debug({ operatorToken: options.operatorToken, watch: options.watch, clientAddress: options.clientAddress }))
 
   app.notFound((c) => errorResponse(c, 404, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`))
   app.onError(onError)

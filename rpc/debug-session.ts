@@ -2,16 +2,20 @@
 // EventSource, so the operator types the token once into /debug's login form and gets a cookie:
 //   - HttpOnly (page scripts never see it), SameSite=Strict (no other site can make the browser
 //     send it), Path=/debug (never sent to /v1), Secure when the request came over HTTPS;
-//   - its value is an expiry time signed with HMAC-SHA256 keyed by the operator token: it does
-//     not contain the token, needs no server-side session table (any replica checks it), expires
-//     after `sessionSeconds`, and every session ends when the operator token changes.
+//   - its value is a random session id and an expiry time, signed with HMAC-SHA256 keyed by the
+//     operator token: it does not contain the token, any replica checks it, it expires after
+//     `sessionSeconds`, and every session ends when the operator token changes;
+//   - logging out ends it on the server too: its id goes into a revocation table in Postgres
+//     (fabric.debug_session_revocations), which every replica reads with one primary-key lookup
+//     per request. A per-session revocation, not a generation counter, so one browser's logout
+//     does not end the operator's other sessions; rows live only until the cookie would expire.
 // Scripts and curl may still send `Authorization: Bearer <operator token>` instead.
 import { Clock } from "effect"
 import type { Context } from "hono"
 import { deleteCookie, getSignedCookie, setSignedCookie } from "hono/cookie"
 import { createMiddleware } from "hono/factory"
 import { Forbidden, Unauthorized } from "../src/domain/errors.ts"
-import { constantTimeEqual } from "../src/management/credentials.ts"
+import { bearerTokenOf, constantTimeEqual } from "../src/management/credentials.ts"
 import { Management } from "../src/management/management.ts"
 import type { FabricEnv } from "./env.ts"
 
@@ -25,32 +29,45 @@ const signingKey = (operatorToken: string) => `fabric-debug-session:${operatorTo
 const overHttps = (c: Context) =>
   new URL(c.req.url).protocol === "https:" || c.req.header("x-forwarded-proto") === "https"
 
-const now = (c: Context<FabricEnv>) => c.var.run(Clock.currentTimeMillis)
+export const now = (c: Context<FabricEnv>) => c.var.run(Clock.currentTimeMillis)
 
 export const isOperatorToken = (candidate: string, operatorToken: string) => constantTimeEqual(candidate, operatorToken)
 
+const cookieOptions = (c: Context) => ({ httpOnly: true, sameSite: "Strict", path: cookiePath, secure: overHttps(c) }) as const
+
 export const startSession = async (c: Context<FabricEnv>, operatorToken: string) => {
   const expiresAt = (await now(c)) + sessionSeconds * 1000
-  await setSignedCookie(c, cookieName, String(expiresAt), signingKey(operatorToken), {
-    httpOnly: true, sameSite: "Strict", path: cookiePath, maxAge: sessionSeconds, secure: overHttps(c),
-  })
+  await setSignedCookie(c, cookieName, `${crypto.randomUUID()}_${expiresAt}`, signingKey(operatorToken), { ...cookieOptions(c), maxAge: sessionSeconds })
 }
 
-export const endSession = (c: Context<FabricEnv>) =>
-  deleteCookie(c, cookieName, { httpOnly: true, sameSite: "Strict", path: cookiePath, secure: overHttps(c) })
+interface Session { readonly id: string; readonly expiresAt: number }
 
-const bearerOf = (c: Context) => /^Bearer (\S+)$/.exec(c.req.header("authorization") ?? "")?.[1]
+/** The session of a cookie this operator token signed that has not expired (revocation unchecked). */
+const signedSession = async (c: Context<FabricEnv>, operatorToken: string): Promise<Session | undefined> => {
+  const value = await getSignedCookie(c, signingKey(operatorToken), cookieName)
+  const match = typeof value === "string" ? /^([0-9a-f-]{36})_(\d{1,15})$/.exec(value) : null
+  if (match === null) return undefined
+  const session = { id: match[1]!, expiresAt: Number(match[2]) }
+  return session.expiresAt > (await now(c)) ? session : undefined
+}
+
+/** Ends the session here and on every replica (its id is revoked until it would have expired). */
+export const endSession = async (c: Context<FabricEnv>, operatorToken: string) => {
+  const session = await signedSession(c, operatorToken)
+  if (session !== undefined) await c.var.run(Management.use((m) => m.revokeDebugSession(session.id, session.expiresAt)))
+  deleteCookie(c, cookieName, cookieOptions(c))
+}
 
 /** The operator's bearer token or session cookie (for the page itself, which holds no data). */
 export const isOperatorRequest = async (c: Context<FabricEnv>, operatorToken: string) => {
-  const bearer = bearerOf(c)
+  const bearer = bearerTokenOf(c.req.header("authorization"))
   return (bearer !== undefined && isOperatorToken(bearer, operatorToken)) || (await hasSession(c, operatorToken))
 }
 
-/** True for a cookie this operator token signed that has not expired. */
+/** True for an unexpired cookie this operator token signed whose session was not logged out. */
 export const hasSession = async (c: Context<FabricEnv>, operatorToken: string): Promise<boolean> => {
-  const value = await getSignedCookie(c, signingKey(operatorToken), cookieName)
-  return typeof value === "string" && /^\d+$/.test(value) && Number(value) > (await now(c))
+  const session = await signedSession(c, operatorToken)
+  return session !== undefined && !(await c.var.run(Management.use((m) => m.isDebugSessionRevoked(session.id))))
 }
 
 /** The operator, by session cookie or bearer token; an account key is 403, nothing at all 401. */

@@ -3,8 +3,11 @@ import type { Context } from "hono"
 import { HTTPException } from "hono/http-exception"
 import type { ContentfulStatusCode } from "hono/utils/http-status"
 import type { DomainError, ValidationIssue } from "../src/domain/errors.ts"
+import type { FabricEnv } from "./env.ts"
 
-export type ErrorCode = "invalid_request" | "unauthorized" | "forbidden" | "not_found" | "conflict" | "quota_exceeded" | "unavailable" | "internal"
+export type ErrorCode =
+  | "invalid_request" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "quota_exceeded"
+  | "too_many_requests" | "unavailable" | "internal"
 
 export interface ErrorBody {
   readonly error: { readonly code: ErrorCode; readonly message: string; readonly issues?: ReadonlyArray<ValidationIssue> }
@@ -25,7 +28,7 @@ const messageOf = (e: DomainError): string => (e._tag === "NotFound" ? `${e.reso
 export const errorResponse = (c: Context, status: ContentfulStatusCode, code: ErrorCode, message: string, issues?: ReadonlyArray<ValidationIssue>) =>
   c.json({ error: { code, message, ...(issues && issues.length > 0 ? { issues } : {}) } } satisfies ErrorBody, status)
 
-export const onError = (err: Error, c: Context) => {
+export const onError = (err: Error, c: Context<FabricEnv>) => {
   const tag = (err as { _tag?: string })._tag
   if (tag !== undefined && tag in byTag) {
     const e = err as DomainError
@@ -38,6 +41,6 @@ export const onError = (err: Error, c: Context) => {
     if (err.status === 401) return errorResponse(c, 401, "unauthorized", err.message)
     return errorResponse(c, err.status as ContentfulStatusCode, "internal", err.message)
   }
-  console.error(JSON.stringify({ level: "error", msg: "unhandled error", requestId: c.get("requestId" as never), error: String(err?.stack ?? err) }))
+  console.error(JSON.stringify({ level: "error", msg: "unhandled error", requestId: c.get("requestId"), error: String(err?.stack ?? err) }))
   return errorResponse(c, 500, "internal", "internal error")
 }

@@ -8,9 +8,9 @@ import { counter, histogram, latencyBuckets, Metrics } from "../src/services/met
 import { withRequestId } from "../src/services/request-id.ts"
 import type { FabricEnv } from "./env.ts"
 
-export const httpRequests = counter("fabric_http_requests_total", "HTTP requests answered, by method, route pattern and status", ["method", "route", "status"])
+const httpRequests = counter("fabric_http_requests_total", "HTTP requests answered, by method, route pattern and status", ["method", "route", "status"])
 
-export const httpRequestDuration = histogram(
+const httpRequestDuration = histogram(
   "fabric_http_request_duration_seconds",
   "Time until the response headers (an SSE stream counts until it starts), by method, route pattern and status",
   ["method", "route", "status"],

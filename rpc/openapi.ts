@@ -7,8 +7,8 @@ import {
   AccountResponse, ClusterListResponse, ClusterResponse, CreatedAccountResponse, ErrorBody, HealthResponse,
   ProjectPageResponse, ProjectResponse,
 } from "./response-schemas.ts"
-import { ClusterIdParam } from "./routes/clusters.ts"
-import { AccountIdParam, CreateAccountBody, CreateProjectBody, ListProjectsQuery, ProjectIdParam } from "./schemas.ts"
+import { ClusterIdParam, RemoveClusterQuery } from "./routes/clusters.ts"
+import { AccountIdParam, CreateAccountBody, CreateProjectBody, DebugLoginForm, ListProjectsQuery, ProjectIdParam } from "./schemas.ts"
 
 type Method = "get" | "post" | "delete"
 /** "operator session": a browser page; the operator token as a bearer header or its login form's cookie. */
@@ -24,22 +24,28 @@ interface RouteDoc {
   readonly params?: Schema.Constraint
   readonly query?: Schema.Constraint
   readonly body?: Schema.Constraint
+  /** A form body (application/x-www-form-urlencoded or multipart/form-data), as a browser posts it. */
+  readonly form?: Schema.Constraint
   /** Accepts an Idempotency-Key header (docs/api.md, Idempotency). */
   readonly idempotent?: true
   readonly success: {
     readonly status: number
     readonly description: string
+    /** A redirect: the target in `Location`. */
+    readonly location?: string
     readonly json?: Schema.Constraint
     /** A body that is not JSON (event stream, Prometheus text, HTML). */
     readonly media?: { readonly type: string; readonly description: string }
   }
   /** Failures besides those implied by the access and the input (400, 401, 403). */
   readonly failures: ReadonlyArray<ErrorStatus>
+  /** Failures answered with an HTML page instead of an ErrorBody (the login form again). */
+  readonly pages?: ReadonlyArray<{ readonly status: number; readonly description: string }>
 }
 
 const errorCodeOf = {
-  400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-  409: "conflict", 422: "quota_exceeded", 503: "unavailable",
+  400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+  409: "conflict", 422: "quota_exceeded", 429: "too_many_requests", 503: "unavailable",
 } as const
 type ErrorStatus = keyof typeof errorCodeOf
 
@@ -107,10 +113,10 @@ const routes: ReadonlyArray<RouteDoc> = [
   },
   {
     method: "delete", path: "/v1/clusters/{clusterId}", operationId: "removeCluster", access: "operator",
-    summary: "Remove a cluster from the fleet: projects stop waiting for it; its namespaces are left alone.",
-    params: ClusterIdParam,
+    summary: "Remove a cluster from the fleet: projects stop waiting for it; its namespaces are left alone. The last Active cluster only with force=true (409 otherwise).",
+    params: ClusterIdParam, query: RemoveClusterQuery,
     success: { status: 202, description: "The cluster, phase Removed.", json: ClusterResponse },
-    failures: [404, 503],
+    failures: [404, 409, 503],
   },
   {
     method: "get", path: "/healthz", operationId: "healthz", access: "anyone",
@@ -135,6 +141,20 @@ const routes: ReadonlyArray<RouteDoc> = [
     summary: "The state-machine visualiser.",
     success: { status: 200, description: "An HTML page.", media: { type: "text/html", description: "The visualiser." } },
     failures: [],
+  },
+  {
+    method: "post", path: "/debug/login", operationId: "debugLogin", access: "anyone",
+    summary: "The visualiser's login form: the operator token for a session cookie.",
+    form: DebugLoginForm,
+    success: { status: 303, description: "Logged in: a session cookie (HttpOnly, SameSite=Strict, Path=/debug), back to the visualiser.", location: "/debug" },
+    failures: [403, 429],
+    pages: [{ status: 401, description: "Not the operator token: the login form again (counts as a failed login)." }],
+  },
+  {
+    method: "post", path: "/debug/logout", operationId: "debugLogout", access: "anyone",
+    summary: "End the visualiser's session, on every replica (the session cannot be used again).",
+    success: { status: 303, description: "Logged out: the cookie is cleared, back to the login form.", location: "/debug" },
+    failures: [403, 503],
   },
   {
     method: "get", path: "/openapi.json", operationId: "openapi", access: "anyone",
@@ -170,6 +190,14 @@ const parametersOf = (location: "path" | "query", objectSchema: JsonSchema.JsonS
   }))
 }
 
+const formMediaTypes = ["application/x-www-form-urlencoded", "multipart/form-data"]
+
+/** The header that comes with an error status, beside the ErrorBody. */
+const errorHeaders: Partial<Record<ErrorStatus, { name: string; description: string; schema: Record<string, string> }>> = {
+  405: { name: "Allow", description: "the methods this path serves (the request's method is not one)", schema: { type: "string" } },
+  429: { name: "Retry-After", description: "seconds until another try is let through", schema: { type: "integer" } },
+}
+
 const idempotencyKeyHeader = {
   name: "Idempotency-Key", in: "header", required: false,
   description: "The same key with the same body returns the first response and creates nothing new; with another body: 409.",
@@ -185,17 +213,20 @@ const accessNote: Record<Access, string> = {
 
 const errorStatusesOf = (route: RouteDoc): ReadonlyArray<ErrorStatus> => {
   const implied: ErrorStatus[] = []
-  if (route.params || route.query || route.body || route.idempotent) implied.push(400)
+  if (route.params || route.query || route.body || route.form || route.idempotent) implied.push(400)
   if (route.access === "operator" || route.access === "operator or own key") implied.push(401)
   if (route.access === "operator") implied.push(403)
+  // Any other method on a documented path (rpc/method-not-allowed.ts).
+  implied.push(405)
   return [...new Set([...implied, ...route.failures])].sort((a, b) => a - b)
 }
 
 export const buildOpenApiDocument = () => {
-  const routeSchemas = routes.flatMap((r) => [r.params, r.query, r.body, r.success.json].filter((s) => s !== undefined))
+  const routeSchemas = routes.flatMap((r) => [r.params, r.query, r.body, r.form, r.success.json].filter((s) => s !== undefined))
   const { of, components } = compile([ErrorBody, ...new Set(routeSchemas)])
   const errorResponse = (status: ErrorStatus) => ({
     description: `\`${errorCodeOf[status]}\``,
+    ...(errorHeaders[status] ? { headers: { [errorHeaders[status].name]: { description: errorHeaders[status].description, schema: errorHeaders[status].schema } } } : {}),
     content: { "application/json": { schema: of(ErrorBody) } },
   })
 
@@ -218,9 +249,15 @@ export const buildOpenApiDocument = () => {
       ...(route.access === "anyone" ? { security: [] } : {}),
       ...(parameters.length > 0 ? { parameters } : {}),
       ...(route.body ? { requestBody: { required: true, content: { "application/json": { schema: of(route.body) } } } } : {}),
+      ...(route.form ? { requestBody: { required: true, content: Object.fromEntries(formMediaTypes.map((type) => [type, { schema: of(route.form!) }])) } } : {}),
       responses: {
-        [String(success.status)]: { description: success.description, ...(content ? { content } : {}) },
+        [String(success.status)]: {
+          description: success.description,
+          ...(success.location ? { headers: { Location: { description: `\`${success.location}\``, schema: { type: "string" } } } } : {}),
+          ...(content ? { content } : {}),
+        },
         ...Object.fromEntries(errorStatusesOf(route).map((status) => [String(status), errorResponse(status)])),
+        ...Object.fromEntries((route.pages ?? []).map((page) => [String(page.status), { description: page.description, content: { "text/html": { schema: { type: "string" } } } }])),
       },
     }
   }

@@ -43,7 +43,9 @@ export const ClusterRecord = Schema.Struct({
   lastSeenAt: Schema.NullOr(Timestamp),
 }).annotate({ identifier: "Cluster" })
 
-const errorCodes = ["invalid_request", "unauthorized", "forbidden", "not_found", "conflict", "quota_exceeded", "unavailable", "internal"] as const
+const errorCodes = [
+  "invalid_request", "unauthorized", "forbidden", "not_found", "method_not_allowed", "conflict", "quota_exceeded", "too_many_requests", "unavailable", "internal",
+] as const
 
 export const ErrorBody = Schema.Struct({
   error: Schema.Struct({

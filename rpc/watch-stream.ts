@@ -15,6 +15,12 @@ export interface WatchOptions {
   readonly streams: Set<{ close: () => void }>
 }
 
+/**
+ * The last event of a stream the server closes because it shuts down (docs/api.md): the client
+ * should connect again (another replica, or this one restarted) after `retry` milliseconds.
+ */
+export const shutdownEvent = { event: "shutdown", data: JSON.stringify({ reason: "Fabric is shutting down; connect again" }), retry: 1000 }
+
 export interface Watched<T> {
   /** The key Changes notifies for this entity. */
   readonly key: string
@@ -53,7 +59,9 @@ export const watchStream = <T>(c: Context<FabricEnv>, watch: WatchOptions, watch
   streamSSE(c, async (stream) => {
     const changed = wakeUp()
     const unlisten = await c.var.run(Changes.use((ch) => ch.listen(watched.key, changed.wake)))
-    const handle = { close: () => { stream.abort(); changed.wake() } }
+    // Shutdown ends the loop below, which says so in a final event and then ends the stream.
+    let stopping = false
+    const handle = { close: () => { stopping = true; changed.wake() } }
     watch.streams.add(handle)
     stream.onAbort(() => changed.wake())
     const send = (value: T) => stream.writeSSE({ event: watched.event, data: JSON.stringify(value), ...(watched.id ? { id: watched.id(value) } : {}) })
@@ -68,6 +76,10 @@ export const watchStream = <T>(c: Context<FabricEnv>, watch: WatchOptions, watch
         const now = Date.now()
         const woken = await changed.wait(Math.max(0, Math.min(readAt + watch.pollMs, wroteAt + watch.keepAliveMs) - now))
         if (stream.aborted) break
+        if (stopping) {
+          await stream.writeSSE(shutdownEvent)
+          break
+        }
         if (woken || Date.now() >= readAt + watch.pollMs) {
           readAt = Date.now()
           // The client left: the read in flight was interrupted, which is not an error.

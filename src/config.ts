@@ -3,6 +3,7 @@
 import { ConfigError } from "./config-error.ts"
 import { defaultDaemonConcurrency } from "./daemon/concurrency.ts"
 import { parseTracingConfig, type TracingConfig } from "./tracing-config.ts"
+import { dns1123Rule, isDns1123Label } from "./domain/names.ts"
 
 export { ConfigError }
 
@@ -31,8 +32,6 @@ export interface FabricConfig {
   readonly deletionDeadlineMs: number
   /** `fabric daemon` only: serve GET /metrics on this port (the other processes serve it on PORT). */
   readonly metricsPort: number | undefined
-  /** Test-only fault injection: the crash point at which the process kills itself. */
-  readonly crashAt: string | undefined
   /** FABRIC_STATELY_INSPECT=1: actors report to Stately's inspector (src/processes/stately-inspect.ts). */
   readonly statelyInspect: boolean
   /** Fallback re-reads when no notification came: the outbox relay's and each SSE watch's. */
@@ -44,6 +43,11 @@ export interface FabricConfig {
   readonly idempotencyRetentionMs: number
   /** OTEL_EXPORTER_OTLP_ENDPOINT and friends: where spans go; undefined exports none. */
   readonly tracing: TracingConfig | undefined
+  /**
+   * On SIGTERM, how long requests in flight (and consumers' messages in flight) may take to
+   * finish before they are cut; sized so the whole stop fits Kubernetes' default grace of 30 s.
+   */
+  readonly shutdownDrainMs: number
 }
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -66,8 +70,6 @@ const flag = (env: Env, name: string): boolean => {
   throw new ConfigError(`${name}=${raw} must be 1 (on) or 0 (off)`)
 }
 
-const clusterId = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/
-
 const kafkaPrefix = (value: string | undefined): string => {
   if (value === undefined || value === "") return ""
   if (!/^[a-zA-Z0-9._-]{1,100}$/.test(value)) throw new ConfigError(`FABRIC_KAFKA_PREFIX=${value} may hold only letters, digits, '.', '_' and '-'`)
@@ -77,7 +79,7 @@ const kafkaPrefix = (value: string | undefined): string => {
 export const parseConfig = (env: Env): FabricConfig => {
   const simulatedClusters = env.FABRIC_CLUSTERS === undefined ? ["sim-a", "sim-b", "sim-c"] : list(env.FABRIC_CLUSTERS)
   for (const id of simulatedClusters) {
-    if (!clusterId.test(id)) throw new ConfigError(`FABRIC_CLUSTERS: "${id}" is not a valid cluster id (lowercase letters, digits and dashes)`)
+    if (!isDns1123Label(id)) throw new ConfigError(`FABRIC_CLUSTERS: "${id}" is not a valid cluster id (${dns1123Rule})`)
   }
   if (new Set(simulatedClusters).size !== simulatedClusters.length) throw new ConfigError("FABRIC_CLUSTERS lists a cluster twice")
   const token = env.FABRIC_ADMIN_TOKEN
@@ -105,7 +107,6 @@ export const parseConfig = (env: Env): FabricConfig => {
     unreachableAfterMs: integer(env, "FABRIC_UNREACHABLE_AFTER_SECONDS", 30, 1, 86_400) * 1000,
     deletionDeadlineMs: integer(env, "FABRIC_DELETION_DEADLINE_SECONDS", 600, 0, 30 * 86_400) * 1000,
     metricsPort: env.FABRIC_METRICS_PORT ? integer(env, "FABRIC_METRICS_PORT", 0, 0, 65535) : undefined,
-    crashAt: env.FABRIC_CRASH_AT || undefined,
     statelyInspect: flag(env, "FABRIC_STATELY_INSPECT"),
     outboxPollMs: integer(env, "FABRIC_OUTBOX_POLL_SECONDS", 5, 1, 86_400) * 1000,
     watchPollMs: integer(env, "FABRIC_WATCH_POLL_SECONDS", 30, 1, 86_400) * 1000,
@@ -113,5 +114,6 @@ export const parseConfig = (env: Env): FabricConfig => {
     historyKeep: integer(env, "FABRIC_HISTORY_KEEP", 100, 1, 1_000_000),
     idempotencyRetentionMs: integer(env, "FABRIC_IDEMPOTENCY_RETENTION_SECONDS", 86_400, 1, 3650 * 86_400) * 1000,
     tracing: parseTracingConfig(env),
+    shutdownDrainMs: integer(env, "FABRIC_SHUTDOWN_DRAIN_SECONDS", 20, 0, 3600) * 1000,
   }
 }

@@ -11,9 +11,7 @@ import {
   isOwnedBy,
   labelsFor,
   NamespaceConflict,
-  projectLabel,
   type ManagedNamespace,
-  type NamespaceState,
 } from "../../src/services/cluster.ts"
 import { isManagedByFabric, managedNamespaceFrom, requireValidName, terminatingReason } from "../namespace-rules.ts"
 import { SimulatedClusterState } from "./simulated-cluster-state.ts"
@@ -86,16 +84,6 @@ export const layer = (options: SimulatedClusterOptions) =>
         return "deleting" as const
       })
 
-      const readNamespace = Effect.fn("Cluster.readNamespace")(function* (name: string) {
-        yield* requireValidName(name)
-        const now = yield* roundTrip
-        const existing = state.lookup(name, now)
-        if (!existing) return { kind: "absent" } satisfies NamespaceState
-        const managed = isManagedByFabric(existing.labels)
-        if (existing.goneAt !== undefined) return { kind: "terminating", managed } satisfies NamespaceState
-        return { kind: "active", managed, projectId: existing.labels[projectLabel] } satisfies NamespaceState
-      })
-
       const listManaged = Effect.fn("Cluster.listManaged")(function* () {
         const now = yield* roundTrip
         return state
@@ -104,6 +92,6 @@ export const layer = (options: SimulatedClusterOptions) =>
           .map((ns) => managedNamespaceFrom(ns.name, ns.labels, ns.annotations))
       })
 
-      return Cluster.of({ id: cluster, ensureNamespace, deleteNamespace, readNamespace, listManaged })
+      return Cluster.of({ id: cluster, ensureNamespace, deleteNamespace, listManaged })
     }),
   )

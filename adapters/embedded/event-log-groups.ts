@@ -17,6 +17,8 @@ export interface GroupSettings {
   readonly retryMaxMs: number
   /** Pause before a feeder reads again after the database failed it. */
   readonly readRetryMs: number
+  /** On shutdown, how long handler calls in flight may take to finish before they are cut. */
+  readonly drainMs: number
 }
 
 interface Member {
@@ -131,6 +133,7 @@ export const makeEventLogGroups = (reader: EventLogReader, offsets: EventLogOffs
           bufferSize: settings.bufferSize,
           retryInitialMs: settings.retryInitialMs,
           retryMaxMs: settings.retryMaxMs,
+          drainMs: settings.drainMs,
           commit: (points) => offsets.commit(sub.group, points.filter((point) => member.held.has(idOf(point)))),
         })
         yield* Effect.addFinalizer(() =>

@@ -9,7 +9,7 @@ import { EventBusUnavailable, type BusMessage, type OutgoingMessage } from "../.
 import type { TopicInfo } from "./event-log-reader.ts"
 
 /** FNV-1a: stable across processes, so one key always lands in one partition. */
-export const partitionFor = (key: string, partitions: number): number => {
+const partitionFor = (key: string, partitions: number): number => {
   let hash = 0x811c9dc5
   for (const byte of new TextEncoder().encode(key)) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0
   return hash % partitions

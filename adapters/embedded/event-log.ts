@@ -46,6 +46,8 @@ export interface EventLogOptions {
   /** Backoff of a failing handler: doubles from initial to max. */
   readonly retryInitialMs?: number
   readonly retryMaxMs?: number
+  /** On shutdown, how long handler calls in flight may take to finish before they are cut. */
+  readonly drainMs?: number
 }
 
 export const layer = (options: EventLogOptions = {}) =>
@@ -66,6 +68,7 @@ export const layer = (options: EventLogOptions = {}) =>
         retryInitialMs: options.retryInitialMs ?? 50,
         retryMaxMs: options.retryMaxMs ?? 5_000,
         readRetryMs: pollIntervalMs,
+        drainMs: options.drainMs ?? 5_000,
       })
 
       const knownTopic = (topic: string) =>

@@ -20,7 +20,7 @@ export interface PgliteOptions {
 }
 
 /** The one connection to a PGlite database, as the porsager pool every adapter uses. */
-export const pgliteSql = (db: PGlite): postgres.Sql => {
+const pgliteSql = (db: PGlite): postgres.Sql => {
   // porsager reads these two but leaves them out of its type declarations
   const undeclared = { socket: () => new PgliteWire(db), max_pipeline: Number.POSITIVE_INFINITY }
   const options: postgres.Options<{}> = {

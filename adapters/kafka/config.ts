@@ -35,9 +35,11 @@ export interface KafkaConfig {
   /** Backoff before a failed handler sees the same message again: doubles up to the maximum. */
   readonly handlerRetryInitialMs: number
   readonly handlerRetryMaxMs: number
+  /** On shutdown, how long handler calls in flight may take to finish (and be committed) before they are cut. */
+  readonly handlerDrainMs: number
 }
 
-export const defaultKafkaConfig: Omit<KafkaConfig, "brokers"> = {
+const defaultKafkaConfig: Omit<KafkaConfig, "brokers"> = {
   clientId: "fabric",
   connectionTimeoutMs: 3_000,
   requestTimeoutMs: 30_000,
@@ -54,6 +56,7 @@ export const defaultKafkaConfig: Omit<KafkaConfig, "brokers"> = {
   bufferSize: 256,
   handlerRetryInitialMs: 200,
   handlerRetryMaxMs: 30_000,
+  handlerDrainMs: 5_000,
 }
 
 export const makeKafkaConfig = (settings: Pick<KafkaConfig, "brokers"> & Partial<KafkaConfig>): KafkaConfig => ({

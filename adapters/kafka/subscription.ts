@@ -16,9 +16,13 @@
 //   each assigned partition at the group's committed offset (resolveOffsets -> offsetFetch), so
 //   a partition that comes back is read from its commit; for one kept across the join the
 //   dispatcher skips what it already took, and commits its point again in the new generation.
+// - A join under a new member id (the coordinator expelled this member after its session expired)
+//   keeps nothing: the partitions are read again from the group's commit, which others may have
+//   moved meanwhile. A batch that arrives long after the last heartbeat is checked with one first.
 // - A crash makes kafkajs leave the group (disconnect) before it restarts: everything is revoked.
-// - Closing the scope interrupts handlers in flight (their messages stay uncommitted, so the
-//   group gets them again), commits what finished, then leaves the group.
+// - Closing the scope stops taking messages, gives handlers in flight handlerDrainMs to finish,
+//   interrupts the rest (their messages stay uncommitted, so the group gets them again), commits
+//   what finished, then leaves the group.
 import { Effect, type Context, type Scope } from "effect"
 import type { Admin, Consumer, ConsumerCrashEvent, ConsumerGroupJoinEvent, EachBatchPayload, Kafka } from "kafkajs"
 import { EventBusUnavailable, type Subscription } from "../../src/services/event-bus.ts"
@@ -46,6 +50,8 @@ export const runSubscription = <E>(
 
   let stopping = false
   const held = new Map<string, PartitionRef>() // the partitions of the current assignment
+  let memberId: string | undefined // kafkajs's member id in the group, from the last join
+  let lastContact = Date.now() // the last time the group coordinator knew this member (a heartbeat or a join)
   const firstJoin = Promise.withResolvers<Assignment>()
   firstJoin.promise.catch(() => {}) // observed later; do not let an early crash count as unhandled
 
@@ -128,20 +134,28 @@ export const runSubscription = <E>(
       bufferSize: config.bufferSize,
       retryInitialMs: config.handlerRetryInitialMs,
       retryMaxMs: config.handlerRetryMaxMs,
+      drainMs: config.handlerDrainMs,
       commit: commitHeld,
     })
     yield* Effect.addFinalizer(() => Effect.sync(() => void (stopping = true)))
     const runSync = Effect.runSyncWith(context)
 
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      lastContact = Date.now()
       const next = new Map(refsOf(event.payload.memberAssignment).map((ref) => [idOf(ref), ref]))
-      const lost = [...held].filter(([id]) => !next.has(id)).map(([, ref]) => ref)
-      const kept = [...next].filter(([id]) => held.has(id)).map(([, ref]) => ref)
+      // A new member id means the coordinator expelled the old member (its session expired: a
+      // pause, a frozen VM): what it held may have been read, committed or reset by others since,
+      // so nothing is kept; a partition assigned again is read afresh from the group's commit.
+      const expelled = memberId !== undefined && event.payload.memberId !== memberId
+      memberId = event.payload.memberId
+      const lost = [...held].filter(([id]) => expelled || !next.has(id)).map(([, ref]) => ref)
+      const kept = expelled ? [] : [...next].filter(([id]) => held.has(id)).map(([, ref]) => ref)
       held.clear()
       for (const [id, ref] of next) held.set(id, ref)
       runSync(Effect.andThen(dispatcher.revoke(lost), dispatcher.recommit(kept)))
       firstJoin.resolve(event.payload.memberAssignment)
     })
+    consumer.on(consumer.events.HEARTBEAT, () => { lastContact = Date.now() })
     consumer.on(consumer.events.CRASH, (event: ConsumerCrashEvent) => {
       // kafkajs has left the group by now: whatever it held may go to other members
       const lost = [...held.values()]
@@ -160,6 +174,13 @@ export const runSubscription = <E>(
     const eachBatch = async ({ batch, heartbeat, resolveOffset }: EachBatchPayload) => {
       const { topic, partition } = batch
       if (stopping || !held.has(idOf({ topic, partition }))) return
+      // A batch fetched before a long pause may arrive after this member's session expired: ask
+      // the coordinator first, so a member it no longer knows rejoins instead of handling it.
+      if (Date.now() - lastContact > config.sessionTimeoutMs / 2) {
+        const known = await heartbeat().then(() => true, () => false)
+        if (!known) return
+        lastContact = Date.now()
+      }
       const messages = batch.messages.map((record) => toBusMessage(topic, partition, record))
       const giveUp = new AbortController()
       const beat = setInterval(() => heartbeat().catch(() => giveUp.abort()), config.heartbeatIntervalMs)

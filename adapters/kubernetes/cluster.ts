@@ -11,11 +11,9 @@ import {
   isOwnedBy,
   labelsFor,
   NamespaceConflict,
-  projectLabel,
   type ManagedNamespace,
-  type NamespaceState,
 } from "../../src/services/cluster.ts"
-import { isManagedByFabric, managedNamespaceFrom, managedSelector, requireValidName, terminatingReason } from "../namespace-rules.ts"
+import { managedNamespaceFrom, managedSelector, requireValidName, terminatingReason } from "../namespace-rules.ts"
 import { type ApiFailure, describeFailure, isRefusal } from "./api-failure.ts"
 import { loadKubeConfig, type KubeconfigSource } from "./kubeconfig.ts"
 import { makeRequester, type RetryPolicy } from "./requests.ts"
@@ -133,18 +131,6 @@ export const layer = (config: KubernetesClusterConfig): Layer.Layer<Cluster, Clu
         Effect.catchTag("ApiFailure", unavailable),
       )
 
-      const readNamespace = Effect.fn("Cluster.readNamespace")(
-        function* (name: string) {
-          yield* requireValidName(name)
-          const existing = yield* read(name)
-          if (!existing) return { kind: "absent" } satisfies NamespaceState
-          const managed = isManagedByFabric(existing.metadata?.labels)
-          if (isTerminating(existing)) return { kind: "terminating", managed } satisfies NamespaceState
-          return { kind: "active", managed, projectId: existing.metadata?.labels?.[projectLabel] } satisfies NamespaceState
-        },
-        Effect.catchTag("ApiFailure", unavailable),
-      )
-
       const listManaged = Effect.fn("Cluster.listManaged")(
         function* () {
           // A continue token expires (410 Gone) if listing takes longer than the apiserver keeps
@@ -170,6 +156,6 @@ export const layer = (config: KubernetesClusterConfig): Layer.Layer<Cluster, Clu
         Effect.catchTag("ApiFailure", unavailable),
       )
 
-      return Cluster.of({ id: cluster, ensureNamespace, deleteNamespace, readNamespace, listManaged })
+      return Cluster.of({ id: cluster, ensureNamespace, deleteNamespace, listManaged })
     }),
   )

@@ -1,7 +1,7 @@
 import { Effect } from "effect"
 import type { ClusterPhase, ClusterRecord } from "../../src/domain/project.ts"
 import type { MembershipEvent, MembershipNotice, NewMembershipNotice, NoticeAudience } from "../../src/services/state-store.ts"
-import { query } from "./database.ts"
+import { jsonb, query } from "./database.ts"
 
 /** Registers the cluster or sets its phase; `seenAt` (a signal's time) is recorded as last seen. */
 export const setClusterPhase = (id: string, phase: ClusterPhase, seenAt: Date | undefined) =>
@@ -50,7 +50,7 @@ interface NoticeRow { id: string; clusterId: string; events: ReadonlyArray<Membe
 export const enqueueNotice = (notice: NewMembershipNotice) =>
   query((sql) => sql`
     insert into fabric.membership_notices (cluster_id, events, audience)
-    select ${notice.clusterId}, ${sql.json(notice.events as never)}::jsonb, ${notice.audience}
+    select ${notice.clusterId}, ${jsonb(sql, notice.events)}::jsonb, ${notice.audience}
     where ${notice.audience} = 'live' or not exists (
       select 1 from fabric.membership_notices where cluster_id = ${notice.clusterId} and audience = 'deleting' and done_at is null)`).pipe(Effect.asVoid)
 

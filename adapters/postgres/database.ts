@@ -10,7 +10,7 @@ export type Sql = postgres.Sql | postgres.TransactionSql
 export class Database extends Context.Service<Database, { readonly pool: postgres.Sql }>()("fabric/adapters/Database") {}
 
 /** The transaction the current fiber runs in, if any: repositories use it instead of the pool. */
-export const CurrentTransaction = Context.Reference<postgres.TransactionSql | undefined>(
+const CurrentTransaction = Context.Reference<postgres.TransactionSql | undefined>(
   "fabric/adapters/CurrentTransaction",
   { defaultValue: () => undefined },
 )
@@ -20,6 +20,15 @@ const CommitWrites = Context.Reference<Array<Effect.Effect<void, unknown>> | und
   "fabric/adapters/CommitWrites",
   { defaultValue: () => undefined },
 )
+
+const jsonbTypeOid = 3802
+
+/**
+ * A jsonb parameter: the one `sql.json` makes (tagged with jsonb's type oid, serialized with
+ * JSON.stringify), for values the domain types as `unknown` or as interfaces (snapshots, events,
+ * response bodies, membership events), which `sql.json`'s JSONValue parameter type does not take.
+ */
+export const jsonb = (sql: Sql, value: unknown) => sql.typed(value, jsonbTypeOid)
 
 /** Postgres error codes the domain reacts to. */
 export const pgCodes = { uniqueViolation: "23505", serializationFailure: "40001" } as const

@@ -1,6 +1,6 @@
 import { Effect } from "effect"
 import { IdempotencyKeyTaken, type IdempotentResponse } from "../../src/services/state-store.ts"
-import { pgCodes, query } from "./database.ts"
+import { jsonb, pgCodes, query } from "./database.ts"
 
 export const findIdempotent = (scope: string, key: string) =>
   query((sql) => sql<{ requestHash: string; status: number; response: unknown }[]>`
@@ -11,7 +11,7 @@ export const findIdempotent = (scope: string, key: string) =>
 export const saveIdempotent = (scope: string, key: string, r: IdempotentResponse) =>
   query((sql) => sql`
     insert into fabric.idempotency_keys (scope, key, request_hash, status, response)
-    values (${scope}, ${key}, ${r.requestHash}, ${r.status}, ${sql.json(r.body as never)})`).pipe(
+    values (${scope}, ${key}, ${r.requestHash}, ${r.status}, ${jsonb(sql, r.body)})`).pipe(
     Effect.catchIf((e) => e.code === pgCodes.uniqueViolation, () => Effect.fail(new IdempotencyKeyTaken({ scope, key }))),
     Effect.asVoid,
   )

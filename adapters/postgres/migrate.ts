@@ -4,6 +4,7 @@ import fabric from "./migrations/002_fabric.ts"
 import actorEvents from "./migrations/003_actor_events.ts"
 import notificationsRetention from "./migrations/004_notifications_retention.ts"
 import membershipNotices from "./migrations/005_membership_notices.ts"
+import debugSessionRevocations from "./migrations/006_debug_session_revocations.ts"
 
 /** Numbered, append-only: a landed migration is never edited; a change is a new entry. */
 export const migrations: ReadonlyArray<readonly [string, string]> = [
@@ -12,6 +13,7 @@ export const migrations: ReadonlyArray<readonly [string, string]> = [
   ["003_actor_events", actorEvents],
   ["004_notifications_retention", notificationsRetention],
   ["005_membership_notices", membershipNotices],
+  ["006_debug_session_revocations", debugSessionRevocations],
 ]
 
 /** Applies what is missing, once, even with several processes starting together (advisory lock). */

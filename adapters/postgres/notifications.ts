@@ -17,7 +17,7 @@ import { Changes } from "../../src/services/changes.ts"
 import { Database } from "./database.ts"
 
 /** The channels migration 004's triggers notify. */
-export const channels = { actorChanged: "fabric_actor_changed", outboxWritten: "fabric_outbox_written" } as const
+const channels = { actorChanged: "fabric_actor_changed", outboxWritten: "fabric_outbox_written" } as const
 
 export interface NotificationOptions {
   /** The server (DATABASE_URL); the listening connection is opened apart from the pool. */

@@ -78,7 +78,7 @@ export const getProject = (id: string) =>
     return assemble(rows, yield* clustersOf([id]))[0]
   })
 
-/** Cursor = the last project's (created_at, id), opaque to clients: stable under inserts. */
+/** Cursor = the last project's (created_at, id), stable under inserts; rpc/cursor.ts signs it for clients. */
 const encodeCursor = (p: Project) => btoa(JSON.stringify([p.createdAt, p.id])).replace(/=+$/, "")
 const decodeCursor = (cursor: string): [string, string] | undefined => {
   try {
@@ -89,8 +89,6 @@ const decodeCursor = (cursor: string): [string, string] | undefined => {
   } catch {}
   return undefined
 }
-export const isValidCursor = (cursor: string): boolean => decodeCursor(cursor) !== undefined
-
 export const listProjects = (accountId: string, page: { limit: number; cursor: string | undefined }) =>
   Effect.gen(function* () {
     const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor)

@@ -8,7 +8,7 @@ import { Database, query, unavailable } from "./database.ts"
 
 const seconds = (ms: number) => ms / 1000
 
-export const pruneSentOutbox = (olderThanMs: number, limit: number) =>
+const pruneSentOutbox = (olderThanMs: number, limit: number) =>
   query((sql) => sql`
     delete from fabric.outbox where id in (
       select id from fabric.outbox where sent_at < now() - interval '1 second' * ${seconds(olderThanMs)}::float8
@@ -17,7 +17,7 @@ export const pruneSentOutbox = (olderThanMs: number, limit: number) =>
 // History versions run from 1 to the snapshot's version without gaps (each save writes its row in
 // the same statement), and pruning takes the oldest: so the newest `keep` rows of an actor are
 // exactly the versions above `version - keep`, and an actor at `version <= keep` has nothing to prune.
-export const pruneHistory = (keep: number, limit: number) =>
+const pruneHistory = (keep: number, limit: number) =>
   query((sql) => sql`
     delete from fabric.actor_events where (actor_id, version) in (
       select e.actor_id, e.version from fabric.actor_snapshots s
@@ -25,7 +25,7 @@ export const pruneHistory = (keep: number, limit: number) =>
       where s.version > ${keep}
       limit ${limit} for update of e skip locked)`).pipe(Effect.map((r) => r.count))
 
-export const pruneIdempotencyKeys = (olderThanMs: number, limit: number) =>
+const pruneIdempotencyKeys = (olderThanMs: number, limit: number) =>
   query((sql) => sql`
     delete from fabric.idempotency_keys where (scope, key) in (
       select scope, key from fabric.idempotency_keys where created_at < now() - interval '1 second' * ${seconds(olderThanMs)}::float8

@@ -1,6 +1,6 @@
 import { Effect } from "effect"
 import { SnapshotVersionConflict, type ActorEvent, type ActorSummary, type SnapshotWrite } from "../../src/services/state-store.ts"
-import { pgCodes, query } from "./database.ts"
+import { jsonb, pgCodes, query } from "./database.ts"
 
 export const loadSnapshot = (actorId: string) =>
   query((sql) => sql<{ version: string; snapshot: unknown }[]>`
@@ -34,17 +34,17 @@ export const saveSnapshot = (w: SnapshotWrite) =>
       ? sql<{ version: string }[]>`
           with saved as (
             insert into fabric.actor_snapshots (actor_id, machine, version, status, snapshot, updated_at)
-            values (${w.actorId}, ${w.machine}, 1, ${w.status}, ${sql.json(w.snapshot as never)}, ${now})
+            values (${w.actorId}, ${w.machine}, 1, ${w.status}, ${jsonb(sql, w.snapshot)}, ${now})
             on conflict (actor_id) do nothing returning version)
           insert into fabric.actor_events (actor_id, version, event, state)
-          select ${w.actorId}, version, ${sql.json(w.event as never)}, ${sql.json(w.state as never)} from saved
+          select ${w.actorId}, version, ${jsonb(sql, w.event)}, ${jsonb(sql, w.state)} from saved
           returning version`
       : sql<{ version: string }[]>`
           with saved as (
-            update fabric.actor_snapshots set version = version + 1, status = ${w.status}, snapshot = ${sql.json(w.snapshot as never)}, updated_at = ${now}
+            update fabric.actor_snapshots set version = version + 1, status = ${w.status}, snapshot = ${jsonb(sql, w.snapshot)}, updated_at = ${now}
             where actor_id = ${w.actorId} and version = ${w.expectedVersion} returning version)
           insert into fabric.actor_events (actor_id, version, event, state)
-          select ${w.actorId}, version, ${sql.json(w.event as never)}, ${sql.json(w.state as never)} from saved
+          select ${w.actorId}, version, ${jsonb(sql, w.event)}, ${jsonb(sql, w.state)} from saved
           returning version`)
     if (saved.length === 0) return yield* new SnapshotVersionConflict({ actorId: w.actorId })
     return Number(saved[0]!.version)

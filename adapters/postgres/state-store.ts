@@ -3,6 +3,7 @@ import { StateStore } from "../../src/services/state-store.ts"
 import * as accounts from "./accounts.ts"
 import * as clusters from "./clusters.ts"
 import { Database, unavailable, type DatabaseError } from "./database.ts"
+import * as debugSessions from "./debug-sessions.ts"
 import * as idempotency from "./idempotency.ts"
 import * as outbox from "./outbox.ts"
 import * as projects from "./projects.ts"
@@ -21,7 +22,7 @@ export const layer = Layer.effect(
           Effect.catchIf((e): e is DatabaseError => (e as { _tag?: string })._tag === "DatabaseError", (e) => Effect.fail(unavailable(e))),
           Effect.provideService(Database, database),
           Effect.withSpan(`StateStore.${name}`),
-        ) as never
+        )
 
     return StateStore.of({
       insertAccount: lift("insertAccount", accounts.insertAccount),
@@ -54,6 +55,8 @@ export const layer = Layer.effect(
       noticeAudience: lift("noticeAudience", clusters.noticeAudience),
       advanceNotice: lift("advanceNotice", clusters.advanceNotice),
       openNotices: lift("openNotices", clusters.openNotices),
+      revokeDebugSession: lift("revokeDebugSession", debugSessions.revokeDebugSession),
+      isDebugSessionRevoked: lift("isDebugSessionRevoked", debugSessions.isDebugSessionRevoked),
     })
   }),
 )

@@ -494,7 +494,8 @@ kube_apply() {
 
 apply_rbac() {
   local name="$1" d port; d="$(cluster_dir "$name")"; port="$(cluster_port "$name")"
-  kube_apply "$d" "$port" /apis/rbac.authorization.k8s.io/v1/clusterroles/fabric-daemon "$HERE/daemon-clusterrole.json"
+  # The daemon's role is the one the Kubernetes manifests install (one file, no copy to drift).
+  kube_apply "$d" "$port" /apis/rbac.authorization.k8s.io/v1/clusterroles/fabric-daemon "$REPO/deploy/kubernetes/member/daemon-clusterrole.yaml"
   kube_apply "$d" "$port" /apis/rbac.authorization.k8s.io/v1/clusterrolebindings/fabric-daemon "$HERE/daemon-clusterrolebinding.json"
 }
 

@@ -1,11 +1,12 @@
 import { Hono } from "hono"
 import { Management } from "../../src/management/management.ts"
 import { idempotencyOf, operatorOnly } from "../auth.ts"
+import type { Cursors } from "../cursor.ts"
 import type { FabricEnv } from "../env.ts"
 import { AccountIdParam, CreateAccountBody, CreateProjectBody, ListProjectsQuery } from "../schemas.ts"
 import { validate } from "../validate.ts"
 
-export const accounts = new Hono<FabricEnv>()
+export const accounts = (cursors: Cursors) => new Hono<FabricEnv>()
   .post("/", operatorOnly, validate("json", CreateAccountBody), async (c) => {
     const body = c.req.valid("json")
     const idempotency = await idempotencyOf(c.req.header("idempotency-key"), body)
@@ -27,7 +28,10 @@ export const accounts = new Hono<FabricEnv>()
   .get("/:accountId/projects", validate("param", AccountIdParam), validate("query", ListProjectsQuery), async (c) => {
     const { accountId } = c.req.valid("param")
     const query = c.req.valid("query")
+    // A cursor this API did not sign for this account is refused before anything is read.
+    const cursor = query.cursor === undefined ? undefined : await cursors.open(accountId, query.cursor)
     const page = await c.var.run(Management.use((m) =>
-      m.listProjects(c.var.caller, accountId, { limit: Number(query.limit ?? 20), cursor: query.cursor })))
-    return c.json({ projects: page.items, nextCursor: page.nextCursor }, 200)
+      m.listProjects(c.var.caller, accountId, { limit: Number(query.limit ?? 20), cursor })))
+    const nextCursor = page.nextCursor === null ? null : await cursors.seal(accountId, page.nextCursor)
+    return c.json({ projects: page.items, nextCursor }, 200)
   })

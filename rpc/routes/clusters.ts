@@ -1,5 +1,6 @@
 import { Schema } from "effect"
 import { Hono } from "hono"
+import { Dns1123Label } from "../../src/domain/names.ts"
 import { ClusterRegistry } from "../../src/management/cluster-registry.ts"
 import { Management } from "../../src/management/management.ts"
 import { operatorOnly } from "../auth.ts"
@@ -7,7 +8,12 @@ import type { FabricEnv } from "../env.ts"
 import { validate } from "../validate.ts"
 
 export const ClusterIdParam = Schema.Struct({
-  clusterId: Schema.String.check(Schema.isPattern(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/u, { message: "clusterId must be a DNS-1123 label" })),
+  clusterId: Dns1123Label("clusterId"),
+})
+
+/** `?force=true` removes even the last Active cluster (docs/api.md). */
+export const RemoveClusterQuery = Schema.Struct({
+  force: Schema.optional(Schema.Literals(["true", "false"])),
 })
 
 export const clusters = new Hono<FabricEnv>()
@@ -16,8 +22,10 @@ export const clusters = new Hono<FabricEnv>()
     return c.json({ clusters: list }, 200)
   })
   // Removing a cluster from the fleet: projects stop waiting for it (docs/api.md).
-  .delete("/:clusterId", operatorOnly, validate("param", ClusterIdParam), async (c) => {
+  // The last Active cluster only with ?force=true (409 otherwise).
+  .delete("/:clusterId", operatorOnly, validate("param", ClusterIdParam), validate("query", RemoveClusterQuery), async (c) => {
     const { clusterId } = c.req.valid("param")
-    const cluster = await c.var.run(ClusterRegistry.use((r) => r.remove(clusterId)))
+    const force = c.req.valid("query").force === "true"
+    const cluster = await c.var.run(ClusterRegistry.use((r) => r.remove(clusterId, { force })))
     return c.json({ cluster }, 202)
   })

@@ -74,16 +74,27 @@ debug("the operator token sets an HttpOnly, SameSite=Strict cookie for /debug th
 debug("a cookie whose expiry was altered is refused", async ({ fabric }) => {
   const cookie = await sessionCookie(fabric)
   const [name, value] = cookie.split("=") as [string, string]
-  const [expiresAt, signature] = decodeURIComponent(value).split(".") as [string, string]
-  const later = encodeURIComponent(`${Number(expiresAt) + 365 * 24 * 3600 * 1000}.${signature}`)
+  const [session, signature] = decodeURIComponent(value).split(".") as [string, string]
+  const [id, expiresAt] = session.split("_") as [string, string]
+  const later = encodeURIComponent(`${id}_${Number(expiresAt) + 365 * 24 * 3600 * 1000}.${signature}`)
   const r = await withCookie(fabric, "/debug/api/actors", `${name}=${later}`)
   assert.is(r.status, 401)
 })
 
-debug("logging out expires the cookie", async ({ fabric }) => {
-  const response = await fabric.app.request("/debug/logout", { method: "POST", headers: { cookie: await sessionCookie(fabric) } })
+debug("logging out expires the cookie and ends the session on the server: a copy of the cookie is refused", async ({ fabric }) => {
+  const cookie = await sessionCookie(fabric)
+  const other = await sessionCookie(fabric)
+  assert.is((await withCookie(fabric, "/debug/api/machines", cookie)).status, 200)
+  const response = await fabric.app.request("/debug/logout", { method: "POST", headers: { cookie } })
   assert.is(response.status, 303)
   assert.match(response.headers.get("set-cookie") ?? "", /^fabric_debug_session=; Max-Age=0/)
+  assert.is((await withCookie(fabric, "/debug/api/machines", cookie)).status, 401)
+  assert.is((await withCookie(fabric, "/debug", cookie)).status, 401)
+  // Another browser's session goes on.
+  assert.is((await withCookie(fabric, "/debug/api/machines", other)).status, 200)
+  const revoked = await fabric.sql("select session_id, expires_at from fabric.debug_session_revocations")
+  assert.is(revoked.length, 1)
+  assert.ok(decodeURIComponent(cookie).includes(revoked[0].session_id))
 })
 
 debug("the operator's bearer token works without a cookie; an account's API key is 403", async ({ fabric, apiKey }) => {

@@ -2,22 +2,27 @@
 // data); everything that reads state is operator only (rpc/debug-session.ts says how a browser
 // proves it is the operator).
 //   GET  /debug                 the UI, or the login form without a session
-//   POST /debug/login, /logout  start / end the session (form posts, then back to /debug)
+//   POST /debug/login, /logout  start / end the session (form posts from this origin, then back
+//                               to /debug); failed logins are throttled (rpc/login-throttle.ts)
 //   GET  /debug/api/machines    the account and project statecharts (machines/statechart.ts)
 //   GET  /debug/api/actors      actors, most recently changed first
 //   GET  /debug/api/actors/:id  one actor: state, context, event history
 //   GET  /debug/events?actor=   the same, as SSE event `actor` at once and on every change
 import { Schema } from "effect"
-import { Hono } from "hono"
+import { Hono, type Context } from "hono"
 import { accountMachine } from "../../machines/account.ts"
 import { projectMachine } from "../../machines/project.ts"
 import { statechartOf } from "../../machines/statechart.ts"
+import { InvalidRequest } from "../../src/domain/errors.ts"
 import { idPatterns } from "../../src/domain/ids.ts"
 import { Management } from "../../src/management/management.ts"
 import { Changes } from "../../src/services/changes.ts"
 import { debugAssetResponse, isDebugAsset } from "../debug-assets.ts"
-import { debugOperatorOnly, endSession, isOperatorRequest, isOperatorToken, startSession } from "../debug-session.ts"
+import { debugOperatorOnly, endSession, isOperatorRequest, isOperatorToken, now, startSession } from "../debug-session.ts"
 import type { FabricEnv } from "../env.ts"
+import { errorResponse } from "../errors.ts"
+import { defaultLoginThrottle, makeLoginThrottle, type ThrottleOptions } from "../login-throttle.ts"
+import { sameOriginOnly } from "../same-origin.ts"
 import { validate } from "../validate.ts"
 import { watchStream, type WatchOptions } from "../watch-stream.ts"
 
@@ -40,19 +45,50 @@ const machines = { account: statechartOf(accountMachine), project: statechartOf(
 const loginPage = (error?: string) =>
   debugAssetResponse("login.html", 401, (html) => html.replace("<!--error-->", error === undefined ? "" : `<p class="login-error" role="alert">${error}</p>`))
 
-export const debug = (options: { readonly operatorToken: string; readonly watch: WatchOptions }) => {
+// A body parseBody cannot read (a multipart body without its boundary, say) is bad input.
+const formOf = (c: Context<FabricEnv>) =>
+  c.req.parseBody().catch(() => {
+    throw new InvalidRequest({ message: "the login form's body is malformed", issues: [{ path: "body", message: "is not a readable form" }] })
+  })
+
+export interface DebugOptions {
+  readonly operatorToken: string
+  readonly watch: WatchOptions
+  /** The client's address, for throttling failed logins (the runtime's connection info). */
+  readonly clientAddress?: (c: Context) => string | undefined
+  readonly loginThrottle?: ThrottleOptions
+}
+
+export const debug = (options: DebugOptions) => {
   const operatorOnly = debugOperatorOnly(options.operatorToken)
+  const throttle = makeLoginThrottle(options.loginThrottle ?? defaultLoginThrottle)
   return new Hono<FabricEnv>()
+    // Actors' state, sessions and pages: nothing here may sit in a cache.
+    .use(async (c, next) => {
+      await next()
+      c.res.headers.set("cache-control", "no-store")
+    })
     .get("/", async (c) => ((await isOperatorRequest(c, options.operatorToken)) ? debugAssetResponse("index.html") : loginPage()))
-    .post("/login", async (c) => {
-      const form = await c.req.parseBody()
+    .post("/login", sameOriginOnly, async (c) => {
+      const address = options.clientAddress?.(c) ?? "unknown"
+      const at = await now(c)
+      const wait = throttle.retryAfter(address, at)
+      if (wait !== undefined) {
+        const refused = errorResponse(c, 429, "too_many_requests", `too many failed logins; try again in ${wait} seconds`)
+        refused.headers.set("retry-after", String(wait))
+        return refused
+      }
+      const form = await formOf(c)
       const token = typeof form.token === "string" ? form.token.trim() : ""
-      if (!isOperatorToken(token, options.operatorToken)) return loginPage("That is not the operator token.")
+      if (!isOperatorToken(token, options.operatorToken)) {
+        throttle.failed(address, at)
+        return loginPage("That is not the operator token.")
+      }
       await startSession(c, options.operatorToken)
       return c.redirect("/debug", 303)
     })
-    .post("/logout", (c) => {
-      endSession(c)
+    .post("/logout", sameOriginOnly, async (c) => {
+      await endSession(c, options.operatorToken)
       return c.redirect("/debug", 303)
     })
     .get("/:asset{[a-z]+\\.(?:js|css)}", (c) => {

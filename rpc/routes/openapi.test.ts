@@ -112,8 +112,12 @@ const accepts = (schema: Json, value: unknown): boolean => {
 const validatorAccepts = async (schema: Schema.Decoder<unknown>, value: unknown) =>
   !(await Schema.toStandardSchemaV1(schema)["~standard"].validate(value)).issues
 
-const names = ["a", "My project", "x".repeat(63), "x".repeat(64), "", " leading", "trailing ", "tab\tinside", "a\u0000b", "line\nbreak", "ünïcödé", 42]
-const emails = ["ops@acme.test", "a@b.co", "not-an-email", "a@b", "sp ace@x.io", `${"e".repeat(250)}@x.io`, ""]
+const names = [
+  "a", "My project", "x".repeat(63), "x".repeat(64), "", " leading", "trailing ", "tab\tinside", "a\u0000b", "line\nbreak", "ünïcödé", 42,
+  // Counted in code points on both sides; C1, DEL, bidi controls and lone surrogates refused on both.
+  "\u{1F600}".repeat(40), "\u{1F600}".repeat(63), "\u{1F600}".repeat(64), "a\u0085b", "a\u007fb", "a\u202eb", "a\u2066b", "a\ud800b", "a\udc00", "\u{1F600}\u200d\u{1F600}",
+]
+const emails = ["ops@acme.test", "a@b.co", "not-an-email", "a@b", "sp ace@x.io", `${"e".repeat(250)}@x.io`, "", "a\u0001b@x.io", "a\u0000b@probe.test", `${"\u{1F600}".repeat(248)}@x.io`]
 
 test("POST /v1/accounts: the request body declares name 1-63 characters and rejects what the validator rejects", async () => {
   const schema = operation("post", "/v1/accounts")!.requestBody!.content["application/json"]!.schema
@@ -137,6 +141,17 @@ test("POST /v1/accounts/{accountId}/projects: the body and the accountId paramet
   for (const id of ["acc_abcdefghijklmnopqrst", "acc_ABCDEFGHIJKLMNOPQRST", "acc_short", "prj_abcdefghijklmnopqrst", "acc_abcdefghijklmnopqrs1"]) {
     assert.is(accepts(accountId, id), await validatorAccepts(AccountIdParam, { accountId: id }), `accountId ${id}`)
   }
+})
+
+test("every operation lists 405 with its Allow header; /debug/login lists 403 and 429 with Retry-After", () => {
+  for (const [path, item] of Object.entries(document.paths)) {
+    for (const [method, op] of Object.entries(item as Record<string, { responses: Record<string, { headers?: Json }> }>)) {
+      assert.ok(op.responses["405"]?.headers?.Allow, `${method.toUpperCase()} ${path}: no 405 with Allow`)
+    }
+  }
+  const loginOp = operation("post", "/debug/login") as unknown as { responses: Record<string, { headers?: Json }> }
+  assert.ok(loginOp.responses["403"] && loginOp.responses["400"])
+  assert.ok(loginOp.responses["429"]?.headers?.["Retry-After"])
 })
 
 test.after(() => runtime.dispose())

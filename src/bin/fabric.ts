@@ -1,11 +1,7 @@
 #!/usr/bin/env node
 // The `fabric` command: process entrypoints (dev | rpc | daemon | migrate) and the CLI.
 import { parseConfig, ConfigError } from "../config.ts"
-import { Effect, Layer } from "effect"
-import { makeAllInOne, planClusters } from "../processes/all-in-one.ts"
-import { processLogs } from "../processes/logs.ts"
-import { tracingLayer } from "../processes/tracing.ts"
-import { serveHttp } from "../processes/http.ts"
+import { makeDevProcess } from "../processes/dev.ts"
 import { loadOrCreateOperatorToken } from "../processes/operator-token.ts"
 import { runMain } from "../processes/run-main.ts"
 import { existsSync } from "node:fs"
@@ -13,6 +9,7 @@ import postgres from "postgres"
 import { migrate } from "../../adapters/postgres/migrate.ts"
 import type { KubeconfigSource } from "../../adapters/kubernetes/kubeconfig.ts"
 import { parseArgs } from "../cli/args.ts"
+import { dns1123Rule, isDns1123Label } from "../domain/names.ts"
 import { runCli } from "../cli/cli.ts"
 import { makeDaemonProcess } from "../processes/daemon.ts"
 import { makeRpcProcess } from "../processes/rpc.ts"
@@ -35,20 +32,9 @@ const config = (() => {
 switch (command) {
   case "dev":
   case undefined: {
-    const embedded = config.databaseUrl === undefined
-    const token = config.operatorToken ?? (embedded ? loadOrCreateOperatorToken(config.dataDir) : fail("FABRIC_ADMIN_TOKEN is required when DATABASE_URL is set"))
-    const clusters = planClusters(config)
-    const { runtime, app, streams, start } = makeAllInOne(config, { operatorToken: token, clusters, logs: Layer.merge(processLogs(), tracingLayer(config.tracing, "fabric-dev")) })
-    const program = Effect.andThen(start, serveHttp(app.fetch, { port: config.port, host: config.host, streams }))
-    await runMain(runtime, program, ({ port }) => {
-      console.log([
-        `Fabric is running on http://${config.host}:${port}`,
-        `  mode:     ${embedded ? `embedded (data in ${config.dataDir})` : "real engines"}`,
-        `  clusters: ${clusters.map((c) => c.id).join(", ")}`,
-        config.operatorToken ? "  operator token: from FABRIC_ADMIN_TOKEN" : `  operator token: ${token}`,
-        `  try: FABRIC_TOKEN=${config.operatorToken ? "$FABRIC_ADMIN_TOKEN" : token} npm run fabric -- account create --name Acme --email ops@acme.test`,
-      ].join("\n"))
-    })
+    const token = config.operatorToken ?? (config.databaseUrl === undefined ? loadOrCreateOperatorToken(config.dataDir) : fail("FABRIC_ADMIN_TOKEN is required when DATABASE_URL is set"))
+    const { runtime, program, announce } = makeDevProcess(config, token)
+    await runMain(runtime, program, config.shutdownDrainMs, announce)
     break
   }
   case "rpc": {
@@ -56,13 +42,13 @@ switch (command) {
     if (!config.kafkaBrokers) fail("fabric rpc needs KAFKA_BROKERS")
     const token = config.operatorToken ?? fail("fabric rpc needs FABRIC_ADMIN_TOKEN")
     const { runtime, program } = makeRpcProcess(config, token)
-    await runMain(runtime, program, ({ port }) => console.log(`Fabric rpc is running on http://${config.host}:${port}`))
+    await runMain(runtime, program, config.shutdownDrainMs, ({ port }) => console.log(`Fabric rpc is running on http://${config.host}:${port}`))
     break
   }
   case "daemon": {
     const { flags } = parseArgs(rest)
     const clusterId = typeof flags.get("cluster") === "string" ? (flags.get("cluster") as string) : fail("fabric daemon needs --cluster <id>")
-    if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(clusterId)) fail(`--cluster ${clusterId} is not a valid cluster id (a DNS-1123 label)`)
+    if (!isDns1123Label(clusterId)) fail(`--cluster ${clusterId} is not a valid cluster id (${dns1123Rule})`)
     const kubeconfigFlag = flags.get("kubeconfig")
     const kubeconfig: KubeconfigSource = flags.has("in-cluster") ? { kind: "in-cluster" }
       : typeof kubeconfigFlag === "string" ? { kind: "file", path: kubeconfigFlag }
@@ -74,7 +60,7 @@ switch (command) {
       : typeof metricsFlag === "string" && /^\d{1,5}$/.test(metricsFlag) && Number(metricsFlag) <= 65535 ? Number(metricsFlag)
       : fail("--metrics-port needs a port number from 0 to 65535")
     const { runtime, program } = makeDaemonProcess(config, clusterId, kubeconfig, { metricsPort })
-    await runMain(runtime, program, ({ metricsUrl }) =>
+    await runMain(runtime, program, config.shutdownDrainMs, ({ metricsUrl }) =>
       console.log(`Fabric daemon for cluster ${clusterId} is running${metricsUrl ? `; metrics on ${metricsUrl}` : ""}`))
     break
   }

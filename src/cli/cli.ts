@@ -20,6 +20,7 @@ const usage = `usage: fabric <command>
   project delete <projectId>
   project watch <projectId> [--timeout SECONDS]   follow per-cluster progress until Ready
   clusters                              list member clusters
+  cluster remove <clusterId> [--force]  remove a cluster from the fleet (the last Active one only with --force)
   debug export <account|project> [--format mermaid|stately]   print a state machine (no server needed)
 options: --url (FABRIC_URL, default http://127.0.0.1:8080)  --token (FABRIC_TOKEN)  --json`
 
@@ -118,6 +119,12 @@ export const runCli = async (argv: ReadonlyArray<string>, env: Readonly<Record<s
       case "clusters": {
         const r = await call(client.v1.clusters.$get())
         print(r, () => table(["CLUSTER", "PHASE", "LAST SEEN"], r.clusters.map((c) => [c.id, c.phase, c.lastSeenAt ?? "-"])))
+        return 0
+      }
+      case "cluster remove": {
+        const query = flags.has("force") ? { force: "true" as const } : {}
+        const r = await call(client.v1.clusters[":clusterId"].$delete({ param: { clusterId: target ?? required(flags, "cluster") }, query }))
+        print(r, () => `cluster ${r.cluster.id}: ${r.cluster.phase} (projects stop waiting for it; its namespaces are left alone)`)
         return 0
       }
       default:

@@ -39,6 +39,10 @@ export const watchProject = async (
       return 1
     }
     for await (const { event, data } of sseEvents(response.body)) {
+      if (event === "shutdown") {
+        console.error("fabric: the server is shutting down; run the watch again (another replica, or this one once restarted)")
+        return 1
+      }
       if (event !== "project") continue
       const project = JSON.parse(data) as Project
       console.log(options.json ? JSON.stringify(project) : `${new Date().toISOString().slice(11, 19)}  ${clusterProgress(project)}`)

@@ -12,7 +12,6 @@ export const boundCalls = (cluster: typeof Cluster.Service, permits: number): ty
     id: cluster.id,
     ensureNamespace: (ns) => calls.withPermit(cluster.ensureNamespace(ns)),
     deleteNamespace: (ns) => calls.withPermit(cluster.deleteNamespace(ns)),
-    readNamespace: (name) => calls.withPermit(cluster.readNamespace(name)),
     listManaged: () => calls.withPermit(cluster.listManaged()),
   })
 }

@@ -15,7 +15,7 @@ import { Cluster } from "../services/cluster.ts"
 import { EventBus } from "../services/event-bus.ts"
 import { Metrics } from "../services/metrics.ts"
 import { boundCalls } from "./call-bound.ts"
-import { defaultDaemonConcurrency } from "./concurrency.ts"
+import { defaultDaemonConcurrency, projectLanes } from "./concurrency.ts"
 import { decodeDesired, DesiredState } from "./desired-state.ts"
 import { repairDrift } from "./drift.ts"
 import { handleDesiredBatch, type HandlingOptions } from "./handle-desired.ts"
@@ -26,7 +26,7 @@ export interface DaemonOptions extends HandlingOptions {
   readonly heartbeatMs: number
   /** How often to look for namespaces that should exist and do not. */
   readonly driftIntervalMs: number
-  /** Projects worked on at once, and apiserver calls in flight at once (FABRIC_DAEMON_CONCURRENCY). */
+  /** Apiserver calls in flight at once (FABRIC_DAEMON_CONCURRENCY); 16 times as many projects are followed at once. */
   readonly concurrency: number
 }
 
@@ -78,7 +78,7 @@ const runBounded = (options: DaemonOptions) =>
       group: daemonGroup(cluster.id),
       topics: [topics.projects],
       fromBeginning: true,
-      concurrency: options.concurrency,
+      concurrency: projectLanes(options.concurrency),
       // Desired state is level-based: of a project's queued messages only the newest generation
       // needs reconciling, the older ones are superseded (handleDesiredBatch says so in the log).
       batchPerKey: true,

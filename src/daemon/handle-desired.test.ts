@@ -12,10 +12,10 @@ import { EventBus, type BusMessage, type KeyBatch } from "../services/event-bus.
 import { Metrics } from "../services/metrics.ts"
 import { boundCalls } from "./call-bound.ts"
 import { DesiredState } from "./desired-state.ts"
-import { handleDesiredBatch } from "./handle-desired.ts"
+import { handleDesiredBatch, type HandlingOptions } from "./handle-desired.ts"
 import { KeyedLock } from "./keyed-lock.ts"
 
-const options = { retryBase: "5 millis", retryCap: "20 millis", deletionPollMs: 5 }
+const options: HandlingOptions = { retryBase: "5 millis", retryCap: "20 millis", deletionPollMs: 5 }
 
 const desired = (project: string, generation: number, deleted: boolean): DesiredNamespace =>
   ({ projectId: `prj_${project}`, accountId: "acc_1", namespace: `prj-${project}-abc123`, generation, deleted })

@@ -2,7 +2,7 @@
 // publish what it observed to fabric.status, and only then return (the bus commits after that).
 // A crash anywhere before the commit replays the messages; ensure/delete are idempotent, so the
 // replay duplicates nothing.
-import { Effect, Schedule } from "effect"
+import { type Duration, Effect, Schedule } from "effect"
 import type { DesiredNamespace } from "../domain/messages.ts"
 import { sendToDeadLetters } from "../services/dead-letters.ts"
 import { Cluster } from "../services/cluster.ts"
@@ -18,8 +18,8 @@ import { conflictReason, observe, refusalReason } from "./observe.ts"
 
 export interface HandlingOptions {
   /** Backoff between attempts while the cluster is unreachable (refusals are not retried here). */
-  readonly retryBase: string
-  readonly retryCap: string
+  readonly retryBase: Duration.Input
+  readonly retryCap: Duration.Input
   /** First wait before looking again at a Terminating namespace; later waits double, up to 8 times it. */
   readonly deletionPollMs: number
 }
@@ -68,7 +68,7 @@ const handleDesired = (message: BusMessage, desired: DesiredNamespace, options: 
         reportedFailure
           ? Effect.logWarning("cluster still failing", { cluster: cluster.id, reason: e.reason })
           : observe(desired, cluster.id, "Failed", e.reason, requestId).pipe(Effect.tap(() => Effect.sync(() => { reportedFailure = true })), Effect.ignore)),
-      Effect.retry({ schedule: Schedule.min([Schedule.exponential(options.retryBase as never), Schedule.spaced(options.retryCap as never)]) }),
+      Effect.retry({ schedule: Schedule.min([Schedule.exponential(options.retryBase), Schedule.spaced(options.retryCap)]) }),
     )
     yield* crashPoint("daemon.after-cluster-change")
     yield* observe(desired, cluster.id, outcome.phase, outcome.reason, requestId)

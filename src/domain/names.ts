@@ -1,10 +1,21 @@
+import { Schema } from "effect"
 import { randomChars } from "./ids.ts"
 
-/** DNS-1123 label: what Kubernetes accepts as a namespace name. */
-export const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
-export const maxLabelLength = 63
+// The one definition of a DNS-1123 label: what Kubernetes accepts as a namespace name, and what
+// Fabric asks of a cluster id (config, CLI flags and the API all check it here).
+const maxLabelLength = 63
+// The length bound is in the pattern (at most 61 between the two ends), so the OpenAPI document
+// carries all of the rule; `u` flag: Effect emits only `u` patterns into it.
+const dns1123Label = new RegExp(`^[a-z0-9]([-a-z0-9]{0,${maxLabelLength - 2}}[a-z0-9])?$`, "u")
 
-export const isDns1123Label = (name: string): boolean => name.length <= maxLabelLength && dns1123Label.test(name)
+/** The rule in words, for messages that reject a name. */
+export const dns1123Rule = `a DNS-1123 label: lowercase letters, digits and '-', at most ${maxLabelLength} characters, a letter or digit at both ends`
+
+export const isDns1123Label = (name: string): boolean => dns1123Label.test(name)
+
+/** A string that must be a DNS-1123 label; `what` names it in the message (`clusterId must be ...`). */
+export const Dns1123Label = (what: string) =>
+  Schema.String.check(Schema.isPattern(dns1123Label, { message: `${what} must be ${dns1123Rule}` }))
 
 const suffixChars = "abcdefghijklmnopqrstuvwxyz0123456789"
 const prefix = "prj-"
@@ -13,7 +24,7 @@ const suffixLength = 6
 const maxSlugLength = maxLabelLength - prefix.length - 1 - suffixLength
 
 /** A project name as a DNS-safe slug: lowercase ASCII, dashes between words, never empty. */
-export const slugify = (name: string): string => {
+const slugify = (name: string): string => {
   const slug = name
     .normalize("NFKD")
     .replace(/[\u0300-\u036f]/g, "")

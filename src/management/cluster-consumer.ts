@@ -10,7 +10,7 @@ export const clusterSignalsGroup = "fabric.management.clusters"
 
 const decodeSignal = Schema.decodeUnknownExit(Schema.fromJsonString(ClusterSignal))
 
-export const handleClusterMessage = (message: BusMessage) =>
+const handleClusterMessage = (message: BusMessage) =>
   Effect.gen(function* () {
     const decoded = decodeSignal(message.value ?? "")
     if (decoded._tag === "Failure") return yield* sendToDeadLetters(message, `undecodable cluster signal: ${String(decoded.cause)}`)

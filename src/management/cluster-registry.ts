@@ -9,7 +9,7 @@
 import { Clock, Context, Effect, Layer } from "effect"
 import { makeHost } from "../../machines/host.ts"
 import { hostedProject } from "../../machines/project-steps.ts"
-import { NotFound, type Unavailable } from "../domain/errors.ts"
+import { Conflict, NotFound, type Unavailable } from "../domain/errors.ts"
 import type { ClusterSignal } from "../domain/messages.ts"
 import type { ClusterRecord } from "../domain/project.ts"
 import { Changes } from "../services/changes.ts"
@@ -25,6 +25,11 @@ export interface SweepOptions {
   readonly deletionDeadlineMs: number
 }
 
+export interface RemoveOptions {
+  /** Remove it even when it is the last Active cluster (projects then stay Provisioning). */
+  readonly force?: boolean
+}
+
 /** Projects told per transaction while a notice is worked off. */
 export const noticeChunk = 200
 
@@ -37,8 +42,12 @@ interface Notice {
 export interface ClusterRegistryShape {
   /** A daemon's join, heartbeat or leave. */
   readonly signal: (s: ClusterSignal) => Effect.Effect<void, Unavailable>
-  /** Operator removal: projects stop waiting for the cluster (a deletion lets it go). */
-  readonly remove: (id: string) => Effect.Effect<ClusterRecord, NotFound | Unavailable>
+  /**
+   * Operator removal: projects stop waiting for the cluster (a deletion lets it go). Refused
+   * (Conflict) when no other cluster would be left Active, unless `force`: with none, no project
+   * has a namespace anywhere.
+   */
+  readonly remove: (id: string, options?: RemoveOptions) => Effect.Effect<ClusterRecord, NotFound | Conflict | Unavailable>
   /** Clusters configured for this process join at start (restarting with one more id is a join). */
   readonly register: (ids: ReadonlyArray<string>) => Effect.Effect<void, Unavailable>
   /** Marks silent clusters Unreachable, and lets deletions go of clusters silent past the deadline. */
@@ -117,15 +126,22 @@ const make = Effect.gen(function* () {
     }
   }, provide)
 
-  const remove = Effect.fn("ClusterRegistry.remove")(function* (id: string) {
+  const remove = Effect.fn("ClusterRegistry.remove")(function* (id: string, options: RemoveOptions = {}) {
     const at = iso(yield* Clock.currentTimeMillis)
-    yield* change(id, (before): Effect.Effect<Notice | undefined, NotFound | Unavailable> => {
-      if (before === undefined) return Effect.fail(new NotFound({ resource: "cluster", id }))
-      if (before.phase === "Removed") return Effect.succeed(undefined)
-      return store.setClusterPhase(id, "Removed", undefined).pipe(Effect.as(
-        { events: [{ type: "cluster.removed", clusterId: id, reason: `cluster ${id} removed by the operator`, at }], audience: "live" } satisfies Notice,
-      ))
-    })
+    yield* change(id, (before) => Effect.gen(function* () {
+      if (before === undefined) return yield* new NotFound({ resource: "cluster", id })
+      if (before.phase === "Removed") return undefined
+      // Read under the exclusive membership lock, so two removals at once cannot both pass.
+      const othersActive = (yield* store.listClusters()).some((c) => c.id !== id && c.phase === "Active")
+      if (!othersActive && !options.force) {
+        return yield* new Conflict({
+          message: `cluster ${id} is the last Active cluster: without it no project has a namespace anywhere (projects would stay Provisioning); add another cluster first, or remove it with force=true`,
+        })
+      }
+      if (!othersActive) yield* Effect.logWarning("last Active cluster removed by force", { cluster: id })
+      yield* store.setClusterPhase(id, "Removed", undefined)
+      return { events: [{ type: "cluster.removed", clusterId: id, reason: `cluster ${id} removed by the operator`, at }], audience: "live" } satisfies Notice
+    }))
     return (yield* find(id)) as ClusterRecord
   }, provide)
 

@@ -11,3 +11,7 @@ export const constantTimeEqual = (a: string, b: string): boolean => {
   for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0)
   return diff === 0
 }
+
+/** The token of `Authorization: Bearer <token>`; the scheme is case-insensitive (RFC 9110, 11.1). */
+export const bearerTokenOf = (authorization: string | undefined): string | undefined =>
+  /^bearer +(\S+) *$/i.exec(authorization ?? "")?.[1]

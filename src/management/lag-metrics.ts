@@ -10,9 +10,9 @@ import { StateStore, type OutboxLag } from "../services/state-store.ts"
 import { clusterSignalsGroup } from "./cluster-consumer.ts"
 import { managementGroup } from "./status-consumer.ts"
 
-export const outboxUnsent = gauge("fabric_outbox_unsent_messages", "Outbox rows not yet published to the event bus")
-export const outboxOldestUnsentAge = gauge("fabric_outbox_oldest_unsent_age_seconds", "Age of the oldest outbox row not yet published (0 when none waits)")
-export const consumerLag = gauge("fabric_consumer_lag_messages", "Messages a consumer group has not committed yet, by group and topic", ["group", "topic"])
+const outboxUnsent = gauge("fabric_outbox_unsent_messages", "Outbox rows not yet published to the event bus")
+const outboxOldestUnsentAge = gauge("fabric_outbox_oldest_unsent_age_seconds", "Age of the oldest outbox row not yet published (0 when none waits)")
+const consumerLag = gauge("fabric_consumer_lag_messages", "Messages a consumer group has not committed yet, by group and topic", ["group", "topic"])
 
 const skipped = (what: string) => (e: { readonly _tag: string }) =>
   Effect.logWarning(`metrics: ${what} could not be read for this scrape`, { error: String(e) }).pipe(Effect.as([]))

@@ -4,8 +4,7 @@ import { Clock, Context, Effect, Layer } from "effect"
 import { hostedAccount } from "../../machines/account-steps.ts"
 import { makeHost } from "../../machines/host.ts"
 import { hostedProject, toProject } from "../../machines/project-steps.ts"
-import type { ProjectContext } from "../../machines/project.ts"
-import { Conflict, InvalidRequest, NotFound, Unauthorized, Unavailable } from "../domain/errors.ts"
+import { Conflict, NotFound, Unauthorized } from "../domain/errors.ts"
 import { NamespaceObservation } from "../domain/messages.ts"
 import { canAccessAccount, type Account, type Caller, type ClusterRecord, type Project } from "../domain/project.ts"
 import { Changes } from "../services/changes.ts"
@@ -15,7 +14,7 @@ import { LegacyDemeter } from "../services/legacy-demeter.ts"
 import { ManagementSettings } from "../services/settings.ts"
 import { StateStore, type Page } from "../services/state-store.ts"
 import { Transactions } from "../services/transactions.ts"
-import { constantTimeEqual, sha256Hex } from "./credentials.ts"
+import { bearerTokenOf, constantTimeEqual, sha256Hex } from "./credentials.ts"
 
 export interface Idempotency {
   readonly key: string
@@ -156,16 +155,13 @@ const make = Effect.gen(function* () {
   }, provide)
 
   const authenticate = Effect.fn("Management.authenticate")(function* (authorization: string | undefined, operatorToken: string) {
-    const token = /^Bearer (\S+)$/.exec(authorization ?? "")?.[1]
+    const token = bearerTokenOf(authorization)
     if (token === undefined) return yield* new Unauthorized({ message: "missing bearer token" })
     if (constantTimeEqual(token, operatorToken)) return { kind: "operator" } as Caller
     const accountId = yield* store.accountIdForKey(yield* Effect.promise(() => sha256Hex(token)))
     if (accountId === undefined) return yield* new Unauthorized({ message: "invalid token" })
     return { kind: "account", accountId } as Caller
   }, provide)
-
-  const currentContext = (projectId: string) =>
-    projects.load(projectId).pipe(Effect.map((s) => s?.context as ProjectContext | undefined), provide)
 
   const ready = store.countProjects().pipe(Effect.asVoid)
 
@@ -183,9 +179,17 @@ const make = Effect.gen(function* () {
     return { actorId, machine: host === accounts ? "account" as const : "project" as const, value: snapshot.value, status: snapshot.status, context: snapshot.context as unknown, history }
   }, provide)
 
+  /** For the debug UI: a logout ends its session on every replica (rpc/debug-session.ts). */
+  const revokeDebugSession = Effect.fn("Management.revokeDebugSession")(function* (sessionId: string, expiresAtMs: number) {
+    yield* store.revokeDebugSession(sessionId, new Date(expiresAtMs), new Date(yield* Clock.currentTimeMillis))
+  }, provide)
+
+  const isDebugSessionRevoked = (sessionId: string) => store.isDebugSessionRevoked(sessionId)
+
   return {
     createAccount, getAccount, createProject, getProject, listProjects, deleteProject,
-    recordObservations, listClusters, authenticate, currentContext, ready, listActors, actorDetail,
+    recordObservations, listClusters, authenticate, ready, listActors, actorDetail,
+    revokeDebugSession, isDebugSessionRevoked,
   }
 })
 
@@ -193,5 +197,3 @@ const make = Effect.gen(function* () {
 export class Management extends Context.Service<Management, Effect.Success<typeof make>>()("fabric/Management") {
   static readonly layer = Layer.effect(Management, make)
 }
-
-export type { InvalidRequest, Unavailable }

@@ -15,7 +15,7 @@ export interface RelayOptions {
   readonly fallbackMs: number
 }
 
-export const relayOnce = (batchSize: number) =>
+const relayOnce = (batchSize: number) =>
   Effect.gen(function* () {
     const store = yield* StateStore
     const bus = yield* EventBus

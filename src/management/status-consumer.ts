@@ -18,7 +18,7 @@ const decodeObservation = Schema.decodeUnknownExit(Schema.fromJsonString(Namespa
  * DLQ, the others are applied together. A project's observations come in the order its clusters
  * published them (one key, one partition).
  */
-export const handleStatusMessages = (messages: KeyBatch) =>
+const handleStatusMessages = (messages: KeyBatch) =>
   Effect.gen(function* () {
     // Keyed by project id, so one project's; grouped all the same, whatever a producer keyed.
     const byProject = new Map<string, NamespaceObservation[]>()
@@ -40,7 +40,7 @@ export const handleStatusMessages = (messages: KeyBatch) =>
  * Projects handled at once. Each runs one transaction at a time, so this stays below the
  * database pool (10 connections) and leaves room for API calls.
  */
-export const statusConcurrency = 8
+const statusConcurrency = 8
 
 export const subscribeStatus = Effect.gen(function* () {
   const bus = yield* EventBus

@@ -6,10 +6,11 @@ import * as simulated from "../../adapters/embedded/cluster.ts"
 import * as kubernetes from "../../adapters/kubernetes/cluster.ts"
 import { currentContextOf } from "../../adapters/kubernetes/kubeconfig.ts"
 import { makeApp } from "../../rpc/app.ts"
+import { makeDrainSwitch } from "../../rpc/drain.ts"
 import type { FabricConfig } from "../config.ts"
 import { defaultDaemonOptions, runDaemon, type DaemonOptions } from "../daemon/daemon.ts"
 import { Cluster } from "../services/cluster.ts"
-import { crashHookLayer } from "./crash-hook.ts"
+import { clientAddress } from "./http.ts"
 import { managementLayer } from "./layers.ts"
 import { managementBackground, startManagement } from "./management.ts"
 import { PersistentClusterState, simulatedClusterFile } from "./persistent-cluster-state.ts"
@@ -39,13 +40,16 @@ export interface AllInOneOptions {
   readonly watchPollMs?: number
   /** The process's loggers (JSON lines in `fabric dev`); Effect's default logger when absent. */
   readonly logs?: Layer.Layer<never>
+  /** Services taken over the defaults: the crash-safety test's crash hook (tests/support/fabric-dev-crashing.ts). */
+  readonly overrides?: Layer.Layer<never>
 }
 
-/** The runtime, the HTTP app, and `start`: background work that runs until its scope closes. */
+/** The runtime, the HTTP app (and its drain switch), and `start`: background work that runs until its scope closes. */
 export const makeAllInOne = (config: FabricConfig, options: AllInOneOptions) => {
-  const runtime = ManagedRuntime.make(Layer.merge(managementLayer(config), crashHookLayer(config.crashAt)).pipe(Layer.provideMerge(options.logs ?? Layer.empty)))
+  const runtime = ManagedRuntime.make(Layer.merge(managementLayer(config), options.overrides ?? Layer.empty).pipe(Layer.provideMerge(options.logs ?? Layer.empty)))
   const streams = new Set<{ close: () => void }>()
-  const app = makeApp({ runtime, operatorToken: options.operatorToken, watch: { pollMs: options.watchPollMs ?? config.watchPollMs, keepAliveMs: 15_000, streams } })
+  const drain = makeDrainSwitch()
+  const app = makeApp({ runtime, operatorToken: options.operatorToken, drain, watch: { pollMs: options.watchPollMs ?? config.watchPollMs, keepAliveMs: 15_000, streams }, clientAddress })
   const start = Effect.gen(function* () {
     yield* startManagement({
       partitions: config.partitions,
@@ -58,5 +62,5 @@ export const makeAllInOne = (config: FabricConfig, options: AllInOneOptions) => 
       yield* Effect.provideService(runDaemon({ ...defaultDaemonOptions, heartbeatMs: config.heartbeatMs, driftIntervalMs: config.driftIntervalMs, concurrency: config.daemonConcurrency, ...options.daemon }), Cluster, Context.get(context, Cluster))
     }
   })
-  return { runtime, app, streams, start }
+  return { runtime, app, streams, drain, start }
 }

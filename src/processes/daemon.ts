@@ -7,7 +7,6 @@ import { defaultDaemonOptions, runDaemon } from "../daemon/daemon.ts"
 import { topicSpecs } from "../domain/topics.ts"
 import { EventBus } from "../services/event-bus.ts"
 import { Metrics } from "../services/metrics.ts"
-import { crashHookLayer } from "./crash-hook.ts"
 import { processLogs } from "./logs.ts"
 import { tracingLayer } from "./tracing.ts"
 import { kafkaBusLayer } from "./layers.ts"
@@ -17,7 +16,6 @@ export const makeDaemonProcess = (config: FabricConfig, clusterId: string, kubec
   const layer = Layer.mergeAll(
     kafkaBusLayer({ kafkaBrokers: config.kafkaBrokers ?? [], kafkaPrefix: config.kafkaPrefix }),
     kubernetes.layer({ id: clusterId, kubeconfig }),
-    crashHookLayer(config.crashAt),
     Metrics.layer,
   ).pipe(Layer.provideMerge(Layer.merge(processLogs(), tracingLayer(config.tracing, "fabric-daemon", { "fabric.cluster": clusterId }))))
   const runtime = ManagedRuntime.make(layer)

@@ -19,7 +19,7 @@ import { Management } from "../management/management.ts"
 import { statelyInspectLayer } from "./stately-inspect.ts"
 
 /** A real server with DATABASE_URL; else PGlite under <dataDir>/db (in memory when dataDir is undefined, for tests). */
-export const databaseLayer = (config: { readonly databaseUrl: string | undefined; readonly dataDir: string | undefined }) =>
+const databaseLayer = (config: { readonly databaseUrl: string | undefined; readonly dataDir: string | undefined }) =>
   config.databaseUrl ? postgres.layerUrl({ url: config.databaseUrl })
   : pglite.layer({ dataDir: config.dataDir === undefined ? undefined : `${config.dataDir}/db` })
 
@@ -27,7 +27,7 @@ export const databaseLayer = (config: { readonly databaseUrl: string | undefined
 export const kafkaBusLayer = (config: { readonly kafkaBrokers: ReadonlyArray<string>; readonly kafkaPrefix: string }) =>
   namespaced(config.kafkaPrefix).pipe(Layer.provide(kafka.layer(kafka.makeKafkaConfig({ brokers: config.kafkaBrokers }))))
 
-export const eventBusLayer = (config: Pick<FabricConfig, "kafkaBrokers" | "kafkaPrefix">) =>
+const eventBusLayer = (config: Pick<FabricConfig, "kafkaBrokers" | "kafkaPrefix">) =>
   config.kafkaBrokers ? kafkaBusLayer({ kafkaBrokers: config.kafkaBrokers, kafkaPrefix: config.kafkaPrefix }) : eventLog.layer()
 
 /** Everything the management side needs, over one database. */

@@ -7,4 +7,4 @@ import type { Metrics } from "../services/metrics.ts"
 import { serveHttp } from "./http.ts"
 
 export const serveMetrics = (runtime: ManagedRuntime.ManagedRuntime<Metrics, unknown>, options: { readonly port: number; readonly host: string }) =>
-  serveHttp(new Hono().route("/metrics", metrics(runtime)).fetch, { port: options.port, host: options.host, streams: new Set() })
+  serveHttp(new Hono().route("/metrics", metrics(runtime)).fetch, { port: options.port, host: options.host, streams: new Set(), drainMs: 1_000 })

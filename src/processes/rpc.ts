@@ -3,18 +3,19 @@
 // fabric.clusters.
 import { Effect, Layer, ManagedRuntime } from "effect"
 import { makeApp } from "../../rpc/app.ts"
+import { makeDrainSwitch } from "../../rpc/drain.ts"
 import type { FabricConfig } from "../config.ts"
-import { crashHookLayer } from "./crash-hook.ts"
 import { processLogs } from "./logs.ts"
 import { tracingLayer } from "./tracing.ts"
-import { serveHttp } from "./http.ts"
+import { clientAddress, serveHttp } from "./http.ts"
 import { managementLayer } from "./layers.ts"
 import { managementBackground, startManagement } from "./management.ts"
 
 export const makeRpcProcess = (config: FabricConfig, operatorToken: string) => {
-  const runtime = ManagedRuntime.make(Layer.merge(managementLayer(config), crashHookLayer(config.crashAt)).pipe(Layer.provideMerge(Layer.merge(processLogs(), tracingLayer(config.tracing, "fabric-rpc")))))
+  const runtime = ManagedRuntime.make(managementLayer(config).pipe(Layer.provideMerge(Layer.merge(processLogs(), tracingLayer(config.tracing, "fabric-rpc")))))
   const streams = new Set<{ close: () => void }>()
-  const app = makeApp({ runtime, operatorToken, watch: { pollMs: config.watchPollMs, keepAliveMs: 15_000, streams } })
+  const drain = makeDrainSwitch()
+  const app = makeApp({ runtime, operatorToken, drain, watch: { pollMs: config.watchPollMs, keepAliveMs: 15_000, streams }, clientAddress })
   const program = Effect.gen(function* () {
     yield* startManagement({
       partitions: config.partitions,
@@ -22,7 +23,8 @@ export const makeRpcProcess = (config: FabricConfig, operatorToken: string) => {
       sweep: { unreachableAfterMs: config.unreachableAfterMs, deletionDeadlineMs: config.deletionDeadlineMs, intervalMs: 5_000 },
       ...managementBackground(config),
     })
-    return yield* serveHttp(app.fetch, { port: config.port, host: config.host, streams })
+    // Served last, so it is stopped first: requests drain while the consumers and database still run.
+    return yield* serveHttp(app.fetch, { port: config.port, host: config.host, streams, drain, drainMs: config.shutdownDrainMs })
   })
   return { runtime, program }
 }

@@ -1,21 +1,45 @@
-// Runs a long-lived program until SIGINT/SIGTERM, then closes every scope (HTTP, consumers,
-// database) before exiting.
+// Runs a long-lived program until SIGINT/SIGTERM, then closes every scope, last opened first:
+// the HTTP server drains (rpc/drain.ts, ./http.ts), consumers stop taking messages and commit
+// what finished, the daemon says it left, the database closes; then the process exits 0.
 import { Effect, Exit, Fiber, type ManagedRuntime, type Scope } from "effect"
 
-export const runMain = async <A, R>(runtime: ManagedRuntime.ManagedRuntime<R, unknown>, program: Effect.Effect<A, unknown, R | Scope.Scope>, onStarted: (a: A) => void) => {
+/** Beyond the drain, what closing the consumers and the database may take before we give up. */
+const closeMarginMs = 10_000
+
+const log = (level: string, msg: string) => console.error(JSON.stringify({ level, time: new Date().toISOString(), msg }))
+
+export const runMain = async <A, R>(
+  runtime: ManagedRuntime.ManagedRuntime<R, unknown>,
+  program: Effect.Effect<A, unknown, R | Scope.Scope>,
+  drainMs: number,
+  onStarted: (a: A) => void,
+) => {
   const fiber = runtime.runFork(Effect.scoped(Effect.gen(function* () {
     const started = yield* program
     onStarted(started)
     return yield* Effect.never
   })))
+  let stopping = false
   const stop = async (signal: string) => {
-    console.error(JSON.stringify({ level: "info", msg: `received ${signal}, shutting down` }))
+    if (stopping) {
+      // A second signal: the operator does not want to wait for the drain.
+      log("warn", `received ${signal} again, exiting at once`)
+      process.exit(1)
+    }
+    stopping = true
+    log("info", `received ${signal}, shutting down: draining requests in flight for up to ${drainMs}ms`)
+    const overrun = setTimeout(() => {
+      log("error", `shutdown did not finish within ${drainMs + closeMarginMs}ms; exiting`)
+      process.exit(1)
+    }, drainMs + closeMarginMs)
+    overrun.unref()
     await Effect.runPromise(Fiber.interrupt(fiber))
     await runtime.dispose()
+    log("info", "shut down")
     process.exit(0)
   }
-  process.once("SIGINT", () => void stop("SIGINT"))
-  process.once("SIGTERM", () => void stop("SIGTERM"))
+  process.on("SIGINT", () => void stop("SIGINT"))
+  process.on("SIGTERM", () => void stop("SIGTERM"))
   const exit = await Effect.runPromise(Fiber.await(fiber))
   if (Exit.isFailure(exit) && !Exit.hasInterrupts(exit)) {
     console.error(`fabric: ${String(exit.cause)}`)

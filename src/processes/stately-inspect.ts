@@ -9,7 +9,7 @@ import { Effect, Layer } from "effect"
 import { ActorInspection } from "../services/actor-inspection.ts"
 
 /** Not 8080: that is Fabric's own default port, and the package's. */
-export const statelyInspectorPort = 4242
+const statelyInspectorPort = 4242
 
 // API key hashes ride in the account's context, in its input and in its steps' input: the key is
 // dropped wherever it appears. Cycles (actor references) are cut instead of failing.

@@ -14,11 +14,6 @@ export interface ManagedNamespace {
   readonly generation: number
 }
 
-export type NamespaceState =
-  | { readonly kind: "absent" }
-  | { readonly kind: "active"; readonly managed: boolean; readonly projectId: string | undefined }
-  | { readonly kind: "terminating"; readonly managed: boolean }
-
 /** An existing namespace that Fabric does not own: never adopted, never touched. */
 export class NamespaceConflict extends Schema.TaggedError<NamespaceConflict>()("NamespaceConflict", {
   cluster: Schema.String,
@@ -61,7 +56,6 @@ export class Cluster extends Context.Service<Cluster, {
   readonly ensureNamespace: (ns: ManagedNamespace) => Effect.Effect<"created" | "unchanged", NamespaceConflict | ClusterUnavailable | ClusterRefused>
   /** Starts deletion of OUR namespace; "absent" once it is really gone; a foreign one is a conflict. */
   readonly deleteNamespace: (ns: ManagedNamespace) => Effect.Effect<"deleting" | "absent", NamespaceConflict | ClusterUnavailable | ClusterRefused>
-  readonly readNamespace: (name: string) => Effect.Effect<NamespaceState, ClusterUnavailable | ClusterRefused>
   /** Every namespace carrying Fabric's managed-by label. */
   readonly listManaged: () => Effect.Effect<ReadonlyArray<ManagedNamespace>, ClusterUnavailable | ClusterRefused>
 }>()("fabric/Cluster") {}

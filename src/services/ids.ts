@@ -16,15 +16,4 @@ const make = (random: RandomBytes) => ({
 export class Ids extends Context.Service<Ids, ReturnType<typeof make>>()("fabric/Ids") {
   static readonly layer = Layer.succeed(Ids, Ids.of(make((n) => crypto.getRandomValues(new Uint8Array(n)))))
 
-  /** Deterministic bytes from a seed (xorshift), for reproducible tests. */
-  static readonly layerTest = (seed = 1) => {
-    let state = seed >>> 0 || 1
-    const next = () => {
-      state ^= state << 13
-      state ^= state >>> 17
-      state ^= state << 5
-      return (state >>> 0) & 0xff
-    }
-    return Layer.succeed(Ids, Ids.of(make((n) => Uint8Array.from({ length: n }, next))))
-  }
 }

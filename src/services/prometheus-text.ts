@@ -28,7 +28,7 @@ export const labelNamePattern = /^[a-zA-Z_][a-zA-Z0-9_]*$/
 const escapeHelp = (text: string) => text.replace(/\\/g, "\\\\").replace(/\n/g, "\\n")
 const escapeLabelValue = (text: string) => text.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"')
 
-export const formatValue = (value: number): string =>
+const formatValue = (value: number): string =>
   Number.isNaN(value) ? "NaN" : value === Infinity ? "+Inf" : value === -Infinity ? "-Inf" : String(value)
 
 const formatLabels = (labels: Labels): string => {

@@ -9,7 +9,7 @@ export const RequestId = Context.Reference<string | undefined>("fabric/RequestId
 export const requestIdHeader = "fabric-request-id"
 
 /** The log field under which every line written for a request carries its id. */
-export const requestIdLogField = "requestId"
+const requestIdLogField = "requestId"
 
 /** Annotates every log line of `effect` (and of what it calls) with the request id, when there is one. */
 export const withRequestId = (requestId: string | undefined) => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>

@@ -145,4 +145,8 @@ export class StateStore extends Context.Service<StateStore, {
   readonly noticeAudience: (notice: MembershipNotice, limit: number) => Effect.Effect<ReadonlyArray<string>, Unavailable>
   readonly advanceNotice: (id: string, cursor: string, done: boolean) => Effect.Effect<void, Unavailable>
   readonly openNotices: () => Effect.Effect<number, Unavailable>
+
+  /** /debug sessions ended by a logout, until they would have expired (rpc/debug-session.ts). */
+  readonly revokeDebugSession: (sessionId: string, expiresAt: Date, now: Date) => Effect.Effect<void, Unavailable>
+  readonly isDebugSessionRevoked: (sessionId: string) => Effect.Effect<boolean, Unavailable>
 }>()("fabric/StateStore") {}

@@ -9,7 +9,7 @@ import { suite } from "uvu"
 import * as assert from "uvu/assert"
 import { layer, type KubernetesClusterConfig } from "../../adapters/kubernetes/cluster.ts"
 import type { KubeConfigOptions } from "../../adapters/kubernetes/kubeconfig.ts"
-import { Cluster, ClusterUnavailable, type ManagedNamespace } from "../../src/services/cluster.ts"
+import { Cluster, ClusterRefused, ClusterUnavailable, type ManagedNamespace } from "../../src/services/cluster.ts"
 import { clusterContract } from "./cluster.ts"
 import { adminHooks } from "./kubernetes-admin-hooks.ts"
 
@@ -63,16 +63,21 @@ if (problem !== undefined) {
       })
     })
 
-  const reasonOf = async (config: KubernetesClusterConfig, use: (c: Cluster["Service"]) => Effect.Effect<unknown, unknown>) => {
+  /** The reason of the expected failure: an outage (ClusterUnavailable) unless told it is a refusal. */
+  const reasonOf = async (
+    config: KubernetesClusterConfig,
+    use: (c: Cluster["Service"]) => Effect.Effect<unknown, unknown>,
+    expected: typeof ClusterUnavailable | typeof ClusterRefused = ClusterUnavailable,
+  ) => {
     const exit = await Effect.runPromiseExit(
       Effect.gen(function* () {
         return yield* use(yield* Cluster)
       }).pipe(Effect.provide(layer(config))),
     )
-    if (Exit.isSuccess(exit)) return assert.unreachable(`expected ClusterUnavailable, got ${JSON.stringify(exit.value)}`) as never
+    if (Exit.isSuccess(exit)) return assert.unreachable(`expected ${expected.name}, got ${JSON.stringify(exit.value)}`) as never
     const error = Cause.findErrorOption(exit.cause)
-    if (error._tag === "None" || !(error.value instanceof ClusterUnavailable)) {
-      return assert.unreachable(`expected ClusterUnavailable, got ${Cause.pretty(exit.cause)}`) as never
+    if (error._tag === "None" || !(error.value instanceof expected)) {
+      return assert.unreachable(`expected ${expected.name}, got ${Cause.pretty(exit.cause)}`) as never
     }
     assert.is(error.value.cluster, clusterId)
     return error.value.reason
@@ -97,6 +102,7 @@ if (problem !== undefined) {
     const reason = await reasonOf(
       { id: clusterId, kubeconfig: { kind: "options", options: variant({ token: "not-a-valid-token" }) }, retry: shortRetries },
       (c) => c.listManaged(),
+      ClusterRefused,
     )
     assert.match(reason, "Unauthorized (HTTP 401)")
     assert.match(reason, "not retried")
@@ -117,11 +123,11 @@ if (problem !== undefined) {
         kubeconfig: { kind: "options", options: variant({ token: token.status?.token }) },
         retry: shortRetries,
       }
-      const listReason = await reasonOf(config, (c) => c.listManaged())
+      const listReason = await reasonOf(config, (c) => c.listManaged(), ClusterRefused)
       assert.match(listReason, "Forbidden (HTTP 403)")
       assert.match(listReason, `cannot list resource "namespaces"`)
       assert.match(listReason, "not retried")
-      const createReason = await reasonOf(config, (c) => c.ensureNamespace(ns))
+      const createReason = await reasonOf(config, (c) => c.ensureNamespace(ns), ClusterRefused)
       assert.match(createReason, "Forbidden (HTTP 403)")
       assert.match(createReason, `cannot create resource "namespaces"`)
       assert.is(await admin.inspectNamespace(ns.name), undefined, "nothing was created")
@@ -133,7 +139,7 @@ if (problem !== undefined) {
   live("a server certificate the kubeconfig does not trust is a TLS error, not retried", async () => {
     const reason = await reasonOf(
       { id: clusterId, kubeconfig: { kind: "options", options: variant({ withoutCa: true }) }, retry: shortRetries },
-      (c) => c.readNamespace(ns.name),
+      (c) => c.listManaged(),
     )
     assert.match(reason, "TLSError")
     assert.match(reason, "not retried")

@@ -11,8 +11,8 @@ import {
   generationAnnotation,
   type ManagedNamespace,
   managedByLabel,
+  managedByValue,
   NamespaceConflict,
-  type NamespaceState,
   projectLabel,
 } from "../../src/services/cluster.ts"
 
@@ -33,6 +33,18 @@ export interface ClusterContractHooks {
   releaseDeletion(name: string): Promise<void>
   /** How long deleting an empty namespace may take on this layer before a case gives up. */
   readonly deletionDeadlineMs: number
+}
+
+/** Where a namespace stands, as the cases compare it: read out of band, since no layer reads one namespace. */
+export type NamespaceState =
+  | { readonly kind: "absent" }
+  | { readonly kind: "active"; readonly managed: boolean; readonly projectId: string | undefined }
+  | { readonly kind: "terminating"; readonly managed: boolean }
+
+const stateOf = (stored: StoredNamespace | undefined): NamespaceState => {
+  if (stored === undefined) return { kind: "absent" }
+  const managed = stored.labels[managedByLabel] === managedByValue
+  return stored.terminating ? { kind: "terminating", managed } : { kind: "active", managed, projectId: stored.labels[projectLabel] }
 }
 
 type MakeLayer = () => Layer.Layer<Cluster, unknown, never> | Promise<Layer.Layer<Cluster, unknown, never>>
@@ -92,7 +104,7 @@ export const clusterContract = (name: string, makeLayer: MakeLayer, hooks: Clust
     return error.value
   }
 
-  const read = (ns: string) => succeed((c) => c.readNamespace(ns))
+  const read = async (ns: string) => stateOf(await hooks.inspectNamespace(ns))
 
   /** Calls `probe` until `done` holds, failing the case at the deadline with the last value seen. */
   const poll = async <A>(what: string, probe: () => Promise<A>, done: (a: A) => boolean, onEach?: (a: A) => void): Promise<A> => {

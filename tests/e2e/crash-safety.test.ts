@@ -10,7 +10,7 @@ import * as assert from "uvu/assert"
 import * as pglite from "../../adapters/embedded/pglite.ts"
 import { Database } from "../../adapters/postgres/database.ts"
 import { readSimulatedNamespaces, simulatedClusterFile } from "../../src/processes/persistent-cluster-state.ts"
-import type { CrashPoint } from "../../src/services/crash-points.ts"
+import { crashPoints } from "../../src/services/crash-points.ts"
 import { startFabricProcess } from "../support/fabric-process.ts"
 
 const token = "crash-test-operator-token-0123"
@@ -31,11 +31,7 @@ const createAccount = (url: string) =>
 const queryData = async (dataDir: string, text: string) =>
   Effect.runPromise(Effect.scoped(Database.use(({ pool }) => Effect.promise(() => pool.unsafe(text))).pipe(Effect.provide(pglite.layer({ dataDir: join(dataDir, "db") })))))
 
-const points: ReadonlyArray<CrashPoint> = [
-  "relay.before-publish", "relay.after-publish", "daemon.after-cluster-change", "daemon.after-status", "management.after-observation",
-]
-
-for (const point of points) {
+for (const point of crashPoints) {
   crash(`killed at ${point}: converges after a restart, nothing duplicated`, async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "fabric-crash-"))
     // The embedded default, even when the runner exported the real engines' settings (npm test).
@@ -44,7 +40,7 @@ for (const point of points) {
       DATABASE_URL: "", KAFKA_BROKERS: "", FABRIC_KUBECONFIGS: "",
     }
     try {
-      const first = await startFabricProcess({ ...env, FABRIC_CRASH_AT: point })
+      const first = await startFabricProcess(env, 60_000, [point], "tests/support/fabric-dev-crashing.ts")
       // The answer may be lost if the kill lands during the request; the client then retries.
       await createAccount(first.url).catch(() => undefined)
       const death = await Promise.race([first.exited, new Promise<null>((r) => setTimeout(() => r(null), 30_000))])

@@ -77,6 +77,30 @@ parallel("a deletion whose namespace stays Terminating does not hold up the crea
   for (const state of fabric.states.values()) assert.is(state.lookup(first.namespace), undefined)
 })
 
+parallel("more deletions waiting on Terminating namespaces than apiserver permits still leave room for a creation", async (ctx) => {
+  await ctx.fabric.stop()
+  // Two permits per daemon: the six deletions below outnumber them three to one.
+  ctx.fabric = await startFabric({ env: { FABRIC_PARTITIONS: "1" }, clusters: Object.fromEntries(clusterIds.map((id) => [id, slow])), daemonConcurrency: 2 })
+  const { fabric } = ctx
+  const { accountId } = await newAccount(fabric)
+  const doomed: Array<{ id: string; namespace: string }> = []
+  for (let i = 0; i < 6; i++) doomed.push(await createProject(fabric, accountId, `doomed ${i}`))
+  for (const p of doomed) await fabric.waitForProject(p.id, (q) => q.phase === "Ready")
+  for (const p of doomed) for (const state of fabric.states.values()) state.hold(p.namespace)
+  for (const p of doomed) assert.is((await fabric.request("DELETE", `/v1/projects/${p.id}`)).status, 202)
+  await waitFor("every daemon to have started every deletion", async () =>
+    doomed.every((p) => [...fabric.states.values()].every((s) => s.lookup(p.namespace)?.goneAt !== undefined)) ? true : undefined, 30_000, 20)
+
+  const fresh = await createProject(fabric, accountId, "fresh")
+  const ready = await fabric.waitForProject(fresh.id, (q) => q.phase === "Ready")
+  for (const id of clusterIds) assert.is(ready.clusters[id]!.phase, "Ready")
+  // The deletions were all still being followed meanwhile.
+  for (const p of doomed) for (const state of fabric.states.values()) assert.ok(state.lookup(p.namespace), `${p.namespace} still Terminating`)
+
+  for (const p of doomed) for (const state of fabric.states.values()) state.release(p.namespace)
+  for (const p of doomed) await fabric.waitForProject(p.id, (q) => q.phase === "Deleted")
+})
+
 parallel("an apiserver that keeps failing for one project's namespace holds only that project: it is retried and recovers", async (ctx) => {
   const { fabric } = ctx
   const { accountId } = await newAccount(fabric)

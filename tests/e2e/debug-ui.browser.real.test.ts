@@ -24,7 +24,7 @@ const chromiumArgs = [
 const listen = async (fetch: (request: Request) => Response | Promise<Response>, streams: Set<{ close: () => void }>) => {
   const port = await Effect.runPromise(Deferred.make<number>())
   const fiber = Effect.runFork(Effect.scoped(Effect.gen(function* () {
-    const served = yield* serveHttp(fetch, { port: 0, host: "127.0.0.1", streams })
+    const served = yield* serveHttp(fetch, { port: 0, host: "127.0.0.1", streams, drainMs: 1_000 })
     yield* Deferred.succeed(port, served.port)
     return yield* Effect.never
   })))

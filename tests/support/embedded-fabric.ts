@@ -4,7 +4,7 @@ import { Cause, Effect, Fiber } from "effect"
 import * as simulated from "../../adapters/embedded/cluster.ts"
 import { Database } from "../../adapters/postgres/database.ts"
 import { parseConfig } from "../../src/config.ts"
-import { defaultDaemonOptions, runDaemon } from "../../src/daemon/daemon.ts"
+import { defaultDaemonOptions, runDaemon, type DaemonOptions } from "../../src/daemon/daemon.ts"
 import type { Project } from "../../src/domain/project.ts"
 import { makeAllInOne, type ClusterPlan } from "../../src/processes/all-in-one.ts"
 import { fabricClient } from "../../rpc/client.ts"
@@ -24,6 +24,8 @@ export interface StartOptions {
   readonly engines?: Engines
   /** Silence after which a cluster counts as Unreachable (default 10 s: heartbeats come every 200 ms, and a loaded machine must not flap clusters). */
   readonly unreachableAfterMs?: number
+  /** Apiserver calls in flight per daemon (FABRIC_DAEMON_CONCURRENCY; default 16). */
+  readonly daemonConcurrency?: number
   /** The SSE watches' fallback re-read (default 200 ms; a test of notifications sets it very long). */
   readonly watchPollMs?: number
 }
@@ -54,7 +56,7 @@ export const startFabric = async (options: StartOptions = {}) => {
     states.set(id, state)
     return { id, state, layer: simulated.layer({ id, state }) }
   })
-  const daemonOptions = { ...defaultDaemonOptions, retryBase: "20 millis", retryCap: "200 millis", deletionPollMs: 20, heartbeatMs: 200, driftIntervalMs: 200 }
+  const daemonOptions: DaemonOptions = { ...defaultDaemonOptions, concurrency: options.daemonConcurrency ?? defaultDaemonOptions.concurrency, retryBase: "20 millis", retryCap: "200 millis", deletionPollMs: 20, heartbeatMs: 200, driftIntervalMs: 200 }
   const fabric = makeAllInOne({ ...config, unreachableAfterMs: options.unreachableAfterMs ?? 10_000, heartbeatMs: 200 } as never, {
     operatorToken, clusters, watchPollMs: options.watchPollMs ?? 200, daemon: daemonOptions,
   })

@@ -13,9 +13,12 @@ export interface FabricProcess {
   readonly stop: () => Promise<void>
 }
 
-/** Starts `fabric <args>` and resolves once it prints that it is running (with its URL, if any). */
-export const startFabricProcess = async (env: Record<string, string>, timeoutMs = 60_000, args: ReadonlyArray<string> = ["dev"]): Promise<FabricProcess> => {
-  const child = spawn(process.execPath, ["src/bin/fabric.ts", ...args], {
+/**
+ * Starts `fabric <args>` and resolves once it prints that it is running (with its URL, if any);
+ * `entrypoint` runs another script instead of src/bin/fabric.ts (tests/support/fabric-dev-crashing.ts).
+ */
+export const startFabricProcess = async (env: Record<string, string>, timeoutMs = 60_000, args: ReadonlyArray<string> = ["dev"], entrypoint = "src/bin/fabric.ts"): Promise<FabricProcess> => {
+  const child = spawn(process.execPath, [entrypoint, ...args], {
     cwd: root, env: { ...process.env, PORT: "0", ...env }, stdio: ["ignore", "pipe", "pipe"],
   })
   let output = ""

@@ -7,7 +7,7 @@ import { Cause, Effect, Exit } from "effect"
 import { test } from "uvu"
 import * as assert from "uvu/assert"
 import { layer, type KubernetesClusterConfig } from "../../adapters/kubernetes/cluster.ts"
-import { Cluster, ClusterUnavailable, type ManagedNamespace } from "../../src/services/cluster.ts"
+import { Cluster, ClusterRefused, ClusterUnavailable, type ManagedNamespace } from "../../src/services/cluster.ts"
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void
 
@@ -61,6 +61,7 @@ const fakeApiserver = async (...script: Handler[]) => {
 
 const ns: ManagedNamespace = { name: "prj-shop-abc123", projectId: "prj_shop", accountId: "acc_1", generation: 1 }
 const namespaceObject = { apiVersion: "v1", kind: "Namespace", metadata: { name: ns.name, uid: "u1" }, status: { phase: "Active" } }
+const emptyList = { apiVersion: "v1", kind: "NamespaceList", metadata: {}, items: [] }
 
 const runWith = <A, E>(config: KubernetesClusterConfig, use: (c: Cluster["Service"]) => Effect.Effect<A, E>) =>
   Effect.runPromiseExit(
@@ -69,11 +70,12 @@ const runWith = <A, E>(config: KubernetesClusterConfig, use: (c: Cluster["Servic
     }).pipe(Effect.provide(layer(config))),
   )
 
-const reasonOf = (exit: Exit.Exit<unknown, unknown>): string => {
-  if (Exit.isSuccess(exit)) return assert.unreachable(`expected ClusterUnavailable, got ${JSON.stringify(exit.value)}`) as never
+/** The reason of the expected failure: an outage (ClusterUnavailable) unless told it is a refusal. */
+const reasonOf = (exit: Exit.Exit<unknown, unknown>, expected: typeof ClusterUnavailable | typeof ClusterRefused = ClusterUnavailable): string => {
+  if (Exit.isSuccess(exit)) return assert.unreachable(`expected ${expected.name}, got ${JSON.stringify(exit.value)}`) as never
   const error = Cause.findErrorOption(exit.cause)
-  if (error._tag === "None" || !(error.value instanceof ClusterUnavailable)) {
-    return assert.unreachable(`expected ClusterUnavailable, got ${Cause.pretty(exit.cause)}`) as never
+  if (error._tag === "None" || !(error.value instanceof expected)) {
+    return assert.unreachable(`expected ${expected.name}, got ${Cause.pretty(exit.cause)}`) as never
   }
   return error.value.reason
 }
@@ -93,7 +95,7 @@ test("503 answers are retried until the apiserver recovers", async () => {
 test("403 Forbidden is not retried and says Forbidden with the apiserver's message", async () => {
   const message = 'namespaces is forbidden: User "fabric-daemon" cannot create resource "namespaces" in API group "" at the cluster scope'
   const api = await fakeApiserver((_, res) => status(res, 403, "Forbidden", message))
-  const reason = reasonOf(await runWith(api.config(), (c) => c.ensureNamespace(ns)))
+  const reason = reasonOf(await runWith(api.config(), (c) => c.ensureNamespace(ns)), ClusterRefused)
   await api.close()
   assert.is(api.seen.length, 1, "sent once")
   assert.match(reason, "Forbidden (HTTP 403)")
@@ -114,7 +116,7 @@ test("a request that gets no answer times out, is aborted and retried", async ()
   let aborted = 0
   const api = await fakeApiserver((req) => req.socket.on("close", () => aborted++)) // never answers
   const started = Date.now()
-  const reason = reasonOf(await runWith(api.config({ requestTimeoutMs: 100, retry: { maxRetries: 1, baseDelayMs: 5, maxDelayMs: 5 } }), (c) => c.readNamespace(ns.name)))
+  const reason = reasonOf(await runWith(api.config({ requestTimeoutMs: 100, retry: { maxRetries: 1, baseDelayMs: 5, maxDelayMs: 5 } }), (c) => c.listManaged()))
   const elapsed = Date.now() - started
   await new Promise((r) => setTimeout(r, 50))
   await api.close()
@@ -126,10 +128,10 @@ test("a request that gets no answer times out, is aborted and retried", async ()
 })
 
 test("the rate limit spaces requests at qps once the burst is spent", async () => {
-  const api = await fakeApiserver((_, res) => json(res, 200, namespaceObject))
+  const api = await fakeApiserver((_, res) => json(res, 200, emptyList))
   const started = Date.now()
   const exit = await runWith(api.config({ qps: 20, burst: 2 }), (c) =>
-    Effect.forEach(Array.from({ length: 6 }), () => c.readNamespace(ns.name), { concurrency: "unbounded" }),
+    Effect.forEach(Array.from({ length: 6 }), () => c.listManaged(), { concurrency: "unbounded" }),
   )
   const elapsed = Date.now() - started
   await api.close()
@@ -164,8 +166,8 @@ test("listManaged follows continue tokens with Fabric's label selector", async (
 
 test("requests reuse keep-alive connections instead of one connection each", async () => {
   // client-node alone opens a new connection (and TLS handshake) per request; see requests.ts.
-  const api = await fakeApiserver((_, res) => json(res, 200, namespaceObject))
-  const exit = await runWith(api.config(), (c) => Effect.forEach(Array.from({ length: 10 }), () => c.readNamespace(ns.name)))
+  const api = await fakeApiserver((_, res) => json(res, 200, emptyList))
+  const exit = await runWith(api.config(), (c) => Effect.forEach(Array.from({ length: 10 }), () => c.listManaged()))
   await api.close()
   assert.ok(Exit.isSuccess(exit))
   assert.is(api.seen.length, 10)

@@ -238,7 +238,7 @@ lifecycle("a cluster removed mid-deletion is let go with the reason recorded; ne
   await ctx.client.v1.projects[":projectId"].$delete({ param: { projectId: project!.id } })
   await projectWhere(ctx, project!.id, (p) => ["w", "x", "y"].every((id) => p.clusters[id]!.phase === "Deleted"))
   await restartRpc(ctx)
-  const removed = await ctx.client.v1.clusters[":clusterId"].$delete({ param: { clusterId: "z" } })
+  const removed = await ctx.client.v1.clusters[":clusterId"].$delete({ param: { clusterId: "z" }, query: {} })
   assert.is(removed.status, 202)
   const gone = await projectWhere(ctx, project!.id, (p) => p.phase === "Deleted")
   assert.match(gone.clusters.z!.reason ?? "", /removed by the operator/)
