@@ -6,6 +6,7 @@ import type { Project } from "../src/domain/project.ts"
 import { LegacyDemeter } from "../src/services/legacy-demeter.ts"
 import { RequestId, requestIdHeader } from "../src/services/request-id.ts"
 import { StateStore } from "../src/services/state-store.ts"
+import { traceHeaders } from "../src/services/trace-context.ts"
 import { Transactions } from "../src/services/transactions.ts"
 import type { HostedMachine } from "./host.ts"
 import { phaseOf, projectMachine, type DesiredStateInput, type ProjectContext } from "./project.ts"
@@ -20,7 +21,7 @@ const publishDesiredState = (input: DesiredStateInput) =>
     }
     yield* (yield* StateStore).enqueue([{
       topic: topics.projects, key: input.projectId, value: encodeJson(value),
-      headers: { "content-type": "application/json", ...(requestId ? { [requestIdHeader]: requestId } : {}) },
+      headers: { "content-type": "application/json", ...(requestId ? { [requestIdHeader]: requestId } : {}), ...(yield* traceHeaders) },
     }])
   })
 

@@ -16,6 +16,7 @@ import type { FabricEnv } from "./env.ts"
 import { errorResponse, onError } from "./errors.ts"
 import { methodNotAllowed } from "./method-not-allowed.ts"
 import { observeRequests } from "./observe-requests.ts"
+import { traceRequests } from "./trace-requests.ts"
 import { accounts } from "./routes/accounts.ts"
 import { clusters } from "./routes/clusters.ts"
 import { debug } from "./routes/debug.ts"
@@ -61,6 +62,7 @@ export const makeApp = (options: AppOptions) => {
       })
       await next()
     })
+    .use(traceRequests(options.runtime))
     .use(bodyLimit({
       maxSize: options.maxBodyBytes ?? 64 * 1024,
       onError: (c) => errorResponse(c, 400, "invalid_request", `request body exceeds ${options.maxBodyBytes ?? 64 * 1024} bytes`),

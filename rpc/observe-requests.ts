@@ -24,7 +24,7 @@ const knownMethods = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "
  * Middleware is registered for every method ("ALL"), handlers for one, so the last route with a
  * method of its own is the handler, even when middleware (auth) answered before it ran.
  */
-const routePatternOf = (c: Context): string =>
+export const routePatternOf = (c: Context): string =>
   matchedRoutes(c).filter((route) => route.method !== "ALL").at(-1)?.path ?? "unmatched"
 
 export const observeRequests = (runtime: ManagedRuntime.ManagedRuntime<Metrics, unknown>): MiddlewareHandler<FabricEnv> =>

@@ -1,9 +1,11 @@
 // Configuration, parsed ONCE at the edge from the environment (and flags) into a typed object.
 // A bad setting stops the process with a message naming it.
+import { ConfigError } from "./config-error.ts"
 import { defaultDaemonConcurrency } from "./daemon/concurrency.ts"
+import { parseTracingConfig, type TracingConfig } from "./tracing-config.ts"
 import { dns1123Rule, isDns1123Label } from "./domain/names.ts"
 
-export class ConfigError extends Error {}
+export { ConfigError }
 
 export interface FabricConfig {
   readonly port: number
@@ -39,6 +41,8 @@ export interface FabricConfig {
   readonly outboxRetentionMs: number
   readonly historyKeep: number
   readonly idempotencyRetentionMs: number
+  /** OTEL_EXPORTER_OTLP_ENDPOINT and friends: where spans go; undefined exports none. */
+  readonly tracing: TracingConfig | undefined
   /**
    * On SIGTERM, how long requests in flight (and consumers' messages in flight) may take to
    * finish before they are cut; sized so the whole stop fits Kubernetes' default grace of 30 s.
@@ -109,6 +113,7 @@ export const parseConfig = (env: Env): FabricConfig => {
     outboxRetentionMs: integer(env, "FABRIC_OUTBOX_RETENTION_SECONDS", 86_400, 0, 3650 * 86_400) * 1000,
     historyKeep: integer(env, "FABRIC_HISTORY_KEEP", 100, 1, 1_000_000),
     idempotencyRetentionMs: integer(env, "FABRIC_IDEMPOTENCY_RETENTION_SECONDS", 86_400, 1, 3650 * 86_400) * 1000,
+    tracing: parseTracingConfig(env),
     shutdownDrainMs: integer(env, "FABRIC_SHUTDOWN_DRAIN_SECONDS", 20, 0, 3600) * 1000,
   }
 }

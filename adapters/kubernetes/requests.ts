@@ -90,8 +90,10 @@ export const makeRequester = (policy: RequestPolicy): Requester => {
             : Effect.void),
         Effect.retry({ schedule: backoff, while: (failure) => failure.retryable }),
         Effect.mapError((f) => new ApiFailure({ operation: f.operation, status: f.status, reason: f.reason, message: f.message, retryable: f.retryable, attempts })),
+        Effect.tap(() => Effect.annotateCurrentSpan("attempts", attempts)),
+        Effect.tapError((f) => Effect.annotateCurrentSpan({ attempts, "http.response.status_code": f.status })),
       )
-    })
+    }).pipe(Effect.withSpan("Kubernetes.request", { kind: "client", attributes: { operation } }))
 
   const close = Effect.promise(async () => {
     await pooled?.close().catch(() => {})

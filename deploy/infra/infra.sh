@@ -16,6 +16,8 @@ KUBE_VERSION="${FABRIC_KUBE_VERSION:-v1.37.2}"
 KAFKA_VERSION="${FABRIC_KAFKA_VERSION:-4.4.0}"
 KUBE_BIN="$CACHE/bin/$KUBE_VERSION"
 KAFKA_HOME="$CACHE/kafka-$KAFKA_VERSION"
+OTELCOL_VERSION="${FABRIC_OTELCOL_VERSION:-v0.161.0}"
+OTELCOL_BIN="$CACHE/bin/otelcol-$OTELCOL_VERSION/otelcol"
 
 PG_PORT=55432
 PG_USER=fabric
@@ -197,6 +199,18 @@ ensure_kube_bins() {
   nice -n 5 bash "$HERE/build-kube.sh" "$KUBE_VERSION" > "$l" 2>&1 \
     || fail_with_log "building Kubernetes $KUBE_VERSION / etcd failed" "$l"
   log "built Kubernetes binaries in $(since "$t0")s"
+}
+
+# The OpenTelemetry Collector the traces test starts itself (tests/support/otel-collector.ts).
+ensure_otelcol_bin() {
+  [[ -x "$OTELCOL_BIN" ]] && return 0
+  command -v go >/dev/null || die "Go is needed to build the OpenTelemetry Collector (not on PATH)"
+  mkdir -p "$CACHE/build"
+  local l="$CACHE/build/otelcol-$OTELCOL_VERSION.log" t0; t0="$(now)"
+  log "building the OpenTelemetry Collector $OTELCOL_VERSION (otlp receiver, file exporter) from Go modules (cold: about 10 min on 2 cores); log: $l"
+  nice -n 5 bash "$HERE/build-otelcol.sh" "$OTELCOL_VERSION" > "$l" 2>&1 \
+    || fail_with_log "building the OpenTelemetry Collector $OTELCOL_VERSION failed" "$l"
+  log "built otelcol in $(since "$t0")s"
 }
 
 etcd_version() { cat "$KUBE_BIN/etcd.version" 2>/dev/null || echo unknown; }
@@ -552,6 +566,7 @@ cmd_build() {
   ensure_postgres_pkg
   ensure_kafka_jars
   ensure_kube_bins
+  ensure_otelcol_bin
 }
 
 on_up_exit() {

@@ -10,6 +10,7 @@ import { crashPoint } from "../services/crash-points.ts"
 import type { BusMessage, KeyBatch } from "../services/event-bus.ts"
 import { Metrics } from "../services/metrics.ts"
 import { requestIdHeader, withRequestId } from "../services/request-id.ts"
+import { parentFrom } from "../services/trace-context.ts"
 import { reconcileErrors, reconciles } from "./daemon-metrics.ts"
 import { decodeDesired, managedNamespaceOf, type DesiredState } from "./desired-state.ts"
 import type { KeyedLock } from "./keyed-lock.ts"
@@ -74,7 +75,8 @@ const handleDesired = (message: BusMessage, desired: DesiredNamespace, options: 
     yield* metrics.increment(reconciles, { cluster: cluster.id })
     yield* crashPoint("daemon.after-status")
   }).pipe(
-    Effect.withSpan("Daemon.handleDesired", { attributes: { offset: message.offset } }),
+    // Continues the trace of the request that changed the project (the message's traceparent).
+    Effect.withSpan("Daemon.handleDesired", { kind: "consumer", attributes: { offset: message.offset, projectId: desired.projectId, generation: desired.generation }, ...parentFrom(message.headers) }),
     withRequestId(message.headers[requestIdHeader]),
   )
 

@@ -2,6 +2,7 @@ import { Clock, Effect } from "effect"
 import { encodeJson, topics, type DesiredNamespace, type NamespaceObservation } from "../domain/messages.ts"
 import { EventBus } from "../services/event-bus.ts"
 import { requestIdHeader } from "../services/request-id.ts"
+import { traceHeaders } from "../services/trace-context.ts"
 
 /** Publishes what this cluster observed for one project generation (durable when it returns). */
 export const observe = (desired: DesiredNamespace, clusterId: string, phase: NamespaceObservation["phase"], reason: string | undefined, requestId: string | undefined) =>
@@ -13,11 +14,11 @@ export const observe = (desired: DesiredNamespace, clusterId: string, phase: Nam
     }
     yield* (yield* EventBus).publish(topics.status, [{
       key: desired.projectId, value: encodeJson(observation),
-      headers: { "content-type": "application/json", ...(requestId ? { [requestIdHeader]: requestId } : {}) },
+      headers: { "content-type": "application/json", ...(requestId ? { [requestIdHeader]: requestId } : {}), ...(yield* traceHeaders) },
     }])
     // The request id is a log annotation of the caller (handleDesiredMessage), not repeated here.
     yield* Effect.logInfo("observation published", { projectId: desired.projectId, clusterId, generation: desired.generation, phase, reason })
-  })
+  }).pipe(Effect.withSpan("Daemon.observe", { kind: "producer", attributes: { projectId: desired.projectId, cluster: clusterId, generation: desired.generation, phase } }))
 
 /** How a foreign namespace in the way is reported (the handler and the drift check alike). */
 export const conflictReason = (namespace: string) => `Conflict: namespace ${namespace} exists without Fabric's labels`

@@ -7,6 +7,7 @@ import { crashPoint } from "../services/crash-points.ts"
 import { EventBus } from "../services/event-bus.ts"
 import { requestIdHeader, withRequestId } from "../services/request-id.ts"
 import { StateStore } from "../services/state-store.ts"
+import { withProducerSpans } from "../services/trace-context.ts"
 
 export interface RelayOptions {
   readonly batchSize: number
@@ -26,7 +27,9 @@ const relayOnce = (batchSize: number) =>
       let j = i
       while (j < rows.length && rows[j]!.topic === topic) j++
       yield* crashPoint("relay.before-publish")
-      yield* bus.publish(topic, rows.slice(i, j).map((r) => ({ key: r.key, value: r.value, headers: r.headers })))
+      // Each row that carries a trace gets its publish span there, and goes out with its context.
+      yield* withProducerSpans("OutboxRelay.publish", rows.slice(i, j), (r) => ({ topic: r.topic, key: r.key, outboxId: r.id }), (batch) =>
+        bus.publish(topic, batch.map((r) => ({ key: r.key, value: r.value, headers: r.headers }))))
       yield* crashPoint("relay.after-publish")
       yield* store.markSent(rows.slice(i, j).map((r) => r.id))
       // One line per row, carrying the id of the request that wrote it.

@@ -6,6 +6,7 @@ import { crashPoint } from "../services/crash-points.ts"
 import { EventBus, type KeyBatch } from "../services/event-bus.ts"
 import { requestIdHeader, withRequestId } from "../services/request-id.ts"
 import { sendToDeadLetters } from "../services/dead-letters.ts"
+import { withSpanFromMessages } from "../services/trace-context.ts"
 import { Management } from "./management.ts"
 
 export const managementGroup = "fabric.management"
@@ -29,7 +30,11 @@ const handleStatusMessages = (messages: KeyBatch) =>
     const management = yield* Management
     for (const [projectId, observations] of byProject) yield* management.recordObservations(projectId, observations)
     yield* crashPoint("management.after-observation")
-  }).pipe(withRequestId(messages[messages.length - 1]!.headers[requestIdHeader]))
+  }).pipe(
+    // Continues the trace of the last observation (the daemons' Daemon.observe), linking the others'.
+    withSpanFromMessages("StatusConsumer.apply", messages, { count: messages.length }),
+    withRequestId(messages[messages.length - 1]!.headers[requestIdHeader]),
+  )
 
 /**
  * Projects handled at once. Each runs one transaction at a time, so this stays below the

@@ -8,6 +8,7 @@ import { topicSpecs } from "../domain/topics.ts"
 import { EventBus } from "../services/event-bus.ts"
 import { Metrics } from "../services/metrics.ts"
 import { processLogs } from "./logs.ts"
+import { tracingLayer } from "./tracing.ts"
 import { kafkaBusLayer } from "./layers.ts"
 import { serveMetrics } from "./metrics-listener.ts"
 
@@ -16,7 +17,7 @@ export const makeDaemonProcess = (config: FabricConfig, clusterId: string, kubec
     kafkaBusLayer({ kafkaBrokers: config.kafkaBrokers ?? [], kafkaPrefix: config.kafkaPrefix }),
     kubernetes.layer({ id: clusterId, kubeconfig }),
     Metrics.layer,
-  ).pipe(Layer.provideMerge(processLogs()))
+  ).pipe(Layer.provideMerge(Layer.merge(processLogs(), tracingLayer(config.tracing, "fabric-daemon", { "fabric.cluster": clusterId }))))
   const runtime = ManagedRuntime.make(layer)
   const program = Effect.gen(function* () {
     // Idempotent: a daemon started before `fabric rpc` still finds its topics.

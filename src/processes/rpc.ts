@@ -6,12 +6,13 @@ import { makeApp } from "../../rpc/app.ts"
 import { makeDrainSwitch } from "../../rpc/drain.ts"
 import type { FabricConfig } from "../config.ts"
 import { processLogs } from "./logs.ts"
+import { tracingLayer } from "./tracing.ts"
 import { clientAddress, serveHttp } from "./http.ts"
 import { managementLayer } from "./layers.ts"
 import { managementBackground, startManagement } from "./management.ts"
 
 export const makeRpcProcess = (config: FabricConfig, operatorToken: string) => {
-  const runtime = ManagedRuntime.make(managementLayer(config).pipe(Layer.provideMerge(processLogs())))
+  const runtime = ManagedRuntime.make(managementLayer(config).pipe(Layer.provideMerge(Layer.merge(processLogs(), tracingLayer(config.tracing, "fabric-rpc")))))
   const streams = new Set<{ close: () => void }>()
   const drain = makeDrainSwitch()
   const app = makeApp({ runtime, operatorToken, drain, watch: { pollMs: config.watchPollMs, keepAliveMs: 15_000, streams }, clientAddress })

@@ -1,0 +1,2 @@
+/** A bad setting: the process stops with this message, which names it. */
+export class ConfigError extends Error {}
