@@ -28,6 +28,17 @@ test("a foreign or null Origin is 403 on login and logout; this server's own, or
   await fabric.dispose()
 })
 
+test("Sec-Fetch-Site decides when a browser sends it: same-origin passes even with Origin null, cross-site and same-site are 403", async () => {
+  const fabric = stubApp()
+  assert.is((await login(fabric, stubOperatorToken, { origin: "null", "sec-fetch-site": "same-origin" })).status, 303)
+  for (const site of ["cross-site", "same-site"]) {
+    const response = await login(fabric, stubOperatorToken, { origin: "http://localhost", "sec-fetch-site": site })
+    assert.is(response.status, 403, site)
+    assert.match(((await response.json()) as any).error.message, /Sec-Fetch-Site/)
+  }
+  await fabric.dispose()
+})
+
 test("a malformed multipart body is 400 invalid_request, not a 500", async () => {
   const fabric = stubApp()
   const errors: unknown[] = []
