@@ -5,7 +5,7 @@
 import { JsonSchema, Schema, SchemaRepresentation } from "effect"
 import {
   AccountResponse, ClusterListResponse, ClusterResponse, CreatedAccountResponse, ErrorBody, HealthResponse,
-  ProjectPageResponse, ProjectResponse,
+  Project, ProjectPageResponse, ProjectResponse, ShutdownEventData,
 } from "./response-schemas.ts"
 import { ClusterIdParam, RemoveClusterQuery } from "./routes/clusters.ts"
 import { AccountIdParam, CreateAccountBody, CreateProjectBody, DebugLoginForm, ListProjectsQuery, ProjectIdParam } from "./schemas.ts"
@@ -35,12 +35,20 @@ interface RouteDoc {
     readonly location?: string
     readonly json?: Schema.Constraint
     /** A body that is not JSON (event stream, Prometheus text, HTML). */
-    readonly media?: { readonly type: string; readonly description: string }
+    readonly media?: { readonly type: string; readonly description: string; readonly events?: ReadonlyArray<SseEvent> }
   }
   /** Failures besides those implied by the access and the input (400, 401, 403). */
   readonly failures: ReadonlyArray<ErrorStatus>
   /** Failures answered with an HTML page instead of an ErrorBody (the login form again). */
   readonly pages?: ReadonlyArray<{ readonly status: number; readonly description: string }>
+}
+
+/** One kind of server-sent event: its `data` is JSON of `data`; `fields` are the SSE fields it always has besides `event` and `data`. */
+interface SseEvent {
+  readonly event: string
+  readonly description: string
+  readonly data: Schema.Constraint
+  readonly fields: ReadonlyArray<"id" | "retry">
 }
 
 const errorCodeOf = {
@@ -93,7 +101,11 @@ const routes: ReadonlyArray<RouteDoc> = [
       status: 200, description: "An event stream.",
       media: {
         type: "text/event-stream",
-        description: "Event `project` whose data is the whole project (#/components/schemas/Project) as JSON, sent at once and on every change; comment lines keep the stream alive.",
+        description: "Event `project` whose data is the whole project (#/components/schemas/Project) as JSON, sent at once and on every change; comment lines keep the stream alive; event `shutdown` last when the server stops.",
+        events: [
+          { event: "project", data: Project, fields: ["id"], description: "The whole project, at once and on every change; `id` is `<generation>:<updatedAt>`. The stream ends after phase Deleted." },
+          { event: "shutdown", data: ShutdownEventData, fields: ["retry"], description: "The server is stopping: the stream ends; connect again after `retry` milliseconds (with Last-Event-ID)." },
+        ],
       },
     },
     failures: [404, 503],
@@ -141,6 +153,7 @@ const routes: ReadonlyArray<RouteDoc> = [
     summary: "The state-machine visualiser.",
     success: { status: 200, description: "An HTML page.", media: { type: "text/html", description: "The visualiser." } },
     failures: [],
+    pages: [{ status: 401, description: "No operator token and no session: the login form." }],
   },
   {
     method: "post", path: "/debug/login", operationId: "debugLogin", access: "anyone",
@@ -190,6 +203,30 @@ const parametersOf = (location: "path" | "query", objectSchema: JsonSchema.JsonS
   }))
 }
 
+/**
+ * A non-JSON body's schema. For `text/event-stream`, OpenAPI 3.1 has `schema` describe one event
+ * as an object of its SSE fields (as OpenAPI 3.2's `itemSchema` does); `data` is a JSON text whose
+ * schema is `contentSchema`.
+ */
+const mediaSchema = (media: NonNullable<RouteDoc["success"]["media"]>, of: (schema: Schema.Constraint) => JsonSchema.JsonSchema) =>
+  media.events === undefined
+    ? { type: "string", description: media.description }
+    : {
+      description: media.description,
+      oneOf: media.events.map((e) => ({
+        type: "object",
+        description: e.description,
+        required: ["event", "data", ...e.fields],
+        properties: {
+          event: { const: e.event },
+          data: { type: "string", contentMediaType: "application/json", contentSchema: of(e.data) },
+          id: { type: "string" },
+          retry: { type: "integer", minimum: 0 },
+        },
+        additionalProperties: false,
+      })),
+    }
+
 const formMediaTypes = ["application/x-www-form-urlencoded", "multipart/form-data"]
 
 /** The header that comes with an error status, beside the ErrorBody. */
@@ -222,7 +259,7 @@ const errorStatusesOf = (route: RouteDoc): ReadonlyArray<ErrorStatus> => {
 }
 
 export const buildOpenApiDocument = () => {
-  const routeSchemas = routes.flatMap((r) => [r.params, r.query, r.body, r.form, r.success.json].filter((s) => s !== undefined))
+  const routeSchemas = routes.flatMap((r) => [r.params, r.query, r.body, r.form, r.success.json, ...(r.success.media?.events ?? []).map((e) => e.data)].filter((s) => s !== undefined))
   const { of, components } = compile([ErrorBody, ...new Set(routeSchemas)])
   const errorResponse = (status: ErrorStatus) => ({
     description: `\`${errorCodeOf[status]}\``,
@@ -240,7 +277,7 @@ export const buildOpenApiDocument = () => {
     const success = route.success
     const content = success.json
       ? { "application/json": { schema: of(success.json) } }
-      : success.media ? { [success.media.type]: { schema: { type: "string", description: success.media.description } } } : undefined
+      : success.media ? { [success.media.type]: { schema: mediaSchema(success.media, of) } } : undefined
     paths[route.path] ??= {}
     paths[route.path]![route.method] = {
       operationId: route.operationId,
