@@ -37,7 +37,7 @@ interface RouteDoc {
     /** A body that is not JSON (event stream, Prometheus text, HTML). */
     readonly media?: { readonly type: string; readonly description: string; readonly events?: ReadonlyArray<SseEvent> }
   }
-  /** Failures besides those implied by the access and the input (400, 401, 403). */
+  /** Failures besides those every route can answer (400, 405, 503) and those its access implies (401, 403). */
   readonly failures: ReadonlyArray<ErrorStatus>
   /** Failures answered with an HTML page instead of an ErrorBody (the login form again). */
   readonly pages?: ReadonlyArray<{ readonly status: number; readonly description: string }>
@@ -233,6 +233,7 @@ const formMediaTypes = ["application/x-www-form-urlencoded", "multipart/form-dat
 const errorHeaders: Partial<Record<ErrorStatus, { name: string; description: string; schema: Record<string, string> }>> = {
   405: { name: "Allow", description: "the methods this path serves (the request's method is not one)", schema: { type: "string" } },
   429: { name: "Retry-After", description: "seconds until another try is let through", schema: { type: "integer" } },
+  503: { name: "Retry-After", description: "seconds to wait before sending the request again (when the process is shutting down)", schema: { type: "integer" } },
 }
 
 const idempotencyKeyHeader = {
@@ -250,11 +251,14 @@ const accessNote: Record<Access, string> = {
 
 const errorStatusesOf = (route: RouteDoc): ReadonlyArray<ErrorStatus> => {
   const implied: ErrorStatus[] = []
-  if (route.params || route.query || route.body || route.form || route.idempotent) implied.push(400)
+  // Bad input; on every route a body that cannot be read (over the limit, JSON that is not UTF-8: rpc/app.ts).
+  implied.push(400)
   if (route.access === "operator" || route.access === "operator or own key") implied.push(401)
   if (route.access === "operator") implied.push(403)
   // Any other method on a documented path (rpc/method-not-allowed.ts).
   implied.push(405)
+  // A process that is stopping answers every request so (rpc/drain.ts).
+  implied.push(503)
   return [...new Set([...implied, ...route.failures])].sort((a, b) => a - b)
 }
 

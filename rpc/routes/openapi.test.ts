@@ -146,10 +146,13 @@ test("POST /v1/accounts/{accountId}/projects: the body and the accountId paramet
   }
 })
 
-test("every operation lists 405 with its Allow header; /debug/login lists 403 and 429 with Retry-After", () => {
+test("every operation lists 400, 405 with its Allow header and 503 with Retry-After; /debug/login lists 403 and 429 with Retry-After", () => {
   for (const [path, item] of Object.entries(document.paths)) {
     for (const [method, op] of Object.entries(item as Record<string, { responses: Record<string, { headers?: Json }> }>)) {
       assert.ok(op.responses["405"]?.headers?.Allow, `${method.toUpperCase()} ${path}: no 405 with Allow`)
+      // Every route answers 503 while the process stops, and 400 to a body it cannot read.
+      assert.ok(op.responses["503"]?.headers?.["Retry-After"], `${method.toUpperCase()} ${path}: no 503 with Retry-After`)
+      assert.ok(op.responses["400"], `${method.toUpperCase()} ${path}: no 400`)
     }
   }
   const loginOp = operation("post", "/debug/login") as unknown as { responses: Record<string, { headers?: Json }> }
