@@ -5,7 +5,7 @@
 import { JsonSchema, Schema, SchemaRepresentation } from "effect"
 import {
   AccountResponse, ClusterListResponse, ClusterResponse, CreatedAccountResponse, ErrorBody, HealthResponse,
-  ProjectPageResponse, ProjectResponse,
+  Project, ProjectPageResponse, ProjectResponse, ShutdownEventData,
 } from "./response-schemas.ts"
 import { ClusterIdParam, RemoveClusterQuery } from "./routes/clusters.ts"
 import { AccountIdParam, CreateAccountBody, CreateProjectBody, DebugLoginForm, ListProjectsQuery, ProjectIdParam } from "./schemas.ts"
@@ -35,12 +35,20 @@ interface RouteDoc {
     readonly location?: string
     readonly json?: Schema.Constraint
     /** A body that is not JSON (event stream, Prometheus text, HTML). */
-    readonly media?: { readonly type: string; readonly description: string }
+    readonly media?: { readonly type: string; readonly description: string; readonly events?: ReadonlyArray<SseEvent> }
   }
-  /** Failures besides those implied by the access and the input (400, 401, 403). */
+  /** Failures besides those every route can answer (400, 405, 503) and those its access implies (401, 403). */
   readonly failures: ReadonlyArray<ErrorStatus>
   /** Failures answered with an HTML page instead of an ErrorBody (the login form again). */
   readonly pages?: ReadonlyArray<{ readonly status: number; readonly description: string }>
+}
+
+/** One kind of server-sent event: its `data` is JSON of `data`; `fields` are the SSE fields it always has besides `event` and `data`. */
+interface SseEvent {
+  readonly event: string
+  readonly description: string
+  readonly data: Schema.Constraint
+  readonly fields: ReadonlyArray<"id" | "retry">
 }
 
 const errorCodeOf = {
@@ -93,7 +101,11 @@ const routes: ReadonlyArray<RouteDoc> = [
       status: 200, description: "An event stream.",
       media: {
         type: "text/event-stream",
-        description: "Event `project` whose data is the whole project (#/components/schemas/Project) as JSON, sent at once and on every change; comment lines keep the stream alive.",
+        description: "Event `project` whose data is the whole project (#/components/schemas/Project) as JSON, sent at once and on every change; comment lines keep the stream alive; event `shutdown` last when the server stops.",
+        events: [
+          { event: "project", data: Project, fields: ["id"], description: "The whole project, at once and on every change; `id` is `<generation>:<updatedAt>`. The stream ends after phase Deleted." },
+          { event: "shutdown", data: ShutdownEventData, fields: ["retry"], description: "The server is stopping: the stream ends; connect again after `retry` milliseconds (with Last-Event-ID)." },
+        ],
       },
     },
     failures: [404, 503],
@@ -141,6 +153,7 @@ const routes: ReadonlyArray<RouteDoc> = [
     summary: "The state-machine visualiser.",
     success: { status: 200, description: "An HTML page.", media: { type: "text/html", description: "The visualiser." } },
     failures: [],
+    pages: [{ status: 401, description: "No operator token and no session: the login form." }],
   },
   {
     method: "post", path: "/debug/login", operationId: "debugLogin", access: "anyone",
@@ -190,12 +203,37 @@ const parametersOf = (location: "path" | "query", objectSchema: JsonSchema.JsonS
   }))
 }
 
+/**
+ * A non-JSON body's schema. For `text/event-stream`, OpenAPI 3.1 has `schema` describe one event
+ * as an object of its SSE fields (as OpenAPI 3.2's `itemSchema` does); `data` is a JSON text whose
+ * schema is `contentSchema`.
+ */
+const mediaSchema = (media: NonNullable<RouteDoc["success"]["media"]>, of: (schema: Schema.Constraint) => JsonSchema.JsonSchema) =>
+  media.events === undefined
+    ? { type: "string", description: media.description }
+    : {
+      description: media.description,
+      oneOf: media.events.map((e) => ({
+        type: "object",
+        description: e.description,
+        required: ["event", "data", ...e.fields],
+        properties: {
+          event: { const: e.event },
+          data: { type: "string", contentMediaType: "application/json", contentSchema: of(e.data) },
+          id: { type: "string" },
+          retry: { type: "integer", minimum: 0 },
+        },
+        additionalProperties: false,
+      })),
+    }
+
 const formMediaTypes = ["application/x-www-form-urlencoded", "multipart/form-data"]
 
 /** The header that comes with an error status, beside the ErrorBody. */
 const errorHeaders: Partial<Record<ErrorStatus, { name: string; description: string; schema: Record<string, string> }>> = {
   405: { name: "Allow", description: "the methods this path serves (the request's method is not one)", schema: { type: "string" } },
   429: { name: "Retry-After", description: "seconds until another try is let through", schema: { type: "integer" } },
+  503: { name: "Retry-After", description: "seconds to wait before sending the request again (when the process is shutting down)", schema: { type: "integer" } },
 }
 
 const idempotencyKeyHeader = {
@@ -213,16 +251,19 @@ const accessNote: Record<Access, string> = {
 
 const errorStatusesOf = (route: RouteDoc): ReadonlyArray<ErrorStatus> => {
   const implied: ErrorStatus[] = []
-  if (route.params || route.query || route.body || route.form || route.idempotent) implied.push(400)
+  // Bad input; on every route a body that cannot be read (over the limit, JSON that is not UTF-8: rpc/app.ts).
+  implied.push(400)
   if (route.access === "operator" || route.access === "operator or own key") implied.push(401)
   if (route.access === "operator") implied.push(403)
   // Any other method on a documented path (rpc/method-not-allowed.ts).
   implied.push(405)
+  // A process that is stopping answers every request so (rpc/drain.ts).
+  implied.push(503)
   return [...new Set([...implied, ...route.failures])].sort((a, b) => a - b)
 }
 
 export const buildOpenApiDocument = () => {
-  const routeSchemas = routes.flatMap((r) => [r.params, r.query, r.body, r.form, r.success.json].filter((s) => s !== undefined))
+  const routeSchemas = routes.flatMap((r) => [r.params, r.query, r.body, r.form, r.success.json, ...(r.success.media?.events ?? []).map((e) => e.data)].filter((s) => s !== undefined))
   const { of, components } = compile([ErrorBody, ...new Set(routeSchemas)])
   const errorResponse = (status: ErrorStatus) => ({
     description: `\`${errorCodeOf[status]}\``,
@@ -240,7 +281,7 @@ export const buildOpenApiDocument = () => {
     const success = route.success
     const content = success.json
       ? { "application/json": { schema: of(success.json) } }
-      : success.media ? { [success.media.type]: { schema: { type: "string", description: success.media.description } } } : undefined
+      : success.media ? { [success.media.type]: { schema: mediaSchema(success.media, of) } } : undefined
     paths[route.path] ??= {}
     paths[route.path]![route.method] = {
       operationId: route.operationId,

@@ -68,6 +68,8 @@ export const ProjectPageResponse = Schema.Struct({
 })
 export const ClusterListResponse = Schema.Struct({ clusters: Schema.Array(ClusterRecord) })
 export const ClusterResponse = Schema.Struct({ cluster: ClusterRecord })
+/** The data of a watch stream's last event, `shutdown` (rpc/watch-stream.ts). */
+export const ShutdownEventData = Schema.Struct({ reason: Schema.String }).annotate({ identifier: "ShutdownEventData", description: "The server is stopping: connect again." })
 export const HealthResponse = Schema.Struct({ status: Schema.Literals(["ok", "ready"]) })
 
 // Each schema's decoded type must be exactly the type the handlers send (both ways assignable).

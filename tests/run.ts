@@ -40,7 +40,8 @@ const files = ["tests", "rpc", "machines", "adapters", "src"]
   .flatMap((dir) => walk(join(root, dir)))
   .filter((f) => f.endsWith(".test.ts"))
   .filter((f) => real || !f.endsWith(".real.test.ts"))
-  .filter((f) => filters.length === 0 || filters.some((needle) => f.includes(needle)))
+  // Matched against the path inside the repository: a checkout's own path (/work/wt-fuzz) matches nothing.
+  .filter((f) => filters.length === 0 || filters.some((needle) => relative(root, f).includes(needle)))
   .sort()
 
 interface Outcome { file: string; total: number; passed: number; code: number | null; output: string }

@@ -100,6 +100,9 @@ const accepts = (schema: Json, value: unknown): boolean => {
   }
   if (schema.type === "string") {
     if (typeof value !== "string") return false
+    // JSON Schema's strings are Unicode text, which a lone surrogate is not: no portable pattern can
+    // name one (rpc/text.ts), and the validator refuses it.
+    if (!value.isWellFormed()) return false
     const length = [...value].length
     if (typeof schema.minLength === "number" && length < schema.minLength) return false
     if (typeof schema.maxLength === "number" && length > schema.maxLength) return false
@@ -143,15 +146,24 @@ test("POST /v1/accounts/{accountId}/projects: the body and the accountId paramet
   }
 })
 
-test("every operation lists 405 with its Allow header; /debug/login lists 403 and 429 with Retry-After", () => {
+test("every operation lists 400, 405 with its Allow header and 503 with Retry-After; /debug/login lists 403 and 429 with Retry-After", () => {
   for (const [path, item] of Object.entries(document.paths)) {
     for (const [method, op] of Object.entries(item as Record<string, { responses: Record<string, { headers?: Json }> }>)) {
       assert.ok(op.responses["405"]?.headers?.Allow, `${method.toUpperCase()} ${path}: no 405 with Allow`)
+      // Every route answers 503 while the process stops, and 400 to a body it cannot read.
+      assert.ok(op.responses["503"]?.headers?.["Retry-After"], `${method.toUpperCase()} ${path}: no 503 with Retry-After`)
+      assert.ok(op.responses["400"], `${method.toUpperCase()} ${path}: no 400`)
     }
   }
   const loginOp = operation("post", "/debug/login") as unknown as { responses: Record<string, { headers?: Json }> }
   assert.ok(loginOp.responses["403"] && loginOp.responses["400"])
   assert.ok(loginOp.responses["429"]?.headers?.["Retry-After"])
+})
+
+test("every pattern in the document compiles outside JavaScript too: no surrogate escapes (Rust's regex, schemathesis's validator, drops those)", () => {
+  const patterns = [...JSON.stringify(document).matchAll(/"pattern":"((?:[^"\\]|\\.)*)"/g)].map((m) => JSON.parse(`"${m[1]}"`) as string)
+  assert.ok(patterns.length > 5)
+  for (const pattern of patterns) assert.not.match(pattern, /\\u[dD][89a-fA-F][0-9a-fA-F]{2}/, pattern)
 })
 
 test.after(() => runtime.dispose())
