@@ -4,8 +4,9 @@ import type { AnyMachineSnapshot } from "xstate"
 import { DesiredNamespace, encodeJson, topics } from "../src/domain/messages.ts"
 import type { Project } from "../src/domain/project.ts"
 import { LegacyDemeter } from "../src/services/legacy-demeter.ts"
+import { Outbox } from "../src/services/outbox.ts"
+import { ProjectReadModel } from "../src/services/project-read-model.ts"
 import { RequestId, requestIdHeader } from "../src/services/request-id.ts"
-import { StateStore } from "../src/services/state-store.ts"
 import { Transactions } from "../src/services/transactions.ts"
 import type { HostedMachine } from "./host.ts"
 import { phaseOf, projectMachine, type DesiredStateInput, type ProjectContext } from "./project.ts"
@@ -18,7 +19,7 @@ const publishDesiredState = (input: DesiredStateInput) =>
       projectId: input.projectId, accountId: input.accountId, namespace: input.namespace,
       generation: input.generation, deleted: input.deleted,
     }
-    yield* (yield* StateStore).enqueue([{
+    yield* (yield* Outbox).enqueue([{
       topic: topics.projects, key: input.projectId, value: encodeJson(value),
       headers: { "content-type": "application/json", ...(requestId ? { [requestIdHeader]: requestId } : {}) },
     }])
@@ -54,10 +55,13 @@ export const toProject = (snapshot: AnyMachineSnapshot): Project => {
   }
 }
 
-export const hostedProject: HostedMachine<LegacyDemeter | StateStore | Transactions> = {
+/** What the project machine's steps and read model need. */
+export type ProjectSteps = LegacyDemeter | Outbox | ProjectReadModel | Transactions
+
+export const hostedProject: HostedMachine<ProjectSteps> = {
   kind: "project",
   machine: projectMachine,
   steps: { recordProject, requestDeletion, finalizeDeletion } as never,
-  project: (snapshot, before) => StateStore.use((store) => store.saveProject(toProject(snapshot), before === undefined ? undefined : toProject(before))),
+  project: (snapshot, before) => ProjectReadModel.use((readModel) => readModel.saveProject(toProject(snapshot), before === undefined ? undefined : toProject(before))),
   isDone: (snapshot) => snapshot.status === "done",
 }

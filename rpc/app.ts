@@ -4,13 +4,11 @@ import { Effect, Exit, Cause, type ManagedRuntime } from "effect"
 import { Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
 import { requestId } from "hono/request-id"
-import type { Changes } from "../src/services/changes.ts"
 import type { Metrics } from "../src/services/metrics.ts"
 import { RequestId, withRequestId } from "../src/services/request-id.ts"
-import type { ClusterRegistry } from "../src/management/cluster-registry.ts"
-import { Management } from "../src/management/management.ts"
+import { Readiness } from "../src/management/readiness.ts"
 import { authenticate } from "./auth.ts"
-import type { FabricEnv } from "./env.ts"
+import type { ApiServices, FabricEnv } from "./env.ts"
 import { errorResponse, onError } from "./errors.ts"
 import { observeRequests } from "./observe-requests.ts"
 import { accounts } from "./routes/accounts.ts"
@@ -22,7 +20,7 @@ import type { WatchOptions } from "./watch-stream.ts"
 import { openapi } from "./routes/openapi.ts"
 
 export interface AppOptions {
-  readonly runtime: ManagedRuntime.ManagedRuntime<Management | ClusterRegistry | Changes | Metrics, unknown>
+  readonly runtime: ManagedRuntime.ManagedRuntime<ApiServices | Metrics, unknown>
   readonly operatorToken: string
   readonly watch: WatchOptions
   /** Optional extra routes mounted by the process (metrics, debug UI). */
@@ -55,7 +53,7 @@ export const makeApp = (options: AppOptions) => {
     }))
     .get("/healthz", (c) => c.json({ status: "ok" }, 200))
     .get("/readyz", async (c) => {
-      const exit = await options.runtime.runPromiseExit(Management.use((m) => m.ready))
+      const exit = await options.runtime.runPromiseExit(Readiness.use((r) => r.ready))
       return Exit.isSuccess(exit) ? c.json({ status: "ready" }, 200) : errorResponse(c, 503, "unavailable", "database not reachable")
     })
     .route("/", openapi)

@@ -12,7 +12,7 @@ import { deleteCookie, getSignedCookie, setSignedCookie } from "hono/cookie"
 import { createMiddleware } from "hono/factory"
 import { Forbidden, Unauthorized } from "../src/domain/errors.ts"
 import { constantTimeEqual } from "../src/management/credentials.ts"
-import { Management } from "../src/management/management.ts"
+import { Authentication } from "../src/management/authentication.ts"
 import type { FabricEnv } from "./env.ts"
 
 const cookieName = "fabric_debug_session"
@@ -58,7 +58,7 @@ export const debugOperatorOnly = (operatorToken: string) =>
   createMiddleware<FabricEnv>(async (c, next) => {
     const authorization = c.req.header("authorization")
     if (authorization !== undefined) {
-      const caller = await c.var.run(Management.use((m) => m.authenticate(authorization, operatorToken)))
+      const caller = await c.var.run(Authentication.use((a) => a.authenticate(authorization, operatorToken)))
       if (caller.kind !== "operator") throw new Forbidden({ message: "the debug UI needs the operator token" })
     } else if (!(await hasSession(c, operatorToken))) {
       throw new Unauthorized({ message: "log in at /debug with the operator token (or send it as a bearer token)" })

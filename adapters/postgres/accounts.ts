@@ -1,7 +1,9 @@
 import { Effect } from "effect"
 import { Conflict } from "../../src/domain/errors.ts"
 import type { Account } from "../../src/domain/project.ts"
+import { AccountStore } from "../../src/services/account-store.ts"
 import { pgCodes, query } from "./database.ts"
+import { repositoryLayer } from "./repository-layer.ts"
 
 interface AccountRow { id: string; name: string; email: string; createdAt: Date }
 const toAccount = (r: AccountRow): Account => ({ id: r.id, name: r.name, email: r.email, createdAt: r.createdAt.toISOString() })
@@ -24,3 +26,6 @@ export const accountIdForKey = (apiKeyHash: string) =>
   query((sql) => sql<{ id: string }[]>`select id from fabric.accounts where api_key_hash = ${apiKeyHash}`).pipe(
     Effect.map((rows) => rows[0]?.id),
   )
+
+/** AccountStore on Postgres (a real server or embedded PGlite: the same SQL). */
+export const layer = repositoryLayer(AccountStore, { insertAccount, getAccount, accountIdForKey })

@@ -1,6 +1,8 @@
 import { Effect } from "effect"
 import type { ClusterNamespaceStatus, Project, ProjectPhase } from "../../src/domain/project.ts"
+import { ProjectReadModel } from "../../src/services/project-read-model.ts"
 import { query } from "./database.ts"
+import { repositoryLayer } from "./repository-layer.ts"
 
 interface ProjectRow {
   id: string; accountId: string; name: string; namespace: string; phase: ProjectPhase
@@ -110,3 +112,6 @@ export const countProjects = () =>
 
 export const projectIdsInPhase = (phase: ProjectPhase) =>
   query((sql) => sql<{ id: string }[]>`select id from fabric.projects where phase = ${phase} order by id`).pipe(Effect.map((rows) => rows.map((r) => r.id)))
+
+/** ProjectReadModel on Postgres. */
+export const layer = repositoryLayer(ProjectReadModel, { saveProject, getProject, listProjects, countProjects, projectIdsInPhase })

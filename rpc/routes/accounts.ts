@@ -1,5 +1,6 @@
 import { Hono } from "hono"
-import { Management } from "../../src/management/management.ts"
+import { Accounts } from "../../src/management/accounts.ts"
+import { Projects } from "../../src/management/projects.ts"
 import { idempotencyOf, operatorOnly } from "../auth.ts"
 import type { FabricEnv } from "../env.ts"
 import { AccountIdParam, CreateAccountBody, CreateProjectBody, ListProjectsQuery } from "../schemas.ts"
@@ -9,25 +10,25 @@ export const accounts = new Hono<FabricEnv>()
   .post("/", operatorOnly, validate("json", CreateAccountBody), async (c) => {
     const body = c.req.valid("json")
     const idempotency = await idempotencyOf(c.req.header("idempotency-key"), body)
-    const created = await c.var.run(Management.use((m) => m.createAccount(body, idempotency)))
+    const created = await c.var.run(Accounts.use((a) => a.createAccount(body, idempotency)))
     return c.json(created, 201)
   })
   .get("/:accountId", validate("param", AccountIdParam), async (c) => {
     const { accountId } = c.req.valid("param")
-    const account = await c.var.run(Management.use((m) => m.getAccount(c.var.caller, accountId)))
+    const account = await c.var.run(Accounts.use((a) => a.getAccount(c.var.caller, accountId)))
     return c.json({ account }, 200)
   })
   .post("/:accountId/projects", validate("param", AccountIdParam), validate("json", CreateProjectBody), async (c) => {
     const { accountId } = c.req.valid("param")
     const body = c.req.valid("json")
     const idempotency = await idempotencyOf(c.req.header("idempotency-key"), body)
-    const project = await c.var.run(Management.use((m) => m.createProject(c.var.caller, accountId, body, idempotency)))
+    const project = await c.var.run(Projects.use((p) => p.createProject(c.var.caller, accountId, body, idempotency)))
     return c.json({ project }, 201)
   })
   .get("/:accountId/projects", validate("param", AccountIdParam), validate("query", ListProjectsQuery), async (c) => {
     const { accountId } = c.req.valid("param")
     const query = c.req.valid("query")
-    const page = await c.var.run(Management.use((m) =>
-      m.listProjects(c.var.caller, accountId, { limit: Number(query.limit ?? 20), cursor: query.cursor })))
+    const page = await c.var.run(Projects.use((p) =>
+      p.listProjects(c.var.caller, accountId, { limit: Number(query.limit ?? 20), cursor: query.cursor })))
     return c.json({ projects: page.items, nextCursor: page.nextCursor }, 200)
   })

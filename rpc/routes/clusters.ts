@@ -1,7 +1,6 @@
 import { Schema } from "effect"
 import { Hono } from "hono"
 import { ClusterRegistry } from "../../src/management/cluster-registry.ts"
-import { Management } from "../../src/management/management.ts"
 import { operatorOnly } from "../auth.ts"
 import type { FabricEnv } from "../env.ts"
 import { validate } from "../validate.ts"
@@ -12,7 +11,7 @@ export const ClusterIdParam = Schema.Struct({
 
 export const clusters = new Hono<FabricEnv>()
   .get("/", operatorOnly, async (c) => {
-    const list = await c.var.run(Management.use((m) => m.listClusters()))
+    const list = await c.var.run(ClusterRegistry.use((r) => r.list()))
     return c.json({ clusters: list }, 200)
   })
   // Removing a cluster from the fleet: projects stop waiting for it (docs/api.md).

@@ -13,7 +13,7 @@ import { accountMachine } from "../../machines/account.ts"
 import { projectMachine } from "../../machines/project.ts"
 import { statechartOf } from "../../machines/statechart.ts"
 import { idPatterns } from "../../src/domain/ids.ts"
-import { Management } from "../../src/management/management.ts"
+import { DebugReads } from "../../src/management/debug-reads.ts"
 import { Changes } from "../../src/services/changes.ts"
 import { debugAssetResponse, isDebugAsset } from "../debug-assets.ts"
 import { debugOperatorOnly, endSession, isOperatorRequest, isOperatorToken, startSession } from "../debug-session.ts"
@@ -62,18 +62,18 @@ export const debug = (options: { readonly operatorToken: string; readonly watch:
     .get("/api/machines", operatorOnly, (c) => c.json(machines, 200))
     .get("/api/actors", operatorOnly, validate("query", ActorsQuery), async (c) => {
       const { machine } = c.req.valid("query")
-      const actors = await c.var.run(Management.use((m) => m.listActors({ ...(machine ? { machine } : {}), limit: actorListLimit })))
+      const actors = await c.var.run(DebugReads.use((d) => d.listActors({ ...(machine ? { machine } : {}), limit: actorListLimit })))
       return c.json({ actors }, 200)
     })
     .get("/api/actors/:actorId", operatorOnly, validate("param", ActorIdParam), async (c) => {
       const { actorId } = c.req.valid("param")
-      const actor = await c.var.run(Management.use((m) => m.actorDetail(actorId, historyLimit)))
+      const actor = await c.var.run(DebugReads.use((d) => d.actorDetail(actorId, historyLimit)))
       return c.json({ actor: withoutSecrets(actor) }, 200)
     })
     .get("/events", operatorOnly, validate("query", ActorQuery), async (c) => {
       const { actor: id } = c.req.valid("query")
       const run = c.var.run
-      const read = async () => withoutSecrets(await run(Management.use((m) => m.actorDetail(id, historyLimit))))
+      const read = async () => withoutSecrets(await run(DebugReads.use((d) => d.actorDetail(id, historyLimit))))
       // An unknown actor is a JSON 404 before the stream starts.
       const first = await read()
       // A finished actor (deleted project) changes no more: the stream ends with it.

@@ -1,0 +1,26 @@
+// Who is calling: the operator token, or one account's API key (stored only as a hash).
+import { Context, Effect, Layer } from "effect"
+import { Unauthorized, type Unavailable } from "../domain/errors.ts"
+import type { Caller } from "../domain/project.ts"
+import { AccountStore } from "../services/account-store.ts"
+import { constantTimeEqual, sha256Hex } from "./credentials.ts"
+
+export class Authentication extends Context.Service<Authentication, {
+  /** The caller an `Authorization: Bearer …` header names; Unauthorized when it is missing or matches nobody. */
+  readonly authenticate: (authorization: string | undefined, operatorToken: string) => Effect.Effect<Caller, Unauthorized | Unavailable>
+}>()("fabric/Authentication") {
+  static readonly layer = Layer.effect(Authentication, Effect.gen(function* () {
+    const store = yield* AccountStore
+
+    const authenticate = Effect.fn("Authentication.authenticate")(function* (authorization: string | undefined, operatorToken: string) {
+      const token = /^Bearer (\S+)$/.exec(authorization ?? "")?.[1]
+      if (token === undefined) return yield* new Unauthorized({ message: "missing bearer token" })
+      if (constantTimeEqual(token, operatorToken)) return { kind: "operator" } as Caller
+      const accountId = yield* store.accountIdForKey(yield* Effect.promise(() => sha256Hex(token)))
+      if (accountId === undefined) return yield* new Unauthorized({ message: "invalid token" })
+      return { kind: "account", accountId } as Caller
+    })
+
+    return Authentication.of({ authenticate })
+  }))
+}
