@@ -3,7 +3,7 @@
 import { hc, type ClientResponse } from "hono/client"
 import type { SuccessStatusCode } from "hono/utils/http-status"
 import type { AppType } from "./app.ts"
-import type { ErrorBody } from "./errors.ts"
+import type { ErrorBody } from "./http/errors.ts"
 
 export type { AppType }
 export type { Project, Account, ClusterRecord } from "../src/domain/project.ts"

@@ -1,10 +1,10 @@
 import { Hono } from "hono"
 import { Accounts } from "../../src/management/accounts.ts"
 import { Projects } from "../../src/management/projects.ts"
-import { idempotencyOf, operatorOnly } from "../auth.ts"
-import type { FabricEnv } from "../env.ts"
-import { AccountIdParam, CreateAccountBody, CreateProjectBody, ListProjectsQuery } from "../schemas.ts"
-import { validate } from "../validate.ts"
+import { idempotencyOf, operatorOnly } from "../http/auth.ts"
+import type { FabricEnv } from "../http/env.ts"
+import { AccountIdParam, CreateAccountBody, CreateProjectBody, ListProjectsQuery } from "../http/schemas.ts"
+import { validate } from "../http/validate.ts"
 
 export const accounts = new Hono<FabricEnv>()
   .post("/", operatorOnly, validate("json", CreateAccountBody), async (c) => {

@@ -1,5 +1,5 @@
 // GET /debug (docs/api.md): the state-machine visualiser. Pages and scripts are public (they hold no
-// data); everything that reads state is operator only (rpc/debug-session.ts says how a browser
+// data); everything that reads state is operator only (rpc/http/debug-session.ts says how a browser
 // proves it is the operator).
 //   GET  /debug                 the UI, or the login form without a session
 //   POST /debug/login, /logout  start / end the session (form posts, then back to /debug)
@@ -15,11 +15,11 @@ import { statechartOf } from "../../machines/statechart.ts"
 import { idPatterns } from "../../src/domain/ids.ts"
 import { DebugReads } from "../../src/management/debug-reads.ts"
 import { Changes } from "../../src/services/changes.ts"
-import { debugAssetResponse, isDebugAsset } from "../debug-assets.ts"
-import { debugOperatorOnly, endSession, isOperatorRequest, isOperatorToken, startSession } from "../debug-session.ts"
-import type { FabricEnv } from "../env.ts"
-import { validate } from "../validate.ts"
-import { watchStream, type WatchOptions } from "../watch-stream.ts"
+import { debugAssetResponse, isDebugAsset } from "../http/debug-assets.ts"
+import { debugOperatorOnly, endSession, isOperatorRequest, isOperatorToken, startSession } from "../http/debug-session.ts"
+import type { FabricEnv } from "../http/env.ts"
+import { validate } from "../http/validate.ts"
+import { watchStream, type WatchOptions } from "../http/watch-stream.ts"
 
 const historyLimit = 100
 const actorListLimit = 500

@@ -1,10 +1,10 @@
 import { Hono } from "hono"
 import type { Project } from "../../src/domain/project.ts"
 import { Projects } from "../../src/management/projects.ts"
-import type { FabricEnv } from "../env.ts"
-import { ProjectIdParam } from "../schemas.ts"
-import { validate } from "../validate.ts"
-import { watchStream, type WatchOptions } from "../watch-stream.ts"
+import type { FabricEnv } from "../http/env.ts"
+import { ProjectIdParam } from "../http/schemas.ts"
+import { validate } from "../http/validate.ts"
+import { watchStream, type WatchOptions } from "../http/watch-stream.ts"
 
 export const projects = (watch: WatchOptions) =>
   new Hono<FabricEnv>()

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // The `fabric` command: process entrypoints (dev | rpc | daemon | migrate) and the CLI.
-import { parseConfig, ConfigError } from "../config.ts"
+import { parseConfig, ConfigError } from "../processes/config.ts"
 import { Effect } from "effect"
 import { makeAllInOne, planClusters } from "../processes/all-in-one.ts"
 import { processLogs } from "../processes/logs.ts"
 import { serveHttp } from "../processes/http.ts"
-import { loadOrCreateOperatorToken } from "../processes/operator-token.ts"
+import { loadOrCreateOperatorToken, operatorTokenFile } from "../processes/operator-token.ts"
 import { runMain } from "../processes/run-main.ts"
 import { existsSync } from "node:fs"
 import postgres from "postgres"
@@ -89,5 +89,5 @@ switch (command) {
     break
   }
   default:
-    process.exitCode = await runCli([command, ...rest], process.env, config)
+    process.exitCode = await runCli([command, ...rest], process.env, { port: config.port, operatorTokenFile: operatorTokenFile(config.dataDir) })
 }

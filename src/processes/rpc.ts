@@ -3,7 +3,7 @@
 // fabric.clusters.
 import { Effect, Layer, ManagedRuntime } from "effect"
 import { makeApp } from "../../rpc/app.ts"
-import type { FabricConfig } from "../config.ts"
+import type { FabricConfig } from "./config.ts"
 import { crashHookLayer } from "./crash-hook.ts"
 import { processLogs } from "./logs.ts"
 import { serveHttp } from "./http.ts"

@@ -1,12 +1,12 @@
-// Response bodies of docs/api.md as Effect schemas, for the OpenAPI document (rpc/openapi.ts). The
+// Response bodies of docs/api.md as Effect schemas, for the OpenAPI document (rpc/routes/openapi-document.ts). The
 // handlers return the domain types; the compile-time checks at the bottom keep these schemas
 // equal to those types, so the document cannot drift from what the server sends.
 import { Schema } from "effect"
-import { ValidationIssue } from "../src/domain/errors.ts"
+import { ValidationIssue } from "../../src/domain/errors.ts"
 import {
   clusterNamespacePhases, clusterPhases, projectPhases,
   type Account as AccountType, type ClusterRecord as ClusterRecordType, type Project as ProjectType,
-} from "../src/domain/project.ts"
+} from "../../src/domain/project.ts"
 import type { ErrorBody as ErrorBodyType, ErrorCode } from "./errors.ts"
 
 const Timestamp = Schema.String.annotate({ format: "date-time", description: "ISO-8601" })

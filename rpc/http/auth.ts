@@ -1,8 +1,8 @@
 import { createMiddleware } from "hono/factory"
-import { Forbidden, InvalidRequest } from "../src/domain/errors.ts"
-import { sha256Hex } from "../src/management/credentials.ts"
-import { Authentication } from "../src/management/authentication.ts"
-import type { Idempotency } from "../src/management/idempotent-requests.ts"
+import { Forbidden, InvalidRequest } from "../../src/domain/errors.ts"
+import { sha256Hex } from "../../src/management/credentials.ts"
+import { Authentication } from "../../src/management/authentication.ts"
+import type { Idempotency } from "../../src/management/idempotent-requests.ts"
 import type { FabricEnv } from "./env.ts"
 
 /** Resolves the bearer token to a caller (operator or one account); 401 when missing or bad. */

@@ -1,6 +1,6 @@
 // Configuration, parsed ONCE at the edge from the environment (and flags) into a typed object.
 // A bad setting stops the process with a message naming it.
-import { defaultDaemonConcurrency } from "./daemon/concurrency.ts"
+import { defaultDaemonConcurrency } from "../daemon/concurrency.ts"
 
 export class ConfigError extends Error {}
 

@@ -2,7 +2,7 @@
 import type { Context } from "hono"
 import { HTTPException } from "hono/http-exception"
 import type { ContentfulStatusCode } from "hono/utils/http-status"
-import type { DomainError, ValidationIssue } from "../src/domain/errors.ts"
+import type { DomainError, ValidationIssue } from "../../src/domain/errors.ts"
 
 export type ErrorCode = "invalid_request" | "unauthorized" | "forbidden" | "not_found" | "conflict" | "quota_exceeded" | "unavailable" | "internal"
 

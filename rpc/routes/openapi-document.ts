@@ -1,14 +1,14 @@
 // The OpenAPI 3.1 document of docs/api.md, built from the schemas the server validates with
-// (rpc/schemas.ts, the routes' param schemas) and the response schemas (rpc/response-schemas.ts),
+// (rpc/http/schemas.ts, the routes' param schemas) and the response schemas (rpc/http/response-schemas.ts),
 // so clients outside TypeScript get the same rules the validator applies. Served by
 // rpc/routes/openapi.ts; rpc/routes/openapi.test.ts checks it against docs/api.md's routes table.
 import { JsonSchema, Schema, SchemaRepresentation } from "effect"
 import {
   AccountResponse, ClusterListResponse, ClusterResponse, CreatedAccountResponse, ErrorBody, HealthResponse,
   ProjectPageResponse, ProjectResponse,
-} from "./response-schemas.ts"
-import { ClusterIdParam } from "./routes/clusters.ts"
-import { AccountIdParam, CreateAccountBody, CreateProjectBody, ListProjectsQuery, ProjectIdParam } from "./schemas.ts"
+} from "../http/response-schemas.ts"
+import { ClusterIdParam } from "./clusters.ts"
+import { AccountIdParam, CreateAccountBody, CreateProjectBody, ListProjectsQuery, ProjectIdParam } from "../http/schemas.ts"
 
 type Method = "get" | "post" | "delete"
 /** "operator session": a browser page; the operator token as a bearer header or its login form's cookie. */

@@ -1,8 +1,8 @@
 // Request schemas: validated at the boundary, before anything runs (docs/api.md). The same schemas
-// give the typed client its input types and the OpenAPI document (rpc/openapi.ts) its parameters;
+// give the typed client its input types and the OpenAPI document (rpc/routes/openapi-document.ts) its parameters;
 // Effect emits a JSON Schema `pattern` only for `u`-flag regular expressions, hence the flags.
 import { Schema } from "effect"
-import { idPatterns } from "../src/domain/ids.ts"
+import { idPatterns } from "../../src/domain/ids.ts"
 
 const trimmedName = (what: string) =>
   Schema.String.check(
