@@ -1,5 +1,5 @@
 import { Effect } from "effect"
-import type { ClusterPhase, ClusterRecord } from "../../src/domain/project.ts"
+import { ClusterId, type ClusterPhase, type ClusterRecord } from "../../src/domain/cluster.ts"
 import { MembershipStore, type MembershipEvent, type MembershipNotice, type NewMembershipNotice, type NoticeAudience } from "../../src/services/membership-store.ts"
 import { query } from "./database.ts"
 import { repositoryLayer } from "./repository-layer.ts"
@@ -14,7 +14,7 @@ export const setClusterPhase = (id: string, phase: ClusterPhase, seenAt: Date | 
 export const listClusters = () =>
   query((sql) => sql<{ id: string; phase: ClusterPhase; lastSeenAt: Date | null }[]>`
     select id, phase, last_seen_at as "lastSeenAt" from fabric.clusters order by id`).pipe(
-    Effect.map((rows): ReadonlyArray<ClusterRecord> => rows.map((r) => ({ id: r.id, phase: r.phase, lastSeenAt: r.lastSeenAt?.toISOString() ?? null }))),
+    Effect.map((rows): ReadonlyArray<ClusterRecord> => rows.map((r) => ({ id: ClusterId.make(r.id), phase: r.phase, lastSeenAt: r.lastSeenAt?.toISOString() ?? null }))),
   )
 
 // One advisory-lock key for fleet membership (any constant unique within Fabric's database).

@@ -1,5 +1,5 @@
 import type { Effect } from "effect"
-import type { Caller } from "../../src/domain/project.ts"
+import type { Caller } from "../../src/domain/account.ts"
 import type { Changes } from "../../src/services/changes.ts"
 import type { Accounts } from "../../src/management/accounts.ts"
 import type { Authentication } from "../../src/management/authentication.ts"

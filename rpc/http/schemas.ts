@@ -2,7 +2,8 @@
 // give the typed client its input types and the OpenAPI document (rpc/routes/openapi-document.ts) its parameters;
 // Effect emits a JSON Schema `pattern` only for `u`-flag regular expressions, hence the flags.
 import { Schema } from "effect"
-import { idPatterns } from "../../src/domain/ids.ts"
+import { AccountId } from "../../src/domain/account.ts"
+import { ProjectId } from "../../src/domain/project.ts"
 
 const trimmedName = (what: string) =>
   Schema.String.check(
@@ -22,13 +23,9 @@ export const CreateAccountBody = Schema.Struct({
 
 export const CreateProjectBody = Schema.Struct({ name: trimmedName("name") })
 
-export const AccountIdParam = Schema.Struct({
-  accountId: Schema.String.check(Schema.isPattern(idPatterns.account, { message: "accountId must look like acc_ followed by 20 characters" })),
-})
+export const AccountIdParam = Schema.Struct({ accountId: AccountId })
 
-export const ProjectIdParam = Schema.Struct({
-  projectId: Schema.String.check(Schema.isPattern(idPatterns.project, { message: "projectId must look like prj_ followed by 20 characters" })),
-})
+export const ProjectIdParam = Schema.Struct({ projectId: ProjectId })
 
 export const ListProjectsQuery = Schema.Struct({
   limit: Schema.optional(Schema.String.check(Schema.isPattern(/^(100|[1-9][0-9]?)$/u, { message: "limit must be a whole number from 1 to 100" }))),

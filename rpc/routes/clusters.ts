@@ -1,12 +1,13 @@
 import { Schema } from "effect"
 import { Hono } from "hono"
+import { ClusterId } from "../../src/domain/cluster.ts"
 import { ClusterRegistry } from "../../src/management/cluster-registry.ts"
 import { operatorOnly } from "../http/auth.ts"
 import type { FabricEnv } from "../http/env.ts"
 import { validate } from "../http/validate.ts"
 
 export const ClusterIdParam = Schema.Struct({
-  clusterId: Schema.String.check(Schema.isPattern(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/u, { message: "clusterId must be a DNS-1123 label" })),
+  clusterId: ClusterId.check(Schema.isPattern(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/u, { message: "clusterId must be a DNS-1123 label" })),
 })
 
 export const clusters = new Hono<FabricEnv>()

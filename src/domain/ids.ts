@@ -24,5 +24,3 @@ export const randomChars = (count: number, chars: string, random: (n: number) =>
 
 export const formatId = (kind: IdKind, random: (n: number) => Uint8Array): string =>
   prefixes[kind] + randomChars(20, alphabet, random)
-
-export const isId = (kind: IdKind, value: string): boolean => idPatterns[kind].test(value)

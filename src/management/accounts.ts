@@ -4,7 +4,8 @@ import { Clock, Context, Effect, Layer } from "effect"
 import { hostedAccount, type AccountSteps } from "../../machines/account-steps.ts"
 import { makeHost } from "../../machines/host.ts"
 import { NotFound, type DomainError, type Unavailable } from "../domain/errors.ts"
-import { canAccessAccount, type Account, type Caller, type Project } from "../domain/project.ts"
+import { canAccessAccount, type Account, type AccountId, type Caller } from "../domain/account.ts"
+import type { Project } from "../domain/project.ts"
 import { AccountStore } from "../services/account-store.ts"
 import { Ids } from "../services/ids.ts"
 import { ManagementSettings } from "../services/settings.ts"
@@ -24,7 +25,7 @@ export class Accounts extends Context.Service<Accounts, {
   /** A new account with its API key and its default project (named like the account). */
   readonly createAccount: (input: { name: string; email: string }, idempotency: Idempotency | undefined) => Effect.Effect<CreatedAccount, DomainError>
   /** Another account's answers NotFound, exactly like a missing one (no existence leak). */
-  readonly getAccount: (caller: Caller, accountId: string) => Effect.Effect<Account, NotFound | Unavailable>
+  readonly getAccount: (caller: Caller, accountId: AccountId) => Effect.Effect<Account, NotFound | Unavailable>
 }>()("fabric/Accounts") {
   static readonly layer = Layer.effect(Accounts, Effect.gen(function* () {
     const provide = yield* layerContext<AccountSteps | NewProjectServices>()
@@ -52,7 +53,7 @@ export class Accounts extends Context.Service<Accounts, {
       )
     }, provide)
 
-    const getAccount = Effect.fn("Accounts.getAccount")(function* (caller: Caller, accountId: string) {
+    const getAccount = Effect.fn("Accounts.getAccount")(function* (caller: Caller, accountId: AccountId) {
       if (!canAccessAccount(caller, accountId)) return yield* new NotFound({ resource: "account", id: accountId })
       const account = yield* store.getAccount(accountId)
       if (account === undefined) return yield* new NotFound({ resource: "account", id: accountId })

@@ -1,7 +1,7 @@
 // Who is calling: the operator token, or one account's API key (stored only as a hash).
 import { Context, Effect, Layer } from "effect"
 import { Unauthorized, type Unavailable } from "../domain/errors.ts"
-import type { Caller } from "../domain/project.ts"
+import type { Caller } from "../domain/account.ts"
 import { AccountStore } from "../services/account-store.ts"
 import { constantTimeEqual, sha256Hex } from "./credentials.ts"
 

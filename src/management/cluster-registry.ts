@@ -11,7 +11,7 @@ import { makeHost, type HostServices } from "../../machines/host.ts"
 import { hostedProject, type ProjectSteps } from "../../machines/project-steps.ts"
 import { NotFound, type Unavailable } from "../domain/errors.ts"
 import type { ClusterSignal } from "../domain/messages.ts"
-import type { ClusterRecord } from "../domain/project.ts"
+import type { ClusterId, ClusterRecord } from "../domain/cluster.ts"
 import { MembershipStore, type MembershipEvent, type NoticeAudience } from "../services/membership-store.ts"
 import { Transactions } from "../services/transactions.ts"
 import { layerContext } from "./layer-context.ts"
@@ -38,7 +38,7 @@ export interface ClusterRegistryShape {
   /** A daemon's join, heartbeat or leave. */
   readonly signal: (s: ClusterSignal) => Effect.Effect<void, Unavailable>
   /** Operator removal: projects stop waiting for the cluster (a deletion lets it go). */
-  readonly remove: (id: string) => Effect.Effect<ClusterRecord, NotFound | Unavailable>
+  readonly remove: (id: ClusterId) => Effect.Effect<ClusterRecord, NotFound | Unavailable>
   /** Clusters configured for this process join at start (restarting with one more id is a join). */
   readonly register: (ids: ReadonlyArray<string>) => Effect.Effect<void, Unavailable>
   /** Marks silent clusters Unreachable, and lets deletions go of clusters silent past the deadline. */
@@ -120,7 +120,7 @@ const make = Effect.gen(function* () {
     return yield* store.listClusters()
   })
 
-  const remove = Effect.fn("ClusterRegistry.remove")(function* (id: string) {
+  const remove = Effect.fn("ClusterRegistry.remove")(function* (id: ClusterId) {
     const at = iso(yield* Clock.currentTimeMillis)
     yield* change(id, (before): Effect.Effect<Notice | undefined, NotFound | Unavailable> => {
       if (before === undefined) return Effect.fail(new NotFound({ resource: "cluster", id }))

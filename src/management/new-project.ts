@@ -3,6 +3,7 @@
 import { Clock, Effect } from "effect"
 import { makeHost, type HostServices } from "../../machines/host.ts"
 import { hostedProject, toProject, type ProjectSteps } from "../../machines/project-steps.ts"
+import type { AccountId } from "../domain/account.ts"
 import { Ids } from "../services/ids.ts"
 import { MembershipStore } from "../services/membership-store.ts"
 
@@ -10,7 +11,7 @@ export type NewProjectServices = Ids | MembershipStore | ProjectSteps | HostServ
 
 const projects = makeHost(hostedProject)
 
-export const newProject = Effect.fn("Projects.newProject")(function* (accountId: string, name: string) {
+export const newProject = Effect.fn("Projects.newProject")(function* (accountId: AccountId, name: string) {
   const ids = yield* Ids
   const membership = yield* MembershipStore
   const projectId = yield* ids.projectId

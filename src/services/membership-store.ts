@@ -1,6 +1,6 @@
 import { Context, type Effect } from "effect"
 import type { Unavailable } from "../domain/errors.ts"
-import type { ClusterPhase, ClusterRecord } from "../domain/project.ts"
+import type { ClusterPhase, ClusterRecord } from "../domain/cluster.ts"
 
 /** An event a membership change sends to a project's actor (machines/project.ts, ProjectEvent). */
 export interface MembershipEvent {
