@@ -1,14 +1,14 @@
 // The OpenAPI 3.1 document of docs/api.md, built from the schemas the server validates with
-// (rpc/schemas.ts, the routes' param schemas) and the response schemas (rpc/response-schemas.ts),
+// (rpc/http/schemas.ts, the routes' param schemas) and the response schemas (rpc/http/response-schemas.ts),
 // so clients outside TypeScript get the same rules the validator applies. Served by
 // rpc/routes/openapi.ts; rpc/routes/openapi.test.ts checks it against docs/api.md's routes table.
 import { JsonSchema, Schema, SchemaRepresentation } from "effect"
 import {
   AccountResponse, ClusterListResponse, ClusterResponse, CreatedAccountResponse, ErrorBody, HealthResponse,
   ProjectPageResponse, ProjectResponse,
-} from "./response-schemas.ts"
-import { ClusterIdParam, RemoveClusterQuery } from "./routes/clusters.ts"
-import { AccountIdParam, CreateAccountBody, CreateProjectBody, DebugLoginForm, ListProjectsQuery, ProjectIdParam } from "./schemas.ts"
+} from "../http/response-schemas.ts"
+import { ClusterIdParam, RemoveClusterQuery } from "./clusters.ts"
+import { AccountIdParam, CreateAccountBody, CreateProjectBody, DebugLoginForm, ListProjectsQuery, ProjectIdParam } from "../http/schemas.ts"
 
 type Method = "get" | "post" | "delete"
 /** "operator session": a browser page; the operator token as a bearer header or its login form's cookie. */
@@ -216,7 +216,7 @@ const errorStatusesOf = (route: RouteDoc): ReadonlyArray<ErrorStatus> => {
   if (route.params || route.query || route.body || route.form || route.idempotent) implied.push(400)
   if (route.access === "operator" || route.access === "operator or own key") implied.push(401)
   if (route.access === "operator") implied.push(403)
-  // Any other method on a documented path (rpc/method-not-allowed.ts).
+  // Any other method on a documented path (rpc/http/method-not-allowed.ts).
   implied.push(405)
   return [...new Set([...implied, ...route.failures])].sort((a, b) => a - b)
 }
