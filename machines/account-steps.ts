@@ -1,7 +1,8 @@
 // The Effects behind the account machine's invoked steps.
 import { Effect } from "effect"
+import { AccountId } from "../src/domain/account.ts"
+import { AccountStore } from "../src/services/account-store.ts"
 import { LegacyDemeter } from "../src/services/legacy-demeter.ts"
-import { StateStore } from "../src/services/state-store.ts"
 import { accountMachine, type AccountInput } from "./account.ts"
 import type { HostedMachine } from "./host.ts"
 
@@ -12,10 +13,13 @@ const writeLegacyAccount = Effect.fn("AccountSteps.writeLegacyAccount")(function
 })
 
 const writeAccountState = Effect.fn("AccountSteps.writeAccountState")(function* (input: AccountInput) {
-  yield* (yield* StateStore).insertAccount({ id: input.accountId, name: input.name, email: input.email, createdAt: input.at }, input.apiKeyHash)
+  yield* (yield* AccountStore).insertAccount({ id: AccountId.make(input.accountId), name: input.name, email: input.email, createdAt: input.at }, input.apiKeyHash)
 })
 
-export const hostedAccount: HostedMachine<LegacyDemeter | StateStore, AccountInput> = {
+/** What the account machine's steps need. */
+export type AccountSteps = LegacyDemeter | AccountStore
+
+export const hostedAccount: HostedMachine<AccountSteps, AccountInput> = {
   kind: "account",
   machine: accountMachine,
   steps: { writeLegacyAccount, writeAccountState },

@@ -10,8 +10,11 @@ import { NotFound, Unavailable, type DomainError } from "../src/domain/errors.ts
 import { ActorInspection } from "../src/services/actor-inspection.ts"
 import { Changes } from "../src/services/changes.ts"
 import { gauge, Metrics } from "../src/services/metrics.ts"
-import { SnapshotVersionConflict, StateStore } from "../src/services/state-store.ts"
+import { ActorSnapshots, SnapshotVersionConflict } from "../src/services/actor-snapshots.ts"
 import { Transactions } from "../src/services/transactions.ts"
+
+/** What the host itself needs to run any machine (besides what the machine's steps need). */
+export type HostServices = ActorSnapshots | Transactions | Changes | Metrics
 
 export interface HostedMachine<R, StepInput> {
   readonly kind: "account" | "project"
@@ -122,9 +125,9 @@ export const makeHost = <R, StepInput>(hosted: HostedMachine<R, StepInput>) => {
   /** The snapshot and its read model go out together (pipelined in the same transaction). */
   const save = (actorId: string, snapshot: AnyMachineSnapshot, before: { version: number; snapshot: AnyMachineSnapshot } | undefined, event: unknown) =>
     Effect.gen(function* () {
-      const store = yield* StateStore
+      const snapshots = yield* ActorSnapshots
       yield* Effect.all([
-        store.saveSnapshot({
+        snapshots.saveSnapshot({
           actorId, machine: hosted.kind, expectedVersion: before?.version, event, state: snapshot.value,
           status: hosted.isDone(snapshot) ? "done" : "active",
           snapshot: hosted.machine.getPersistedSnapshot(snapshot),
@@ -139,7 +142,7 @@ export const makeHost = <R, StepInput>(hosted: HostedMachine<R, StepInput>) => {
    */
   const create = (actorId: string, input: unknown) =>
     Effect.gen(function* () {
-      const store = yield* StateStore
+      const snapshots = yield* ActorSnapshots
       const transactions = yield* Transactions
       const snapshot = yield* transactions.transactionally(
         Effect.gen(function* () {
@@ -149,7 +152,7 @@ export const makeHost = <R, StepInput>(hosted: HostedMachine<R, StepInput>) => {
         }),
       ).pipe(
         Effect.catchTag("SnapshotVersionConflict", () =>
-          store.loadSnapshot(actorId).pipe(Effect.flatMap((existing) => existing === undefined
+          snapshots.loadSnapshot(actorId).pipe(Effect.flatMap((existing) => existing === undefined
             ? Effect.fail(new Unavailable({ message: `actor ${actorId} could not be created; try again` }))
             : Effect.succeed(restore(existing.snapshot))))),
       )
@@ -163,11 +166,11 @@ export const makeHost = <R, StepInput>(hosted: HostedMachine<R, StepInput>) => {
    */
   const sendAll = (actorId: string, events: ReadonlyArray<EventObject & Readonly<Record<string, unknown>>>) =>
     Effect.gen(function* () {
-      const store = yield* StateStore
+      const snapshots = yield* ActorSnapshots
       const transactions = yield* Transactions
       const outcome = yield* transactions.transactionally(
         Effect.gen(function* () {
-          const stored = yield* store.loadSnapshot(actorId)
+          const stored = yield* snapshots.loadSnapshot(actorId)
           if (stored === undefined) return yield* new NotFound({ resource: hosted.kind, id: actorId })
           const next = yield* runToSettled(hosted, { snapshot: persisted(stored.snapshot) }, events)
           const changed = JSON.stringify(hosted.machine.getPersistedSnapshot(next)) !== JSON.stringify(stored.snapshot)
@@ -189,7 +192,7 @@ export const makeHost = <R, StepInput>(hosted: HostedMachine<R, StepInput>) => {
   /** The stored snapshot, restored without running anything (for reads and resumption). */
   const load = (actorId: string) =>
     Effect.gen(function* () {
-      const stored = yield* (yield* StateStore).loadSnapshot(actorId)
+      const stored = yield* (yield* ActorSnapshots).loadSnapshot(actorId)
       return stored === undefined ? undefined : restore(stored.snapshot)
     })
 

@@ -2,10 +2,12 @@
 import { Effect } from "effect"
 import type { AnyMachineSnapshot } from "xstate"
 import { DesiredNamespace, encodeJson, topics } from "../src/domain/messages.ts"
-import type { Project } from "../src/domain/project.ts"
+import { AccountId } from "../src/domain/account.ts"
+import { ProjectId, type Project } from "../src/domain/project.ts"
 import { LegacyDemeter } from "../src/services/legacy-demeter.ts"
+import { Outbox } from "../src/services/outbox.ts"
+import { ProjectReadModel } from "../src/services/project-read-model.ts"
 import { RequestId, requestIdHeader } from "../src/services/request-id.ts"
-import { StateStore } from "../src/services/state-store.ts"
 import { traceHeaders } from "../src/services/trace-context.ts"
 import { Transactions } from "../src/services/transactions.ts"
 import type { HostedMachine } from "./host.ts"
@@ -19,7 +21,7 @@ const publishDesiredState = (input: DesiredStateInput) =>
       projectId: input.projectId, accountId: input.accountId, namespace: input.namespace,
       generation: input.generation, deleted: input.deleted,
     }
-    yield* (yield* StateStore).enqueue([{
+    yield* (yield* Outbox).enqueue([{
       topic: topics.projects, key: input.projectId, value: encodeJson(value),
       headers: { "content-type": "application/json", ...(requestId ? { [requestIdHeader]: requestId } : {}), ...(yield* traceHeaders) },
     }])
@@ -46,7 +48,7 @@ const finalizeDeletion = Effect.fn("ProjectSteps.finalizeDeletion")(function* (i
 export const toProject = (snapshot: AnyMachineSnapshot): Project => {
   const c = snapshot.context as ProjectContext
   return {
-    id: c.projectId, accountId: c.accountId, name: c.name, namespace: c.namespace,
+    id: ProjectId.make(c.projectId), accountId: AccountId.make(c.accountId), name: c.name, namespace: c.namespace,
     phase: phaseOf(snapshot), generation: c.generation, createdAt: c.createdAt, updatedAt: c.updatedAt,
     clusters: Object.fromEntries(Object.entries(c.clusters).map(([id, s]) => [id, {
       phase: s.phase, observedGeneration: s.observedGeneration, updatedAt: s.updatedAt,
@@ -55,10 +57,13 @@ export const toProject = (snapshot: AnyMachineSnapshot): Project => {
   }
 }
 
-export const hostedProject: HostedMachine<LegacyDemeter | StateStore | Transactions, DesiredStateInput> = {
+/** What the project machine's steps and read model need. */
+export type ProjectSteps = LegacyDemeter | Outbox | ProjectReadModel | Transactions
+
+export const hostedProject: HostedMachine<ProjectSteps, DesiredStateInput> = {
   kind: "project",
   machine: projectMachine,
   steps: { recordProject, requestDeletion, finalizeDeletion },
-  project: (snapshot, before) => StateStore.use((store) => store.saveProject(toProject(snapshot), before === undefined ? undefined : toProject(before))),
+  project: (snapshot, before) => ProjectReadModel.use((readModel) => readModel.saveProject(toProject(snapshot), before === undefined ? undefined : toProject(before))),
   isDone: (snapshot) => snapshot.status === "done",
 }

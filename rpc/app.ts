@@ -4,33 +4,31 @@ import { Effect, Exit, Cause, type ManagedRuntime } from "effect"
 import { Hono, type Context } from "hono"
 import { bodyLimit } from "hono/body-limit"
 import { requestId } from "hono/request-id"
-import type { Changes } from "../src/services/changes.ts"
 import type { Metrics } from "../src/services/metrics.ts"
 import { RequestId, withRequestId } from "../src/services/request-id.ts"
-import type { ClusterRegistry } from "../src/management/cluster-registry.ts"
-import { Management } from "../src/management/management.ts"
-import { authenticate } from "./auth.ts"
-import { makeDrainSwitch, refuseWhileDraining, type DrainSwitch } from "./drain.ts"
-import { makeCursors } from "./cursor.ts"
-import type { FabricEnv } from "./env.ts"
-import { errorResponse, onError } from "./errors.ts"
-import { methodNotAllowed } from "./method-not-allowed.ts"
-import { observeRequests } from "./observe-requests.ts"
-import { traceRequests } from "./trace-requests.ts"
+import { Readiness } from "../src/management/readiness.ts"
+import { authenticate } from "./http/auth.ts"
+import { makeCursors } from "./http/cursor.ts"
+import { makeDrainSwitch, refuseWhileDraining, type DrainSwitch } from "./http/drain.ts"
+import type { ApiServices, FabricEnv } from "./http/env.ts"
+import { errorResponse, onError } from "./http/errors.ts"
+import { methodNotAllowed } from "./http/method-not-allowed.ts"
+import { observeRequests } from "./http/observe-requests.ts"
+import { traceRequests } from "./http/trace-requests.ts"
 import { accounts } from "./routes/accounts.ts"
 import { clusters } from "./routes/clusters.ts"
 import { debug } from "./routes/debug.ts"
 import { metrics } from "./routes/metrics.ts"
 import { projects } from "./routes/projects.ts"
-import { strictJsonBody } from "./strict-json.ts"
-import type { WatchOptions } from "./watch-stream.ts"
+import { strictJsonBody } from "./http/strict-json.ts"
+import type { WatchOptions } from "./http/watch-stream.ts"
 import { openapi } from "./routes/openapi.ts"
 
 export interface AppOptions {
-  readonly runtime: ManagedRuntime.ManagedRuntime<Management | ClusterRegistry | Changes | Metrics, unknown>
+  readonly runtime: ManagedRuntime.ManagedRuntime<ApiServices | Metrics, unknown>
   readonly operatorToken: string
   readonly watch: WatchOptions
-  /** Turned on when the process begins to stop (rpc/drain.ts); never on when absent. */
+  /** Turned on when the process begins to stop (rpc/http/drain.ts); never on when absent. */
   readonly drain?: DrainSwitch
   /** Optional extra routes mounted by the process (metrics, debug UI). */
   readonly maxBodyBytes?: number
@@ -70,7 +68,7 @@ export const makeApp = (options: AppOptions) => {
     .use(strictJsonBody)
     .get("/healthz", (c) => c.json({ status: "ok" }, 200))
     .get("/readyz", async (c) => {
-      const exit = await options.runtime.runPromiseExit(Management.use((m) => m.ready))
+      const exit = await options.runtime.runPromiseExit(Readiness.use((r) => r.ready))
       return Exit.isSuccess(exit) ? c.json({ status: "ready" }, 200) : errorResponse(c, 503, "unavailable", "database not reachable")
     })
     .route("/", openapi)

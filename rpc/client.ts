@@ -3,10 +3,12 @@
 import { hc, type ClientResponse } from "hono/client"
 import type { SuccessStatusCode } from "hono/utils/http-status"
 import type { AppType } from "./app.ts"
-import type { ErrorBody } from "./errors.ts"
+import type { ErrorBody } from "./http/errors.ts"
 
 export type { AppType }
-export type { Project, Account, ClusterRecord } from "../src/domain/project.ts"
+export type { Account, AccountId } from "../src/domain/account.ts"
+export type { ClusterId, ClusterRecord } from "../src/domain/cluster.ts"
+export type { Project, ProjectId } from "../src/domain/project.ts"
 export type { ErrorBody }
 
 export const fabricClient = (baseUrl: string, token: string, init?: { fetch?: typeof fetch }) =>

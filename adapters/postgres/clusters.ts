@@ -1,7 +1,8 @@
 import { Effect } from "effect"
-import type { ClusterPhase, ClusterRecord } from "../../src/domain/project.ts"
-import type { MembershipEvent, MembershipNotice, NewMembershipNotice, NoticeAudience } from "../../src/services/state-store.ts"
+import { ClusterId, type ClusterPhase, type ClusterRecord } from "../../src/domain/cluster.ts"
+import { MembershipStore, type MembershipEvent, type MembershipNotice, type NewMembershipNotice, type NoticeAudience } from "../../src/services/membership-store.ts"
 import { jsonb, query } from "./database.ts"
+import { repositoryLayer } from "./repository-layer.ts"
 
 /** Registers the cluster or sets its phase; `seenAt` (a signal's time) is recorded as last seen. */
 export const setClusterPhase = (id: string, phase: ClusterPhase, seenAt: Date | undefined) =>
@@ -13,7 +14,7 @@ export const setClusterPhase = (id: string, phase: ClusterPhase, seenAt: Date | 
 export const listClusters = () =>
   query((sql) => sql<{ id: string; phase: ClusterPhase; lastSeenAt: Date | null }[]>`
     select id, phase, last_seen_at as "lastSeenAt" from fabric.clusters order by id`).pipe(
-    Effect.map((rows): ReadonlyArray<ClusterRecord> => rows.map((r) => ({ id: r.id, phase: r.phase, lastSeenAt: r.lastSeenAt?.toISOString() ?? null }))),
+    Effect.map((rows): ReadonlyArray<ClusterRecord> => rows.map((r) => ({ id: ClusterId.make(r.id), phase: r.phase, lastSeenAt: r.lastSeenAt?.toISOString() ?? null }))),
   )
 
 // One advisory-lock key for fleet membership (any constant unique within Fabric's database).
@@ -89,3 +90,9 @@ export const advanceNotice = (id: string, cursor: string, done: boolean) =>
 
 export const openNotices = () =>
   query((sql) => sql<{ n: number }[]>`select count(*)::int as n from fabric.membership_notices where done_at is null`).pipe(Effect.map((r) => r[0]?.n ?? 0))
+
+/** MembershipStore on Postgres. */
+export const layer = repositoryLayer(MembershipStore, {
+  setClusterPhase, listClusters, lockMembership, touchActiveCluster, markUnreachableIfSilent,
+  enqueueNotice, claimOldestNotice, noticeAudience, advanceNotice, openNotices,
+})

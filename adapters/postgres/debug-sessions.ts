@@ -1,5 +1,7 @@
 import { Effect } from "effect"
+import { DebugSessions } from "../../src/services/debug-sessions.ts"
 import { query } from "./database.ts"
+import { repositoryLayer } from "./repository-layer.ts"
 
 /** Ends a /debug session on every replica; rows of sessions past their expiry go at the same time. */
 export const revokeDebugSession = (sessionId: string, expiresAt: Date, now: Date) =>
@@ -12,3 +14,5 @@ export const isDebugSessionRevoked = (sessionId: string) =>
   query((sql) => sql<{ one: number }[]>`select 1 as one from fabric.debug_session_revocations where session_id = ${sessionId}`).pipe(
     Effect.map((rows) => rows.length > 0),
   )
+
+export const layer = repositoryLayer(DebugSessions, { revokeDebugSession, isDebugSessionRevoked })

@@ -1,6 +1,7 @@
 import { Effect } from "effect"
-import { IdempotencyKeyTaken, type IdempotentResponse } from "../../src/services/state-store.ts"
+import { IdempotencyKeys, IdempotencyKeyTaken, type IdempotentResponse } from "../../src/services/idempotency-keys.ts"
 import { jsonb, pgCodes, query } from "./database.ts"
+import { repositoryLayer } from "./repository-layer.ts"
 
 export const findIdempotent = (scope: string, key: string) =>
   query((sql) => sql<{ requestHash: string; status: number; response: unknown }[]>`
@@ -15,3 +16,6 @@ export const saveIdempotent = (scope: string, key: string, r: IdempotentResponse
     Effect.catchIf((e) => e.code === pgCodes.uniqueViolation, () => Effect.fail(new IdempotencyKeyTaken({ scope, key }))),
     Effect.asVoid,
   )
+
+/** IdempotencyKeys on Postgres. */
+export const layer = repositoryLayer(IdempotencyKeys, { findIdempotent, saveIdempotent })

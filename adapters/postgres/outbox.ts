@@ -1,6 +1,7 @@
 import { Effect } from "effect"
-import type { OutboxLag, OutboxMessage, OutboxRow } from "../../src/services/state-store.ts"
+import { Outbox, type OutboxLag, type OutboxMessage, type OutboxRow } from "../../src/services/outbox.ts"
 import { query } from "./database.ts"
+import { repositoryLayer } from "./repository-layer.ts"
 
 export const enqueue = (messages: ReadonlyArray<OutboxMessage>) =>
   messages.length === 0
@@ -29,3 +30,6 @@ export const outboxLag = () =>
     from fabric.outbox where sent_at is null`).pipe(
     Effect.map((rows): OutboxLag => ({ unsent: rows[0]?.unsent ?? 0, oldestUnsentSeconds: Math.max(0, rows[0]?.oldest_seconds ?? 0) })),
   )
+
+/** Outbox on Postgres. */
+export const layer = repositoryLayer(Outbox, { enqueue, pendingOutbox, markSent, outboxBacklog, outboxLag })

@@ -1,6 +1,9 @@
 import { Effect } from "effect"
-import type { ClusterNamespaceStatus, Project, ProjectPhase } from "../../src/domain/project.ts"
+import { AccountId } from "../../src/domain/account.ts"
+import { ProjectId, type ClusterNamespaceStatus, type Project, type ProjectPhase } from "../../src/domain/project.ts"
+import { ProjectReadModel } from "../../src/services/project-read-model.ts"
 import { query } from "./database.ts"
+import { repositoryLayer } from "./repository-layer.ts"
 
 interface ProjectRow {
   id: string; accountId: string; name: string; namespace: string; phase: ProjectPhase
@@ -13,7 +16,7 @@ interface ClusterRow {
 
 const assemble = (rows: ReadonlyArray<ProjectRow>, clusterRows: ReadonlyArray<ClusterRow>): Project[] =>
   rows.map((r) => ({
-    id: r.id, accountId: r.accountId, name: r.name, namespace: r.namespace, phase: r.phase, generation: r.generation,
+    id: ProjectId.make(r.id), accountId: AccountId.make(r.accountId), name: r.name, namespace: r.namespace, phase: r.phase, generation: r.generation,
     createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(),
     clusters: Object.fromEntries(
       clusterRows.filter((c) => c.projectId === r.id).map((c) => [c.clusterId, {
@@ -71,14 +74,14 @@ export const saveProject = (p: Project, before: Project | undefined) =>
     yield* Effect.all(writes, { concurrency: "unbounded", discard: true })
   })
 
-export const getProject = (id: string) =>
+export const getProject = (id: ProjectId) =>
   Effect.gen(function* () {
     const rows = yield* query((sql) => sql<ProjectRow[]>`select ${sql.unsafe(projectColumns)} from fabric.projects where id = ${id}`)
     if (rows.length === 0) return undefined
     return assemble(rows, yield* clustersOf([id]))[0]
   })
 
-/** Cursor = the last project's (created_at, id), stable under inserts; rpc/cursor.ts signs it for clients. */
+/** Cursor = the last project's (created_at, id), stable under inserts; rpc/http/cursor.ts signs it for clients. */
 const encodeCursor = (p: Project) => btoa(JSON.stringify([p.createdAt, p.id])).replace(/=+$/, "")
 const decodeCursor = (cursor: string): [string, string] | undefined => {
   try {
@@ -89,7 +92,7 @@ const decodeCursor = (cursor: string): [string, string] | undefined => {
   } catch {}
   return undefined
 }
-export const listProjects = (accountId: string, page: { limit: number; cursor: string | undefined }) =>
+export const listProjects = (accountId: AccountId, page: { limit: number; cursor: string | undefined }) =>
   Effect.gen(function* () {
     const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor)
     const rows = yield* query((sql) => sql<ProjectRow[]>`
@@ -107,4 +110,7 @@ export const countProjects = () =>
   query((sql) => sql<{ n: number }[]>`select count(*)::int as n from fabric.projects`).pipe(Effect.map((r) => r[0]?.n ?? 0))
 
 export const projectIdsInPhase = (phase: ProjectPhase) =>
-  query((sql) => sql<{ id: string }[]>`select id from fabric.projects where phase = ${phase} order by id`).pipe(Effect.map((rows) => rows.map((r) => r.id)))
+  query((sql) => sql<{ id: string }[]>`select id from fabric.projects where phase = ${phase} order by id`).pipe(Effect.map((rows) => rows.map((r) => ProjectId.make(r.id))))
+
+/** ProjectReadModel on Postgres. */
+export const layer = repositoryLayer(ProjectReadModel, { saveProject, getProject, listProjects, countProjects, projectIdsInPhase })

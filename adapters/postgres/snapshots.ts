@@ -1,6 +1,7 @@
 import { Effect } from "effect"
-import { SnapshotVersionConflict, type ActorEvent, type ActorSummary, type SnapshotWrite } from "../../src/services/state-store.ts"
+import { ActorSnapshots, SnapshotVersionConflict, type ActorEvent, type ActorSummary, type SnapshotWrite } from "../../src/services/actor-snapshots.ts"
 import { jsonb, pgCodes, query } from "./database.ts"
+import { repositoryLayer } from "./repository-layer.ts"
 
 export const loadSnapshot = (actorId: string) =>
   query((sql) => sql<{ version: string; snapshot: unknown }[]>`
@@ -55,3 +56,6 @@ export const activeActors = (machine: "account" | "project") =>
     select actor_id as "actorId" from fabric.actor_snapshots where machine = ${machine} and status = 'active' order by actor_id`).pipe(
     Effect.map((rows) => rows.map((r) => r.actorId)),
   )
+
+/** ActorSnapshots on Postgres. */
+export const layer = repositoryLayer(ActorSnapshots, { loadSnapshot, saveSnapshot, actorHistory, listActors, activeActors })

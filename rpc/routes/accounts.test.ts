@@ -1,4 +1,4 @@
-// /v1/accounts over HTTP, on a stand-in Management: what the boundary refuses (400 before any
+// /v1/accounts over HTTP, on stand-in management services: what the boundary refuses (400 before any
 // management call), lengths in code points, signed cursors, and 405 for other methods.
 import { Effect } from "effect"
 import { test } from "uvu"

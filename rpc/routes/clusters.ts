@@ -1,14 +1,14 @@
 import { Schema } from "effect"
 import { Hono } from "hono"
-import { Dns1123Label } from "../../src/domain/names.ts"
+import { ClusterId } from "../../src/domain/cluster.ts"
+import { isDns1123LabelCheck } from "../../src/domain/names.ts"
 import { ClusterRegistry } from "../../src/management/cluster-registry.ts"
-import { Management } from "../../src/management/management.ts"
-import { operatorOnly } from "../auth.ts"
-import type { FabricEnv } from "../env.ts"
-import { validate } from "../validate.ts"
+import { operatorOnly } from "../http/auth.ts"
+import type { FabricEnv } from "../http/env.ts"
+import { validate } from "../http/validate.ts"
 
 export const ClusterIdParam = Schema.Struct({
-  clusterId: Dns1123Label("clusterId"),
+  clusterId: ClusterId.check(isDns1123LabelCheck("clusterId")),
 })
 
 /** `?force=true` removes even the last Active cluster (docs/api.md). */
@@ -18,7 +18,7 @@ export const RemoveClusterQuery = Schema.Struct({
 
 export const clusters = new Hono<FabricEnv>()
   .get("/", operatorOnly, async (c) => {
-    const list = await c.var.run(Management.use((m) => m.listClusters()))
+    const list = await c.var.run(ClusterRegistry.use((r) => r.list()))
     return c.json({ clusters: list }, 200)
   })
   // Removing a cluster from the fleet: projects stop waiting for it (docs/api.md).

@@ -1,11 +1,11 @@
-// POST /debug/login and /logout on a stand-in Management: the Origin rule, throttled failed
+// POST /debug/login and /logout on stand-in management services: the Origin rule, throttled failed
 // logins, a malformed form body, and Cache-Control on every /debug answer. (Sessions against
 // the database, revocation included: debug.test.ts.)
 import { Effect } from "effect"
 import { test } from "uvu"
 import * as assert from "uvu/assert"
 import { stubApp, stubOperatorToken } from "../../tests/support/stub-app.ts"
-import { sessionSeconds } from "../debug-session.ts"
+import { sessionSeconds } from "../http/debug-session.ts"
 
 const form = (token: string) => new URLSearchParams({ token }).toString()
 const login = (fabric: ReturnType<typeof stubApp>, token: string, headers: Record<string, string> = {}) =>

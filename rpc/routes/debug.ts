@@ -1,9 +1,9 @@
 // GET /debug (docs/api.md): the state-machine visualiser. Pages and scripts are public (they hold no
-// data); everything that reads state is operator only (rpc/debug-session.ts says how a browser
+// data); everything that reads state is operator only (rpc/http/debug-session.ts says how a browser
 // proves it is the operator).
 //   GET  /debug                 the UI, or the login form without a session
 //   POST /debug/login, /logout  start / end the session (form posts from this origin, then back
-//                               to /debug); failed logins are throttled (rpc/login-throttle.ts)
+//                               to /debug); failed logins are throttled (rpc/http/login-throttle.ts)
 //   GET  /debug/api/machines    the account and project statecharts (machines/statechart.ts)
 //   GET  /debug/api/actors      actors, most recently changed first
 //   GET  /debug/api/actors/:id  one actor: state, context, event history
@@ -15,16 +15,16 @@ import { projectMachine } from "../../machines/project.ts"
 import { statechartOf } from "../../machines/statechart.ts"
 import { InvalidRequest } from "../../src/domain/errors.ts"
 import { idPatterns } from "../../src/domain/ids.ts"
-import { Management } from "../../src/management/management.ts"
+import { DebugReads } from "../../src/management/debug-reads.ts"
 import { Changes } from "../../src/services/changes.ts"
-import { debugAssetResponse, isDebugAsset } from "../debug-assets.ts"
-import { debugOperatorOnly, endSession, isOperatorRequest, isOperatorToken, now, startSession } from "../debug-session.ts"
-import type { FabricEnv } from "../env.ts"
-import { errorResponse } from "../errors.ts"
-import { defaultLoginThrottle, makeLoginThrottle, type ThrottleOptions } from "../login-throttle.ts"
-import { sameOriginOnly } from "../same-origin.ts"
-import { validate } from "../validate.ts"
-import { watchStream, type WatchOptions } from "../watch-stream.ts"
+import { debugAssetResponse, isDebugAsset } from "../http/debug-assets.ts"
+import { debugOperatorOnly, endSession, isOperatorRequest, isOperatorToken, now, startSession } from "../http/debug-session.ts"
+import type { FabricEnv } from "../http/env.ts"
+import { errorResponse } from "../http/errors.ts"
+import { defaultLoginThrottle, makeLoginThrottle, type ThrottleOptions } from "../http/login-throttle.ts"
+import { sameOriginOnly } from "../http/same-origin.ts"
+import { validate } from "../http/validate.ts"
+import { watchStream, type WatchOptions } from "../http/watch-stream.ts"
 
 const historyLimit = 100
 const actorListLimit = 500
@@ -98,18 +98,18 @@ export const debug = (options: DebugOptions) => {
     .get("/api/machines", operatorOnly, (c) => c.json(machines, 200))
     .get("/api/actors", operatorOnly, validate("query", ActorsQuery), async (c) => {
       const { machine } = c.req.valid("query")
-      const actors = await c.var.run(Management.use((m) => m.listActors({ ...(machine ? { machine } : {}), limit: actorListLimit })))
+      const actors = await c.var.run(DebugReads.use((d) => d.listActors({ ...(machine ? { machine } : {}), limit: actorListLimit })))
       return c.json({ actors }, 200)
     })
     .get("/api/actors/:actorId", operatorOnly, validate("param", ActorIdParam), async (c) => {
       const { actorId } = c.req.valid("param")
-      const actor = await c.var.run(Management.use((m) => m.actorDetail(actorId, historyLimit)))
+      const actor = await c.var.run(DebugReads.use((d) => d.actorDetail(actorId, historyLimit)))
       return c.json({ actor: withoutSecrets(actor) }, 200)
     })
     .get("/events", operatorOnly, validate("query", ActorQuery), async (c) => {
       const { actor: id } = c.req.valid("query")
       const run = c.var.run
-      const read = async () => withoutSecrets(await run(Management.use((m) => m.actorDetail(id, historyLimit))))
+      const read = async () => withoutSecrets(await run(DebugReads.use((d) => d.actorDetail(id, historyLimit))))
       // An unknown actor is a JSON 404 before the stream starts.
       const first = await read()
       // A finished actor (deleted project) changes no more: the stream ends with it.

@@ -4,27 +4,27 @@
 import { Effect, Layer, ManagedRuntime, Schema } from "effect"
 import { test } from "uvu"
 import * as assert from "uvu/assert"
-import type { Project as ProjectType } from "../../src/domain/project.ts"
-import { Management } from "../../src/management/management.ts"
+import { Project, type Project as ProjectType } from "../../src/domain/project.ts"
+import { Authentication } from "../../src/management/authentication.ts"
+import { Projects } from "../../src/management/projects.ts"
 import { Changes } from "../../src/services/changes.ts"
 import { Metrics } from "../../src/services/metrics.ts"
 import { makeApp } from "../app.ts"
-import { buildOpenApiDocument } from "../openapi.ts"
-import { Project, ShutdownEventData } from "../response-schemas.ts"
+import { ShutdownEventData } from "../http/response-schemas.ts"
+import { buildOpenApiDocument } from "./openapi-document.ts"
 
 const token = "conformance-operator-token-0123456789"
-const project = (phase: ProjectType["phase"]): ProjectType => ({
+const project = (phase: ProjectType["phase"]): ProjectType => Schema.decodeUnknownSync(Project)({
   id: "prj_aaaaaaaaaaaaaaaaaaaa", accountId: "acc_aaaaaaaaaaaaaaaaaaaa", name: "P", namespace: "prj-p-abcdef",
   phase, generation: 1, createdAt: "2026-01-01T00:00:00.000Z", updatedAt: "2026-01-01T00:00:00.000Z",
   clusters: { a: { phase: "Ready", observedGeneration: 1, updatedAt: "2026-01-01T00:00:00.000Z" } },
 })
 let current = project("Deleted")
-const management = {
-  authenticate: () => Effect.succeed({ kind: "operator" }),
-  isDebugSessionRevoked: () => Effect.succeed(false),
-  getProject: () => Effect.succeed(current),
-}
-const runtime = ManagedRuntime.make(Layer.mergeAll(Metrics.layer, Changes.layer, Layer.succeed(Management, management as never)))
+const authentication = { authenticate: () => Effect.succeed({ kind: "operator" }), isDebugSessionRevoked: () => Effect.succeed(false) }
+const projects = { getProject: () => Effect.succeed(current) }
+const runtime = ManagedRuntime.make(Layer.mergeAll(
+  Metrics.layer, Changes.layer, Layer.succeed(Authentication, authentication as never), Layer.succeed(Projects, projects as never),
+))
 const streams = new Set<{ close: () => void }>()
 const app = makeApp({ runtime: runtime as never, operatorToken: token, watch: { pollMs: 60_000, keepAliveMs: 60_000, streams } })
 const document = buildOpenApiDocument() as unknown as {

@@ -6,8 +6,8 @@ import { test } from "uvu"
 import * as assert from "uvu/assert"
 import { Metrics } from "../../src/services/metrics.ts"
 import { makeApp } from "../app.ts"
-import { buildOpenApiDocument } from "../openapi.ts"
-import { AccountIdParam, CreateAccountBody, CreateProjectBody } from "../schemas.ts"
+import { buildOpenApiDocument } from "./openapi-document.ts"
+import { AccountIdParam, CreateAccountBody, CreateProjectBody } from "../http/schemas.ts"
 
 // The contract is the repository's own docs/api.md.
 const apiMdPath = new URL("../../docs/api.md", import.meta.url).pathname
@@ -111,7 +111,7 @@ const accepts = (schema: Json, value: unknown): boolean => {
   return true
 }
 
-/** The verdict of the route validator (rpc/validate.ts goes through the same Standard Schema). */
+/** The verdict of the route validator (rpc/http/validate.ts goes through the same Standard Schema). */
 const validatorAccepts = async (schema: Schema.Decoder<unknown>, value: unknown) =>
   !(await Schema.toStandardSchemaV1(schema)["~standard"].validate(value)).issues
 

@@ -1,7 +1,7 @@
 // GET /openapi.json: the OpenAPI 3.1 document of the API, for clients outside TypeScript. Mounted
 // outside /v1, so no token is needed (it describes the API; it holds no data).
 import { Hono } from "hono"
-import { buildOpenApiDocument, type OpenApiDocument } from "../openapi.ts"
+import { buildOpenApiDocument, type OpenApiDocument } from "./openapi-document.ts"
 
 let document: OpenApiDocument | undefined
 

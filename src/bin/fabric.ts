@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The `fabric` command: process entrypoints (dev | rpc | daemon | migrate) and the CLI.
-import { parseConfig, ConfigError } from "../config.ts"
+import { parseConfig, ConfigError } from "../processes/config.ts"
 import { makeDevProcess } from "../processes/dev.ts"
-import { loadOrCreateOperatorToken } from "../processes/operator-token.ts"
+import { loadOrCreateOperatorToken, operatorTokenFile } from "../processes/operator-token.ts"
 import { runMain } from "../processes/run-main.ts"
 import { existsSync } from "node:fs"
 import postgres from "postgres"
@@ -76,5 +76,5 @@ switch (command) {
     break
   }
   default:
-    process.exitCode = await runCli([command, ...rest], process.env, config)
+    process.exitCode = await runCli([command, ...rest], process.env, { port: config.port, operatorTokenFile: operatorTokenFile(config.dataDir) })
 }

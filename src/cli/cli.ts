@@ -3,8 +3,6 @@
 import { existsSync, readFileSync } from "node:fs"
 import type { ClientResponse } from "hono/client"
 import { expectOk, fabricClient, FabricApiError, type FabricClient, type SuccessBody } from "../../rpc/client.ts"
-import type { FabricConfig } from "../config.ts"
-import { operatorTokenFile } from "../processes/operator-token.ts"
 import { parseArgs } from "./args.ts"
 import { exportMachineCommand } from "./export-machine.ts"
 import { clusterProgress, projectDetails, table } from "./render.ts"
@@ -39,12 +37,19 @@ const required = (flags: Map<string, string | true>, name: string): string => {
   return value
 }
 
-export const runCli = async (argv: ReadonlyArray<string>, env: Readonly<Record<string, string | undefined>>, config: FabricConfig): Promise<number> => {
+/** Where a local Fabric is, for calls without --url and --token (the entrypoint reads them from the configuration). */
+export interface LocalFabric {
+  readonly port: number
+  /** The embedded default's operator token file (src/processes/operator-token.ts). */
+  readonly operatorTokenFile: string
+}
+
+export const runCli = async (argv: ReadonlyArray<string>, env: Readonly<Record<string, string | undefined>>, local: LocalFabric): Promise<number> => {
   const { flags, positionals } = parseArgs(argv)
   const [noun, verb, target] = positionals
   const json = flags.has("json")
-  const url = (flags.get("url") as string | undefined) ?? env.FABRIC_URL ?? `http://127.0.0.1:${config.port}`
-  const tokenFile = operatorTokenFile(config.dataDir)
+  const url = (flags.get("url") as string | undefined) ?? env.FABRIC_URL ?? `http://127.0.0.1:${local.port}`
+  const tokenFile = local.operatorTokenFile
   const token = (flags.get("token") as string | undefined) ?? env.FABRIC_TOKEN ?? env.FABRIC_ADMIN_TOKEN ??
     (existsSync(tokenFile) ? readFileSync(tokenFile, "utf8").trim() : undefined)
   const print = (value: unknown, human: () => string) => console.log(json ? JSON.stringify(value, null, 2) : human())

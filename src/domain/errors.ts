@@ -4,7 +4,7 @@ import { Schema } from "effect"
 export const ValidationIssue = Schema.Struct({ path: Schema.String, message: Schema.String })
 export type ValidationIssue = typeof ValidationIssue.Type
 
-// Domain errors: each maps to exactly one HTTP status in rpc/errors.ts.
+// Domain errors: each maps to exactly one HTTP status in rpc/http/errors.ts.
 export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", {
   message: Schema.String,
   issues: Schema.optional(Schema.Array(ValidationIssue)),

@@ -13,9 +13,8 @@ export const dns1123Rule = `a DNS-1123 label: lowercase letters, digits and '-',
 
 export const isDns1123Label = (name: string): boolean => dns1123Label.test(name)
 
-/** A string that must be a DNS-1123 label; `what` names it in the message (`clusterId must be ...`). */
-export const Dns1123Label = (what: string) =>
-  Schema.String.check(Schema.isPattern(dns1123Label, { message: `${what} must be ${dns1123Rule}` }))
+/** The check that a string (a branded id's, say) is a DNS-1123 label; `what` names it in the message (`clusterId must be ...`). */
+export const isDns1123LabelCheck = (what: string) => Schema.isPattern(dns1123Label, { message: `${what} must be ${dns1123Rule}` })
 
 const suffixChars = "abcdefghijklmnopqrstuvwxyz0123456789"
 const prefix = "prj-"

@@ -1,47 +1,37 @@
-/** The project as the API shows it (docs/api.md) and as the state store keeps it. */
+import { Schema } from "effect"
+import { AccountId } from "./account.ts"
+import { idPatterns } from "./ids.ts"
+import { Timestamp } from "./timestamp.ts"
+
+export const ProjectId = Schema.String.check(
+  Schema.isPattern(idPatterns.project, { message: "projectId must look like prj_ followed by 20 characters" }),
+).pipe(Schema.brand("ProjectId"))
+export type ProjectId = typeof ProjectId.Type
+
 export const projectPhases = ["Provisioning", "Ready", "Degraded", "Deleting", "Deleted"] as const
 export type ProjectPhase = (typeof projectPhases)[number]
 
 export const clusterNamespacePhases = ["Pending", "Ready", "Failed", "Deleting", "Deleted"] as const
 export type ClusterNamespacePhase = (typeof clusterNamespacePhases)[number]
 
-export interface ClusterNamespaceStatus {
-  readonly phase: ClusterNamespacePhase
-  readonly reason?: string
-  readonly observedGeneration: number
-  readonly updatedAt: string
-}
+export const ClusterNamespaceStatus = Schema.Struct({
+  phase: Schema.Literals(clusterNamespacePhases),
+  reason: Schema.optionalKey(Schema.String),
+  observedGeneration: Schema.Int,
+  updatedAt: Timestamp,
+}).annotate({ identifier: "ClusterNamespaceStatus", description: "The project's namespace in one member cluster." })
+export type ClusterNamespaceStatus = typeof ClusterNamespaceStatus.Type
 
-export interface Project {
-  readonly id: string
-  readonly accountId: string
-  readonly name: string
-  readonly namespace: string
-  readonly phase: ProjectPhase
-  readonly generation: number
-  readonly createdAt: string
-  readonly updatedAt: string
-  readonly clusters: Readonly<Record<string, ClusterNamespaceStatus>>
-}
-
-export interface Account {
-  readonly id: string
-  readonly name: string
-  readonly email: string
-  readonly createdAt: string
-}
-
-export const clusterPhases = ["Active", "Unreachable", "Removed"] as const
-export type ClusterPhase = (typeof clusterPhases)[number]
-
-export interface ClusterRecord {
-  readonly id: string
-  readonly phase: ClusterPhase
-  readonly lastSeenAt: string | null
-}
-
-/** Who is calling: the operator, or the holder of one account's API key. */
-export type Caller = { readonly kind: "operator" } | { readonly kind: "account"; readonly accountId: string }
-
-export const canAccessAccount = (caller: Caller, accountId: string): boolean =>
-  caller.kind === "operator" || caller.accountId === accountId
+/** The project as the API shows it (docs/api.md) and as the read model keeps it; `clusters` by cluster id. */
+export const Project = Schema.Struct({
+  id: ProjectId,
+  accountId: AccountId,
+  name: Schema.String,
+  namespace: Schema.String,
+  phase: Schema.Literals(projectPhases),
+  generation: Schema.Int,
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  clusters: Schema.Record(Schema.String, ClusterNamespaceStatus),
+}).annotate({ identifier: "Project", description: "Ready when every Active cluster reports Ready for the current generation." })
+export type Project = typeof Project.Type

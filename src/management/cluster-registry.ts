@@ -7,16 +7,14 @@
 // The notices are worked off in chunks of projects, each chunk one transaction that advances the
 // notice's cursor, so telling 20,000 projects takes bounded transactions and survives a crash.
 import { Clock, Context, Effect, Layer } from "effect"
-import { makeHost } from "../../machines/host.ts"
-import { hostedProject } from "../../machines/project-steps.ts"
+import { makeHost, type HostServices } from "../../machines/host.ts"
+import { hostedProject, type ProjectSteps } from "../../machines/project-steps.ts"
 import { Conflict, NotFound, type Unavailable } from "../domain/errors.ts"
 import type { ClusterSignal } from "../domain/messages.ts"
-import type { ClusterRecord } from "../domain/project.ts"
-import { Changes } from "../services/changes.ts"
-import { LegacyDemeter } from "../services/legacy-demeter.ts"
-import { Metrics } from "../services/metrics.ts"
-import { StateStore, type MembershipEvent, type NoticeAudience } from "../services/state-store.ts"
+import type { ClusterId, ClusterRecord } from "../domain/cluster.ts"
+import { MembershipStore, type MembershipEvent, type NoticeAudience } from "../services/membership-store.ts"
 import { Transactions } from "../services/transactions.ts"
+import { layerContext } from "./layer-context.ts"
 
 export interface SweepOptions {
   /** No heartbeat for this long: the cluster is Unreachable. */
@@ -40,6 +38,8 @@ interface Notice {
 }
 
 export interface ClusterRegistryShape {
+  /** Every cluster Fabric knows, removed ones included, by id. */
+  readonly list: () => Effect.Effect<ReadonlyArray<ClusterRecord>, Unavailable>
   /** A daemon's join, heartbeat or leave. */
   readonly signal: (s: ClusterSignal) => Effect.Effect<void, Unavailable>
   /**
@@ -47,7 +47,7 @@ export interface ClusterRegistryShape {
    * (Conflict) when no other cluster would be left Active, unless `force`: with none, no project
    * has a namespace anywhere.
    */
-  readonly remove: (id: string, options?: RemoveOptions) => Effect.Effect<ClusterRecord, NotFound | Conflict | Unavailable>
+  readonly remove: (id: ClusterId, options?: RemoveOptions) => Effect.Effect<ClusterRecord, NotFound | Conflict | Unavailable>
   /** Clusters configured for this process join at start (restarting with one more id is a join). */
   readonly register: (ids: ReadonlyArray<string>) => Effect.Effect<void, Unavailable>
   /** Marks silent clusters Unreachable, and lets deletions go of clusters silent past the deadline. */
@@ -57,11 +57,10 @@ export interface ClusterRegistryShape {
 }
 
 const make = Effect.gen(function* () {
-  const services = yield* Effect.context<StateStore | LegacyDemeter | Transactions | Changes | Metrics>()
-  const store = yield* StateStore
+  const provide = yield* layerContext<MembershipStore | ProjectSteps | HostServices>()
+  const store = yield* MembershipStore
   const transactions = yield* Transactions
   const projects = makeHost(hostedProject)
-  const provide = <A, E>(effect: Effect.Effect<A, E, StateStore | LegacyDemeter | Transactions | Changes | Metrics>) => Effect.provideContext(effect, services)
   const iso = (ms: number) => new Date(ms).toISOString()
   // Silence is counted from when this process began to listen, not from a last heartbeat seen
   // before it started: after a restart, clusters are not Unreachable merely because nobody
@@ -126,7 +125,11 @@ const make = Effect.gen(function* () {
     }
   }, provide)
 
-  const remove = Effect.fn("ClusterRegistry.remove")(function* (id: string, options: RemoveOptions = {}) {
+  const list = Effect.fn("ClusterRegistry.list")(function* () {
+    return yield* store.listClusters()
+  })
+
+  const remove = Effect.fn("ClusterRegistry.remove")(function* (id: ClusterId, options: RemoveOptions = {}) {
     const at = iso(yield* Clock.currentTimeMillis)
     yield* change(id, (before) => Effect.gen(function* () {
       if (before === undefined) return yield* new NotFound({ resource: "cluster", id })
@@ -206,7 +209,7 @@ const make = Effect.gen(function* () {
       }
     })
 
-  return { signal, remove, register, sweep, workOffNotices } satisfies ClusterRegistryShape
+  return { list, signal, remove, register, sweep, workOffNotices } satisfies ClusterRegistryShape
 })
 
 export class ClusterRegistry extends Context.Service<ClusterRegistry, ClusterRegistryShape>()("fabric/ClusterRegistry") {

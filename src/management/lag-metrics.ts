@@ -5,8 +5,9 @@ import { Effect } from "effect"
 import { topics } from "../domain/messages.ts"
 import { daemonGroup } from "../domain/topics.ts"
 import { EventBus } from "../services/event-bus.ts"
+import { MembershipStore } from "../services/membership-store.ts"
 import { gauge, Metrics } from "../services/metrics.ts"
-import { StateStore, type OutboxLag } from "../services/state-store.ts"
+import { Outbox, type OutboxLag } from "../services/outbox.ts"
 import { clusterSignalsGroup } from "./cluster-consumer.ts"
 import { managementGroup } from "./status-consumer.ts"
 
@@ -20,15 +21,16 @@ const skipped = (what: string) => (e: { readonly _tag: string }) =>
 /** Registers the lag gauges until the scope closes (management processes only). */
 export const registerLagMetrics = Effect.gen(function* () {
   const metrics = yield* Metrics
-  const store = yield* StateStore
+  const outboxStore = yield* Outbox
+  const membership = yield* MembershipStore
   const bus = yield* EventBus
   const outbox = (read: (lag: OutboxLag) => number) =>
-    store.outboxLag().pipe(Effect.map((lag) => [{ labels: {}, value: read(lag) }]), Effect.catch(skipped("the outbox lag")))
+    outboxStore.outboxLag().pipe(Effect.map((lag) => [{ labels: {}, value: read(lag) }]), Effect.catch(skipped("the outbox lag")))
   yield* metrics.collectAtScrape(outboxUnsent, outbox((lag) => lag.unsent))
   yield* metrics.collectAtScrape(outboxOldestUnsentAge, outbox((lag) => lag.oldestUnsentSeconds))
 
   // Every daemon of a cluster that has not been removed reads fabric.projects in its own group.
-  const groups = store.listClusters().pipe(
+  const groups = membership.listClusters().pipe(
     Effect.map((clusters) => [
       { group: managementGroup, topic: topics.status },
       { group: clusterSignalsGroup, topic: topics.clusters },

@@ -5,8 +5,8 @@ import { Effect, Latch, Schedule } from "effect"
 import { Changes } from "../services/changes.ts"
 import { crashPoint } from "../services/crash-points.ts"
 import { EventBus } from "../services/event-bus.ts"
+import { Outbox } from "../services/outbox.ts"
 import { requestIdHeader, withRequestId } from "../services/request-id.ts"
-import { StateStore } from "../services/state-store.ts"
 import { withProducerSpans } from "../services/trace-context.ts"
 
 export interface RelayOptions {
@@ -17,9 +17,9 @@ export interface RelayOptions {
 
 const relayOnce = (batchSize: number) =>
   Effect.gen(function* () {
-    const store = yield* StateStore
+    const outbox = yield* Outbox
     const bus = yield* EventBus
-    const rows = yield* store.pendingOutbox(batchSize)
+    const rows = yield* outbox.pendingOutbox(batchSize)
     // Consecutive rows of one topic go in one send; order across rows is kept.
     let i = 0
     while (i < rows.length) {
@@ -31,7 +31,7 @@ const relayOnce = (batchSize: number) =>
       yield* withProducerSpans("OutboxRelay.publish", rows.slice(i, j), (r) => ({ topic: r.topic, key: r.key, outboxId: r.id }), (batch) =>
         bus.publish(topic, batch.map((r) => ({ key: r.key, value: r.value, headers: r.headers }))))
       yield* crashPoint("relay.after-publish")
-      yield* store.markSent(rows.slice(i, j).map((r) => r.id))
+      yield* outbox.markSent(rows.slice(i, j).map((r) => r.id))
       // One line per row, carrying the id of the request that wrote it.
       for (const row of rows.slice(i, j)) {
         yield* Effect.logInfo("outbox message published", { topic: row.topic, key: row.key, outboxId: row.id }).pipe(withRequestId(row.headers[requestIdHeader]))

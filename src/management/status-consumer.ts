@@ -7,7 +7,7 @@ import { EventBus, type KeyBatch } from "../services/event-bus.ts"
 import { requestIdHeader, withRequestId } from "../services/request-id.ts"
 import { sendToDeadLetters } from "../services/dead-letters.ts"
 import { withSpanFromMessages } from "../services/trace-context.ts"
-import { Management } from "./management.ts"
+import { Observations } from "./observations.ts"
 
 export const managementGroup = "fabric.management"
 
@@ -27,8 +27,8 @@ const handleStatusMessages = (messages: KeyBatch) =>
       if (decoded._tag === "Failure") yield* sendToDeadLetters(message, `undecodable observation: ${String(decoded.cause)}`)
       else byProject.set(decoded.value.projectId, [...(byProject.get(decoded.value.projectId) ?? []), decoded.value])
     }
-    const management = yield* Management
-    for (const [projectId, observations] of byProject) yield* management.recordObservations(projectId, observations)
+    const recorded = yield* Observations
+    for (const [projectId, observations] of byProject) yield* recorded.recordObservations(projectId, observations)
     yield* crashPoint("management.after-observation")
   }).pipe(
     // Continues the trace of the last observation (the daemons' Daemon.observe), linking the others'.
@@ -44,7 +44,7 @@ const statusConcurrency = 8
 
 export const subscribeStatus = Effect.gen(function* () {
   const bus = yield* EventBus
-  const context = yield* Effect.context<Management | EventBus>()
+  const context = yield* Effect.context<Observations | EventBus>()
   yield* bus.subscribe({
     group: managementGroup,
     topics: [topics.status],

@@ -2,7 +2,7 @@
 // daemon, on Kafka; with a metrics port it also serves GET /metrics (reconcile and drift counters).
 import { Effect, Layer, ManagedRuntime } from "effect"
 import * as kubernetes from "../../adapters/kubernetes/cluster.ts"
-import type { FabricConfig } from "../config.ts"
+import type { FabricConfig } from "./config.ts"
 import { defaultDaemonOptions, runDaemon } from "../daemon/daemon.ts"
 import { topicSpecs } from "../domain/topics.ts"
 import { EventBus } from "../services/event-bus.ts"

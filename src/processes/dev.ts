@@ -1,7 +1,7 @@
 // `fabric dev` (and `fabric` alone): the all-in-one process on the embedded default, or on the
 // real engines when DATABASE_URL is set; it serves the API and prints how to reach it.
 import { Effect, Layer } from "effect"
-import type { FabricConfig } from "../config.ts"
+import type { FabricConfig } from "./config.ts"
 import { makeAllInOne, planClusters } from "./all-in-one.ts"
 import { serveHttp, type Served } from "./http.ts"
 import { processLogs } from "./logs.ts"

@@ -1,5 +1,5 @@
 // Serves the Hono app on Node (@hono/node-server). Closing the scope drains it: the app answers
-// whatever arrives from then on with 503 and Retry-After (rpc/drain.ts; /readyz too, so a load
+// whatever arrives from then on with 503 and Retry-After (rpc/http/drain.ts; /readyz too, so a load
 // balancer takes the process out), SSE streams end with a final event, and requests in flight
 // get `drainMs` to finish. Only then does the listener close and the last connections go, and
 // only then do the scopes opened before it (consumers, database) close. The listener stays open
@@ -10,7 +10,7 @@ import { getConnInfo } from "@hono/node-server/conninfo"
 import { Effect } from "effect"
 import type { Context } from "hono"
 import type { Server } from "node:http"
-import type { DrainSwitch } from "../../rpc/drain.ts"
+import type { DrainSwitch } from "../../rpc/http/drain.ts"
 
 export interface Served {
   readonly port: number

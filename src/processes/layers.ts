@@ -5,17 +5,29 @@ import * as eventLog from "../../adapters/embedded/event-log.ts"
 import * as kafka from "../../adapters/kafka/event-bus.ts"
 import { namespaced } from "../../adapters/kafka/namespaced.ts"
 import * as postgres from "../../adapters/postgres/database.ts"
+import * as accountStore from "../../adapters/postgres/accounts.ts"
+import * as membershipStore from "../../adapters/postgres/clusters.ts"
+import * as debugSessions from "../../adapters/postgres/debug-sessions.ts"
+import * as idempotencyKeys from "../../adapters/postgres/idempotency.ts"
 import * as legacy from "../../adapters/postgres/legacy-demeter.ts"
 import * as notifications from "../../adapters/postgres/notifications.ts"
+import * as outbox from "../../adapters/postgres/outbox.ts"
+import * as projectReadModel from "../../adapters/postgres/projects.ts"
 import * as retention from "../../adapters/postgres/retention.ts"
-import * as stateStore from "../../adapters/postgres/state-store.ts"
-import type { FabricConfig } from "../config.ts"
+import * as actorSnapshots from "../../adapters/postgres/snapshots.ts"
+import type { FabricConfig } from "./config.ts"
 import { Changes } from "../services/changes.ts"
 import { Ids } from "../services/ids.ts"
 import { Metrics } from "../services/metrics.ts"
 import { ManagementSettings } from "../services/settings.ts"
+import { Accounts } from "../management/accounts.ts"
+import { Authentication } from "../management/authentication.ts"
 import { ClusterRegistry } from "../management/cluster-registry.ts"
-import { Management } from "../management/management.ts"
+import { DebugReads } from "../management/debug-reads.ts"
+import { IdempotentRequests } from "../management/idempotent-requests.ts"
+import { Observations } from "../management/observations.ts"
+import { Projects } from "../management/projects.ts"
+import { Readiness } from "../management/readiness.ts"
 import { statelyInspectLayer } from "./stately-inspect.ts"
 
 /** A real server with DATABASE_URL; else PGlite under <dataDir>/db (in memory when dataDir is undefined, for tests). */
@@ -33,11 +45,18 @@ const eventBusLayer = (config: Pick<FabricConfig, "kafkaBrokers" | "kafkaPrefix"
 /** Everything the management side needs, over one database. */
 export const managementLayer = (config: Pick<FabricConfig, "databaseUrl" | "kafkaBrokers" | "kafkaPrefix" | "projectQuota" | "statelyInspect"> & { readonly dataDir: string | undefined }) => {
   const database = databaseLayer(config)
-  const stores = Layer.mergeAll(stateStore.layer, legacy.layer, postgres.transactionsLayer, retention.layer)
+  const stores = Layer.mergeAll(
+    accountStore.layer, projectReadModel.layer, actorSnapshots.layer, outbox.layer, idempotencyKeys.layer, membershipStore.layer, debugSessions.layer,
+    legacy.layer, postgres.transactionsLayer, retention.layer,
+  )
   // A real server notifies every replica; PGlite is one process (and one session: no LISTEN connection).
   const changes = config.databaseUrl ? notifications.changesLayer({ url: config.databaseUrl }) : Changes.layer
   const settings = Layer.succeed(ManagementSettings, { projectQuota: config.projectQuota })
   const base = Layer.mergeAll(stores, Ids.layer, changes, settings, Metrics.layer)
-  const management = Layer.mergeAll(Management.layer, ClusterRegistry.layer).pipe(Layer.provideMerge(base))
+  const management = Layer.mergeAll(Projects.layer, Observations.layer, Authentication.layer, Readiness.layer, DebugReads.layer, ClusterRegistry.layer).pipe(
+    Layer.provideMerge(Accounts.layer),
+    Layer.provideMerge(IdempotentRequests.layer),
+    Layer.provideMerge(base),
+  )
   return Layer.mergeAll(management, eventBusLayer(config), statelyInspectLayer(config.statelyInspect)).pipe(Layer.provideMerge(database))
 }

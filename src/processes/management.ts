@@ -2,7 +2,7 @@
 // status and cluster-signal consumers, the worker that tells projects of membership changes, the
 // sweeper that notices silent clusters, and retention.
 import { Effect, Schedule } from "effect"
-import type { FabricConfig } from "../config.ts"
+import type { FabricConfig } from "./config.ts"
 import { topicSpecs } from "../domain/topics.ts"
 import { subscribeClusters } from "../management/cluster-consumer.ts"
 import { ClusterRegistry, noticePollMs, type SweepOptions } from "../management/cluster-registry.ts"

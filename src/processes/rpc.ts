@@ -3,8 +3,8 @@
 // fabric.clusters.
 import { Effect, Layer, ManagedRuntime } from "effect"
 import { makeApp } from "../../rpc/app.ts"
-import { makeDrainSwitch } from "../../rpc/drain.ts"
-import type { FabricConfig } from "../config.ts"
+import { makeDrainSwitch } from "../../rpc/http/drain.ts"
+import type { FabricConfig } from "./config.ts"
 import { processLogs } from "./logs.ts"
 import { tracingLayer } from "./tracing.ts"
 import { clientAddress, serveHttp } from "./http.ts"

@@ -1,5 +1,5 @@
 // Runs a long-lived program until SIGINT/SIGTERM, then closes every scope, last opened first:
-// the HTTP server drains (rpc/drain.ts, ./http.ts), consumers stop taking messages and commit
+// the HTTP server drains (rpc/http/drain.ts, ./http.ts), consumers stop taking messages and commit
 // what finished, the daemon says it left, the database closes; then the process exits 0.
 import { Effect, Exit, Fiber, type ManagedRuntime, type Scope } from "effect"
 

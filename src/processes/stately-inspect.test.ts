@@ -6,17 +6,17 @@ import { test } from "uvu"
 import * as assert from "uvu/assert"
 import { fromPromise, setup } from "xstate"
 import { makeHost } from "../../machines/host.ts"
-import { parseConfig, ConfigError } from "../config.ts"
+import { parseConfig, ConfigError } from "./config.ts"
 import { ActorInspection } from "../services/actor-inspection.ts"
+import { ActorSnapshots } from "../services/actor-snapshots.ts"
 import { Changes } from "../services/changes.ts"
 import { Metrics } from "../services/metrics.ts"
-import { StateStore } from "../services/state-store.ts"
 import { Transactions } from "../services/transactions.ts"
 import { statelyInspectLayer } from "./stately-inspect.ts"
 
 // The host with a store that has nothing and keeps nothing: enough to create one actor.
 const hostServices = Layer.mergeAll(
-  Layer.succeed(StateStore, { loadSnapshot: () => Effect.succeed(undefined), saveSnapshot: () => Effect.succeed(1) } as never),
+  Layer.succeed(ActorSnapshots, { loadSnapshot: () => Effect.succeed(undefined), saveSnapshot: () => Effect.succeed(1) } as never),
   Layer.succeed(Transactions, { transactionally: (effect) => effect, atCommit: (write) => write }),
   Changes.layer,
   Metrics.layer,

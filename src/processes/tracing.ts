@@ -10,7 +10,7 @@ import { Layer } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { type OtlpExporter, OtlpSerialization, OtlpTracer } from "effect/observability"
 import { PropagateTraces } from "../services/trace-context.ts"
-import type { TracingConfig } from "../tracing-config.ts"
+import type { TracingConfig } from "./tracing-config.ts"
 
 export type ProcessKind = "fabric-rpc" | "fabric-daemon" | "fabric-dev"
 

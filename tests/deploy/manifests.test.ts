@@ -12,7 +12,7 @@ import { loadAll } from "js-yaml"
 import { suite } from "uvu"
 import * as assert from "uvu/assert"
 import { parseArgs } from "../../src/cli/args.ts"
-import { parseConfig } from "../../src/config.ts"
+import { parseConfig } from "../../src/processes/config.ts"
 import {
   daemonRules, documentedSecrets, find, manifestsDir, objectId, overlays, podSpecs, render, renderOverlay, repoRoot, verbOfCoreCall,
   type K8sObject,

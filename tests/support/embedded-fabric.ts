@@ -3,7 +3,7 @@
 import { Cause, Effect, Fiber } from "effect"
 import * as simulated from "../../adapters/embedded/cluster.ts"
 import { Database } from "../../adapters/postgres/database.ts"
-import { parseConfig } from "../../src/config.ts"
+import { parseConfig } from "../../src/processes/config.ts"
 import { defaultDaemonOptions, runDaemon, type DaemonOptions } from "../../src/daemon/daemon.ts"
 import type { Project } from "../../src/domain/project.ts"
 import { makeAllInOne, type ClusterPlan } from "../../src/processes/all-in-one.ts"

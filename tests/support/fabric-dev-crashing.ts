@@ -4,7 +4,7 @@
 //
 //   node tests/support/fabric-dev-crashing.ts <crash point>
 import { Layer } from "effect"
-import { parseConfig } from "../../src/config.ts"
+import { parseConfig } from "../../src/processes/config.ts"
 import { makeDevProcess } from "../../src/processes/dev.ts"
 import { loadOrCreateOperatorToken } from "../../src/processes/operator-token.ts"
 import { runMain } from "../../src/processes/run-main.ts"

@@ -1,11 +1,17 @@
-// The HTTP app over a stand-in Management that records every call: for route tests of what is
+// The HTTP app over stand-in management services (every one the API calls) that record every call: for route tests of what is
 // refused at the boundary (a refused request must reach no management call) without a database.
 import { Effect, Layer, ManagedRuntime } from "effect"
 import type { Context } from "hono"
 import { makeApp } from "../../rpc/app.ts"
 import { Unauthorized } from "../../src/domain/errors.ts"
 import { bearerTokenOf, constantTimeEqual } from "../../src/management/credentials.ts"
-import { Management } from "../../src/management/management.ts"
+import { Accounts } from "../../src/management/accounts.ts"
+import { Authentication } from "../../src/management/authentication.ts"
+import { ClusterRegistry } from "../../src/management/cluster-registry.ts"
+import { DebugReads } from "../../src/management/debug-reads.ts"
+import { Projects } from "../../src/management/projects.ts"
+import { Readiness } from "../../src/management/readiness.ts"
+import { Changes } from "../../src/services/changes.ts"
 import { Metrics } from "../../src/services/metrics.ts"
 
 export const stubOperatorToken = "stub-operator-token-0123456789"
@@ -25,13 +31,23 @@ export const stubApp = (methods: Methods = {}) => {
     isDebugSessionRevoked: () => Effect.succeed(false),
     ...methods,
   }
-  const management = new Proxy({}, {
+  // One stand-in for every service: a method is known by its name alone (they do not repeat).
+  const stub = (service: string) => new Proxy({}, {
     get: (_, name) => (...args: unknown[]) => {
       calls.push({ name: String(name), args })
-      return implementations[String(name)]?.(...args) ?? Effect.die(`Management.${String(name)} is not stubbed`)
+      return implementations[String(name)]?.(...args) ?? Effect.die(`${service}.${String(name)} is not stubbed`)
     },
   })
-  const runtime = ManagedRuntime.make(Layer.merge(Metrics.layer, Layer.succeed(Management, management as never)))
+  const services = Layer.mergeAll(
+    Layer.succeed(Accounts, stub("Accounts") as never),
+    Layer.succeed(Projects, stub("Projects") as never),
+    Layer.succeed(Authentication, stub("Authentication") as never),
+    Layer.succeed(Readiness, stub("Readiness") as never),
+    Layer.succeed(DebugReads, stub("DebugReads") as never),
+    Layer.succeed(ClusterRegistry, stub("ClusterRegistry") as never),
+    Layer.succeed(Changes, stub("Changes") as never),
+  )
+  const runtime = ManagedRuntime.make(Layer.merge(Metrics.layer, services))
   const app = makeApp({
     runtime: runtime as never, operatorToken: stubOperatorToken,
     watch: { pollMs: 1_000, keepAliveMs: 1_000, streams: new Set() },

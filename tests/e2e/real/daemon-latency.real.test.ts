@@ -130,7 +130,7 @@ const listProjects = async (client: FabricClient, accountId: string): Promise<Pr
 const untilPhases = (client: FabricClient, accountId: string, expected: ReadonlyMap<string, Project["phase"]>) => {
   let behind: string[] = []
   return waitFor(() => `${behind.length} projects to reach their phase, e.g. ${behind.slice(0, 5).join(", ")}`, async () => {
-    const byId = new Map((await listProjects(client, accountId)).map((p) => [p.id, p]))
+    const byId = new Map<string, Project>((await listProjects(client, accountId)).map((p) => [p.id, p]))
     behind = [...expected].filter(([id, phase]) => byId.get(id)?.phase !== phase).map(([id, phase]) => `${id} ${byId.get(id)?.phase} (want ${phase})`)
     return behind.length === 0 ? byId : undefined
   }, convergeMs, 1_000)

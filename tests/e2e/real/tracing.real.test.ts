@@ -112,7 +112,7 @@ tracing("one trace id runs from the API call (continuing the caller's traceparen
 
   const spans = await traceWith(ctx, traceId, (spans) =>
     ctx.clusters.every((c) => handledIn(spans, c)) &&
-    spans.filter((s) => s.name === "Management.recordObservations").length >= 1 &&
+    spans.filter((s) => s.name === "Observations.recordObservations").length >= 1 &&
     // Ready means all three observations were applied; each application is in the trace.
     spans.filter((s) => s.name === "Daemon.observe").length >= 3)
   console.log(`trace ${traceId}: ${spans.length} spans: ${summary(spans)}`)
@@ -151,14 +151,14 @@ tracing("one trace id runs from the API call (continuing the caller's traceparen
     assert.match(String(kube.attributes.operation), project.namespace)
   }
 
-  // Management applied the observations in the same trace, as a child of a daemon's Daemon.observe.
+  // Observations applied the observations in the same trace, as a child of a daemon's Daemon.observe.
   const applied = spans.filter((s) => s.name === "StatusConsumer.apply")
   assert.ok(applied.length >= 1)
   for (const a of applied) {
     assert.is(a.service, "fabric-rpc")
     assert.is(ids.get(a.parentSpanId!)!.name, "Daemon.observe")
   }
-  assert.ok(spans.filter((s) => s.name === "Management.recordObservations").every((r) => ancestry(r, ids).some((s) => s.name === "StatusConsumer.apply")))
+  assert.ok(spans.filter((s) => s.name === "Observations.recordObservations").every((r) => ancestry(r, ids).some((s) => s.name === "StatusConsumer.apply")))
 })
 
 tracing("without a traceparent the request span is the root of its trace, which still reaches every daemon", async (ctx) => {

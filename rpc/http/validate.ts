@@ -3,7 +3,7 @@
 import { sValidator } from "@hono/standard-validator"
 import { Schema } from "effect"
 import type { ValidationTargets } from "hono"
-import { InvalidRequest } from "../src/domain/errors.ts"
+import { InvalidRequest } from "../../src/domain/errors.ts"
 
 export const validate = <Target extends keyof ValidationTargets, S extends Schema.Decoder<unknown>>(target: Target, schema: S) =>
   sValidator(target, Schema.toStandardSchemaV1(schema), (result) => {

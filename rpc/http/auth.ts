@@ -1,13 +1,14 @@
 import { createMiddleware } from "hono/factory"
-import { Forbidden, InvalidRequest } from "../src/domain/errors.ts"
-import { sha256Hex } from "../src/management/credentials.ts"
-import { Management, type Idempotency } from "../src/management/management.ts"
+import { Forbidden, InvalidRequest } from "../../src/domain/errors.ts"
+import { sha256Hex } from "../../src/management/credentials.ts"
+import { Authentication } from "../../src/management/authentication.ts"
+import type { Idempotency } from "../../src/management/idempotent-requests.ts"
 import type { FabricEnv } from "./env.ts"
 
 /** Resolves the bearer token to a caller (operator or one account); 401 when missing or bad. */
 export const authenticate = (operatorToken: string) =>
   createMiddleware<FabricEnv>(async (c, next) => {
-    const caller = await c.var.run(Management.use((m) => m.authenticate(c.req.header("authorization"), operatorToken)))
+    const caller = await c.var.run(Authentication.use((a) => a.authenticate(c.req.header("authorization"), operatorToken)))
     c.set("caller", caller)
     await next()
   })

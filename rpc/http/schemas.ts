@@ -1,8 +1,9 @@
 // Request schemas: validated at the boundary, before anything runs (docs/api.md). The same schemas
-// give the typed client its input types and the OpenAPI document (rpc/openapi.ts) its parameters;
+// give the typed client its input types and the OpenAPI document (rpc/routes/openapi-document.ts) its parameters;
 // Effect emits a JSON Schema `pattern` only for `u`-flag regular expressions, hence the flags.
 import { Schema } from "effect"
-import { idPatterns } from "../src/domain/ids.ts"
+import { AccountId } from "../../src/domain/account.ts"
+import { ProjectId } from "../../src/domain/project.ts"
 import { cursorPattern } from "./cursor.ts"
 import { isMaxCodePoints, isPlainText } from "./text.ts"
 
@@ -25,17 +26,13 @@ export const CreateAccountBody = Schema.Struct({
 
 export const CreateProjectBody = Schema.Struct({ name: trimmedName("name") })
 
-export const AccountIdParam = Schema.Struct({
-  accountId: Schema.String.check(Schema.isPattern(idPatterns.account, { message: "accountId must look like acc_ followed by 20 characters" })),
-})
+export const AccountIdParam = Schema.Struct({ accountId: AccountId })
 
-export const ProjectIdParam = Schema.Struct({
-  projectId: Schema.String.check(Schema.isPattern(idPatterns.project, { message: "projectId must look like prj_ followed by 20 characters" })),
-})
+export const ProjectIdParam = Schema.Struct({ projectId: ProjectId })
 
 export const ListProjectsQuery = Schema.Struct({
   limit: Schema.optional(Schema.String.check(Schema.isPattern(/^(100|[1-9][0-9]?)$/u, { message: "limit must be a whole number from 1 to 100" }))),
-  // The shape only; its signature is checked by rpc/cursor.ts before the list is read.
+  // The shape only; its signature is checked by rpc/http/cursor.ts before the list is read.
   cursor: Schema.optional(Schema.String.check(
     Schema.isPattern(cursorPattern, { message: "invalid cursor: not one this API returned" }),
   )),

@@ -2,7 +2,7 @@
 // and store text the client never sent, so the body is decoded here with a fatal decoder and the
 // text handed to Hono's body cache, which c.req.json() (and the json validator) read from.
 import { createMiddleware } from "hono/factory"
-import { InvalidRequest } from "../src/domain/errors.ts"
+import { InvalidRequest } from "../../src/domain/errors.ts"
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true })
 const jsonContentType = /^application\/([\w.-]+\+)?json\s*(;|$)/i

@@ -3,7 +3,7 @@
 // it is the one secret every replica of an installation shares, so any replica opens a cursor
 // another handed out, and nothing else decodes, however well formed (a forged timestamp never
 // reaches the database). Changing the token voids outstanding cursors: the client starts again.
-import { InvalidRequest } from "../src/domain/errors.ts"
+import { InvalidRequest } from "../../src/domain/errors.ts"
 
 const encoder = new TextEncoder()
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true })
@@ -13,7 +13,7 @@ const toBase64Url = (bytes: Uint8Array) =>
 const fromBase64Url = (text: string) =>
   Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0))
 
-/** `<position>.<signature>`, both base64url: what rpc/schemas.ts lets through to `open`. */
+/** `<position>.<signature>`, both base64url: what rpc/http/schemas.ts lets through to `open`. */
 export const cursorPattern = /^[A-Za-z0-9_-]{1,400}\.[A-Za-z0-9_-]{43}$/u
 
 export const invalidCursor = () =>

@@ -22,7 +22,7 @@ const securityHeaders = {
   "cache-control": "no-store",
 }
 
-const readDebugAsset = (name: DebugAsset) => readFile(new URL(`./debug-ui/${name}`, import.meta.url), "utf8")
+const readDebugAsset = (name: DebugAsset) => readFile(new URL(`../debug-ui/${name}`, import.meta.url), "utf8")
 
 /** A response with the asset's content type; `edit` may fill placeholders of an HTML page. */
 export const debugAssetResponse = async (name: DebugAsset, status: 200 | 401 = 200, edit: (text: string) => string = (t) => t) =>

@@ -3,7 +3,7 @@
 // re-read catches one that was lost; comment lines keep proxies from closing an idle stream.
 import type { Context } from "hono"
 import { streamSSE } from "hono/streaming"
-import { Changes } from "../src/services/changes.ts"
+import { Changes } from "../../src/services/changes.ts"
 import type { FabricEnv } from "./env.ts"
 
 export interface WatchOptions {

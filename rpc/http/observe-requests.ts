@@ -4,8 +4,8 @@
 import { Effect, type ManagedRuntime } from "effect"
 import type { Context, MiddlewareHandler } from "hono"
 import { matchedRoutes } from "hono/route"
-import { counter, histogram, latencyBuckets, Metrics } from "../src/services/metrics.ts"
-import { withRequestId } from "../src/services/request-id.ts"
+import { counter, histogram, latencyBuckets, Metrics } from "../../src/services/metrics.ts"
+import { withRequestId } from "../../src/services/request-id.ts"
 import type { FabricEnv } from "./env.ts"
 
 const httpRequests = counter("fabric_http_requests_total", "HTTP requests answered, by method, route pattern and status", ["method", "route", "status"])

@@ -5,7 +5,7 @@
 // header is a non-browser client (curl), allowed.
 import type { Context } from "hono"
 import { createMiddleware } from "hono/factory"
-import { Forbidden } from "../src/domain/errors.ts"
+import { Forbidden } from "../../src/domain/errors.ts"
 
 /** This server's origin as the browser sees it (behind a TLS-terminating proxy too). */
 const ownOrigins = (c: Context) => {

@@ -1,14 +1,15 @@
 // The OpenAPI 3.1 document of docs/api.md, built from the schemas the server validates with
-// (rpc/schemas.ts, the routes' param schemas) and the response schemas (rpc/response-schemas.ts),
+// (rpc/http/schemas.ts, the routes' param schemas) and the response schemas (rpc/http/response-schemas.ts),
 // so clients outside TypeScript get the same rules the validator applies. Served by
 // rpc/routes/openapi.ts; rpc/routes/openapi.test.ts checks it against docs/api.md's routes table.
 import { JsonSchema, Schema, SchemaRepresentation } from "effect"
 import {
   AccountResponse, ClusterListResponse, ClusterResponse, CreatedAccountResponse, ErrorBody, HealthResponse,
-  Project, ProjectPageResponse, ProjectResponse, ShutdownEventData,
-} from "./response-schemas.ts"
-import { ClusterIdParam, RemoveClusterQuery } from "./routes/clusters.ts"
-import { AccountIdParam, CreateAccountBody, CreateProjectBody, DebugLoginForm, ListProjectsQuery, ProjectIdParam } from "./schemas.ts"
+  ProjectPageResponse, ProjectResponse, ShutdownEventData,
+} from "../http/response-schemas.ts"
+import { Project } from "../../src/domain/project.ts"
+import { ClusterIdParam, RemoveClusterQuery } from "./clusters.ts"
+import { AccountIdParam, CreateAccountBody, CreateProjectBody, DebugLoginForm, ListProjectsQuery, ProjectIdParam } from "../http/schemas.ts"
 
 type Method = "get" | "post" | "delete"
 /** "operator session": a browser page; the operator token as a bearer header or its login form's cookie. */
@@ -255,7 +256,7 @@ const errorStatusesOf = (route: RouteDoc): ReadonlyArray<ErrorStatus> => {
   implied.push(400)
   if (route.access === "operator" || route.access === "operator or own key") implied.push(401)
   if (route.access === "operator") implied.push(403)
-  // Any other method on a documented path (rpc/method-not-allowed.ts).
+  // Any other method on a documented path (rpc/http/method-not-allowed.ts).
   implied.push(405)
   // A process that is stopping answers every request so (rpc/drain.ts).
   implied.push(503)

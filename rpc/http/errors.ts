@@ -2,7 +2,7 @@
 import type { Context } from "hono"
 import { HTTPException } from "hono/http-exception"
 import type { ContentfulStatusCode } from "hono/utils/http-status"
-import type { DomainError, ValidationIssue } from "../src/domain/errors.ts"
+import type { DomainError, ValidationIssue } from "../../src/domain/errors.ts"
 import type { FabricEnv } from "./env.ts"
 
 export type ErrorCode =

@@ -1,9 +1,9 @@
 // Configuration, parsed ONCE at the edge from the environment (and flags) into a typed object.
 // A bad setting stops the process with a message naming it.
 import { ConfigError } from "./config-error.ts"
-import { defaultDaemonConcurrency } from "./daemon/concurrency.ts"
+import { defaultDaemonConcurrency } from "../daemon/concurrency.ts"
 import { parseTracingConfig, type TracingConfig } from "./tracing-config.ts"
-import { dns1123Rule, isDns1123Label } from "./domain/names.ts"
+import { dns1123Rule, isDns1123Label } from "../domain/names.ts"
 
 export { ConfigError }
 

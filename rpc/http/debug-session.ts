@@ -14,9 +14,9 @@ import { Clock } from "effect"
 import type { Context } from "hono"
 import { deleteCookie, getSignedCookie, setSignedCookie } from "hono/cookie"
 import { createMiddleware } from "hono/factory"
-import { Forbidden, Unauthorized } from "../src/domain/errors.ts"
-import { bearerTokenOf, constantTimeEqual } from "../src/management/credentials.ts"
-import { Management } from "../src/management/management.ts"
+import { Forbidden, Unauthorized } from "../../src/domain/errors.ts"
+import { bearerTokenOf, constantTimeEqual } from "../../src/management/credentials.ts"
+import { Authentication } from "../../src/management/authentication.ts"
 import type { FabricEnv } from "./env.ts"
 
 const cookieName = "fabric_debug_session"
@@ -54,7 +54,7 @@ const signedSession = async (c: Context<FabricEnv>, operatorToken: string): Prom
 /** Ends the session here and on every replica (its id is revoked until it would have expired). */
 export const endSession = async (c: Context<FabricEnv>, operatorToken: string) => {
   const session = await signedSession(c, operatorToken)
-  if (session !== undefined) await c.var.run(Management.use((m) => m.revokeDebugSession(session.id, session.expiresAt)))
+  if (session !== undefined) await c.var.run(Authentication.use((a) => a.revokeDebugSession(session.id, session.expiresAt)))
   deleteCookie(c, cookieName, cookieOptions(c))
 }
 
@@ -67,7 +67,7 @@ export const isOperatorRequest = async (c: Context<FabricEnv>, operatorToken: st
 /** True for an unexpired cookie this operator token signed whose session was not logged out. */
 export const hasSession = async (c: Context<FabricEnv>, operatorToken: string): Promise<boolean> => {
   const session = await signedSession(c, operatorToken)
-  return session !== undefined && !(await c.var.run(Management.use((m) => m.isDebugSessionRevoked(session.id))))
+  return session !== undefined && !(await c.var.run(Authentication.use((a) => a.isDebugSessionRevoked(session.id))))
 }
 
 /** The operator, by session cookie or bearer token; an account key is 403, nothing at all 401. */
@@ -75,7 +75,7 @@ export const debugOperatorOnly = (operatorToken: string) =>
   createMiddleware<FabricEnv>(async (c, next) => {
     const authorization = c.req.header("authorization")
     if (authorization !== undefined) {
-      const caller = await c.var.run(Management.use((m) => m.authenticate(authorization, operatorToken)))
+      const caller = await c.var.run(Authentication.use((a) => a.authenticate(authorization, operatorToken)))
       if (caller.kind !== "operator") throw new Forbidden({ message: "the debug UI needs the operator token" })
     } else if (!(await hasSession(c, operatorToken))) {
       throw new Unauthorized({ message: "log in at /debug with the operator token (or send it as a bearer token)" })

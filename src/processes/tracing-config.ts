@@ -1,5 +1,5 @@
 // Trace export settings, from the OpenTelemetry SDK's standard variables (parsed with the rest of
-// the configuration, src/config.ts). Unset endpoint: no export, no trace headers.
+// the configuration, src/processes/config.ts). Unset endpoint: no export, no trace headers.
 import { ConfigError } from "./config-error.ts"
 
 export interface TracingConfig {

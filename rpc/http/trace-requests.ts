@@ -4,7 +4,7 @@
 // outbox row it writes carries its context on. Only while the process exports spans.
 import { Effect, Exit, type ManagedRuntime } from "effect"
 import type { MiddlewareHandler } from "hono"
-import { decodeTraceparent, endSpan, PropagateTraces, traceparentHeader } from "../src/services/trace-context.ts"
+import { decodeTraceparent, endSpan, PropagateTraces, traceparentHeader } from "../../src/services/trace-context.ts"
 import type { FabricEnv } from "./env.ts"
 import { routePatternOf } from "./observe-requests.ts"
 
