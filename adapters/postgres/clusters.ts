@@ -88,11 +88,8 @@ export const advanceNotice = (id: string, cursor: string, done: boolean) =>
   query((sql) => sql`
     update fabric.membership_notices set cursor = ${cursor}, done_at = ${done ? sql`now()` : null} where id = ${id}`).pipe(Effect.asVoid)
 
-export const openNotices = () =>
-  query((sql) => sql<{ n: number }[]>`select count(*)::int as n from fabric.membership_notices where done_at is null`).pipe(Effect.map((r) => r[0]?.n ?? 0))
-
 /** MembershipStore on Postgres. */
 export const layer = repositoryLayer(MembershipStore, {
   setClusterPhase, listClusters, lockMembership, touchActiveCluster, markUnreachableIfSilent,
-  enqueueNotice, claimOldestNotice, noticeAudience, advanceNotice, openNotices,
+  enqueueNotice, claimOldestNotice, noticeAudience, advanceNotice,
 })

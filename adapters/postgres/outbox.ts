@@ -19,9 +19,6 @@ export const markSent = (ids: ReadonlyArray<string>) =>
     ? Effect.void
     : query((sql) => sql`update fabric.outbox set sent_at = now() where id in ${sql(ids)}`).pipe(Effect.asVoid)
 
-export const outboxBacklog = () =>
-  query((sql) => sql<{ n: number }[]>`select count(*)::int as n from fabric.outbox where sent_at is null`).pipe(Effect.map((r) => r[0]?.n ?? 0))
-
 // Both ends of the age on the database's clock (created_at defaults to now()), so a skewed
 // application clock cannot make it negative.
 export const outboxLag = () =>
@@ -32,4 +29,4 @@ export const outboxLag = () =>
   )
 
 /** Outbox on Postgres. */
-export const layer = repositoryLayer(Outbox, { enqueue, pendingOutbox, markSent, outboxBacklog, outboxLag })
+export const layer = repositoryLayer(Outbox, { enqueue, pendingOutbox, markSent, outboxLag })

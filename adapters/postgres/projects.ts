@@ -109,8 +109,5 @@ export const listProjects = (accountId: AccountId, page: { limit: number; cursor
 export const countProjects = () =>
   query((sql) => sql<{ n: number }[]>`select count(*)::int as n from fabric.projects`).pipe(Effect.map((r) => r[0]?.n ?? 0))
 
-export const projectIdsInPhase = (phase: ProjectPhase) =>
-  query((sql) => sql<{ id: string }[]>`select id from fabric.projects where phase = ${phase} order by id`).pipe(Effect.map((rows) => rows.map((r) => ProjectId.make(r.id))))
-
 /** ProjectReadModel on Postgres. */
-export const layer = repositoryLayer(ProjectReadModel, { saveProject, getProject, listProjects, countProjects, projectIdsInPhase })
+export const layer = repositoryLayer(ProjectReadModel, { saveProject, getProject, listProjects, countProjects })

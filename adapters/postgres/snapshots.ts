@@ -51,11 +51,5 @@ export const saveSnapshot = (w: SnapshotWrite) =>
     return Number(saved[0]!.version)
   }).pipe(Effect.catchIf((e) => e._tag === "DatabaseError" && e.code === pgCodes.uniqueViolation, () => Effect.fail(new SnapshotVersionConflict({ actorId: w.actorId }))))
 
-export const activeActors = (machine: "account" | "project") =>
-  query((sql) => sql<{ actorId: string }[]>`
-    select actor_id as "actorId" from fabric.actor_snapshots where machine = ${machine} and status = 'active' order by actor_id`).pipe(
-    Effect.map((rows) => rows.map((r) => r.actorId)),
-  )
-
 /** ActorSnapshots on Postgres. */
-export const layer = repositoryLayer(ActorSnapshots, { loadSnapshot, saveSnapshot, actorHistory, listActors, activeActors })
+export const layer = repositoryLayer(ActorSnapshots, { loadSnapshot, saveSnapshot, actorHistory, listActors })

@@ -48,5 +48,4 @@ export class ActorSnapshots extends Context.Service<ActorSnapshots, {
   readonly saveSnapshot: (write: SnapshotWrite) => Effect.Effect<number, SnapshotVersionConflict | Unavailable>
   readonly actorHistory: (actorId: string, limit: number) => Effect.Effect<ReadonlyArray<ActorEvent>, Unavailable>
   readonly listActors: (options: { machine?: "account" | "project"; limit: number }) => Effect.Effect<ReadonlyArray<ActorSummary>, Unavailable>
-  readonly activeActors: (machine: "account" | "project") => Effect.Effect<ReadonlyArray<string>, Unavailable>
 }>()("fabric/ActorSnapshots") {}

@@ -43,5 +43,4 @@ export class MembershipStore extends Context.Service<MembershipStore, {
   readonly claimOldestNotice: () => Effect.Effect<MembershipNotice | undefined, Unavailable>
   readonly noticeAudience: (notice: MembershipNotice, limit: number) => Effect.Effect<ReadonlyArray<string>, Unavailable>
   readonly advanceNotice: (id: string, cursor: string, done: boolean) => Effect.Effect<void, Unavailable>
-  readonly openNotices: () => Effect.Effect<number, Unavailable>
 }>()("fabric/MembershipStore") {}

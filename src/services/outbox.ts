@@ -22,6 +22,5 @@ export class Outbox extends Context.Service<Outbox, {
   readonly enqueue: (messages: ReadonlyArray<OutboxMessage>) => Effect.Effect<void, Unavailable>
   readonly pendingOutbox: (limit: number) => Effect.Effect<ReadonlyArray<OutboxRow>, Unavailable>
   readonly markSent: (ids: ReadonlyArray<string>) => Effect.Effect<void, Unavailable>
-  readonly outboxBacklog: () => Effect.Effect<number, Unavailable>
   readonly outboxLag: () => Effect.Effect<OutboxLag, Unavailable>
 }>()("fabric/Outbox") {}

@@ -15,5 +15,4 @@ export class ProjectReadModel extends Context.Service<ProjectReadModel, {
   readonly getProject: (id: ProjectId) => Effect.Effect<Project | undefined, Unavailable>
   readonly listProjects: (accountId: AccountId, page: { limit: number; cursor: string | undefined }) => Effect.Effect<Page<Project>, Unavailable>
   readonly countProjects: () => Effect.Effect<number, Unavailable>
-  readonly projectIdsInPhase: (phase: Project["phase"]) => Effect.Effect<ReadonlyArray<ProjectId>, Unavailable>
 }>()("fabric/ProjectReadModel") {}
