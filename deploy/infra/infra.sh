@@ -188,29 +188,26 @@ ensure_kafka_jars() {
   log "kafka jars ready in $(since "$t0")s"
 }
 
-ensure_kube_bins() {
-  if [[ -x "$KUBE_BIN/kube-apiserver" && -x "$KUBE_BIN/kube-controller-manager" && -x "$KUBE_BIN/etcd" ]]; then
-    return 0
-  fi
-  command -v go >/dev/null || die "Go is needed to build kube-apiserver/etcd (not on PATH)"
+# build_from_go WHAT SCRIPT VERSION LOGNAME COLD-ESTIMATE: one cached build from Go modules, logged.
+build_from_go() {
+  local what="$1" script="$2" version="$3" l="$CACHE/build/$4.log" t0
+  command -v go >/dev/null || die "Go is needed to build $what (not on PATH)"
   mkdir -p "$CACHE/build"
-  local l="$CACHE/build/kube-$KUBE_VERSION.log" t0; t0="$(now)"
-  log "building kube-apiserver, kube-controller-manager $KUBE_VERSION and etcd from Go modules (cold: 10-20 min on 2 cores); log: $l"
-  nice -n 5 bash "$HERE/build-kube.sh" "$KUBE_VERSION" > "$l" 2>&1 \
-    || fail_with_log "building Kubernetes $KUBE_VERSION / etcd failed" "$l"
-  log "built Kubernetes binaries in $(since "$t0")s"
+  t0="$(now)"
+  log "building $what from Go modules (cold: $5 on 2 cores); log: $l"
+  nice -n 5 bash "$HERE/$script" "$version" > "$l" 2>&1 || fail_with_log "building $what failed" "$l"
+  log "built $what in $(since "$t0")s"
+}
+
+ensure_kube_bins() {
+  [[ -x "$KUBE_BIN/kube-apiserver" && -x "$KUBE_BIN/kube-controller-manager" && -x "$KUBE_BIN/etcd" ]] && return 0
+  build_from_go "kube-apiserver, kube-controller-manager $KUBE_VERSION and etcd" build-kube.sh "$KUBE_VERSION" "kube-$KUBE_VERSION" "10-20 min"
 }
 
 # The OpenTelemetry Collector the traces test starts itself (tests/support/otel-collector.ts).
 ensure_otelcol_bin() {
   [[ -x "$OTELCOL_BIN" ]] && return 0
-  command -v go >/dev/null || die "Go is needed to build the OpenTelemetry Collector (not on PATH)"
-  mkdir -p "$CACHE/build"
-  local l="$CACHE/build/otelcol-$OTELCOL_VERSION.log" t0; t0="$(now)"
-  log "building the OpenTelemetry Collector $OTELCOL_VERSION (otlp receiver, file exporter) from Go modules (cold: about 10 min on 2 cores); log: $l"
-  nice -n 5 bash "$HERE/build-otelcol.sh" "$OTELCOL_VERSION" > "$l" 2>&1 \
-    || fail_with_log "building the OpenTelemetry Collector $OTELCOL_VERSION failed" "$l"
-  log "built otelcol in $(since "$t0")s"
+  build_from_go "the OpenTelemetry Collector $OTELCOL_VERSION (otlp receiver, file exporter)" build-otelcol.sh "$OTELCOL_VERSION" "otelcol-$OTELCOL_VERSION" "about 10 min"
 }
 
 etcd_version() { cat "$KUBE_BIN/etcd.version" 2>/dev/null || echo unknown; }
