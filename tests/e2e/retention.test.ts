@@ -6,6 +6,7 @@ import * as assert from "uvu/assert"
 import { pruneAll } from "../../src/management/retention-job.ts"
 import type { RetentionPolicy } from "../../src/services/retention.ts"
 import { startFabric, type TestFabric } from "../support/embedded-fabric.ts"
+import { waitFor } from "../support/wait-for.ts"
 
 const retention = suite<{ fabric: TestFabric; accountId: string; projectIds: string[] }>("retention")
 
@@ -35,13 +36,8 @@ const counts = async (fabric: TestFabric) => {
   return { ...row } as { sent: number; unsent: number; history: number; keys: number }
 }
 
-const waitUntilSent = async (fabric: TestFabric) => {
-  const deadline = Date.now() + 30_000
-  while ((await counts(fabric)).unsent > 0) {
-    if (Date.now() > deadline) throw new Error("the relay did not send every outbox row")
-    await new Promise((r) => setTimeout(r, 25))
-  }
-}
+const waitUntilSent = (fabric: TestFabric) =>
+  waitFor("the relay to send every outbox row", async () => ((await counts(fabric)).unsent === 0 ? true : undefined), 30_000, 25)
 
 retention("the default policy deletes nothing young", async ({ fabric }) => {
   await waitUntilSent(fabric)
