@@ -9,8 +9,8 @@
 //   instead of holding permits while they wait for tokens;
 // - a project whose namespace is Terminating keeps its lane (its message is not finished) but no
 //   apiserver permit. Lanes are many more than permits (`projectLanes`), so a hundred deletions
-//   waiting on the namespace controller leave lanes to creations: measured before lanes were
-//   split from permits, a create sent right after 100 deletions waited 42 s for a free slot.
+//   waiting on the namespace controller leave lanes to creations (tests/e2e/daemon-parallelism:
+//   with 2 permits, six held deletions no longer keep a creation out).
 export const defaultDaemonConcurrency = 16
 
 /** Projects a daemon follows at once (each a lane of the bus dispatcher): most of them only wait. */
