@@ -18,6 +18,7 @@ import { traceRequests } from "./http/trace-requests.ts"
 import { accounts } from "./routes/accounts.ts"
 import { clusters } from "./routes/clusters.ts"
 import { debug } from "./routes/debug.ts"
+import { kinds } from "./routes/kinds.ts"
 import { metrics } from "./routes/metrics.ts"
 import { projects } from "./routes/projects.ts"
 import { strictJsonBody } from "./http/strict-json.ts"
@@ -42,6 +43,7 @@ export const makeApp = (options: AppOptions) => {
     .route("/accounts", accounts(makeCursors(options.operatorToken)))
     .route("/projects", projects(options.watch))
     .route("/clusters", clusters)
+    .route("/kinds", kinds)
 
   const root = new Hono<FabricEnv>()
   const app = root

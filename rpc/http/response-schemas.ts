@@ -5,6 +5,7 @@ import { Schema } from "effect"
 import { Account } from "../../src/domain/account.ts"
 import { ClusterRecord } from "../../src/domain/cluster.ts"
 import { ValidationIssue } from "../../src/domain/errors.ts"
+import { KindRecord } from "../../src/domain/kind.ts"
 import { Project } from "../../src/domain/project.ts"
 import type { ErrorBody as ErrorBodyType, ErrorCode } from "./errors.ts"
 
@@ -33,6 +34,7 @@ export const ProjectPageResponse = Schema.Struct({
 })
 export const ClusterListResponse = Schema.Struct({ clusters: Schema.Array(ClusterRecord) })
 export const ClusterResponse = Schema.Struct({ cluster: ClusterRecord })
+export const KindListResponse = Schema.Struct({ kinds: Schema.Array(KindRecord) })
 /** The data of a watch stream's last event, `shutdown` (rpc/http/watch-stream.ts). */
 export const ShutdownEventData = Schema.Struct({ reason: Schema.String }).annotate({ identifier: "ShutdownEventData", description: "The server is stopping: connect again." })
 export const HealthResponse = Schema.Struct({ status: Schema.Literals(["ok", "ready"]) })

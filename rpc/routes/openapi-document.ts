@@ -4,7 +4,7 @@
 // rpc/routes/openapi.ts; rpc/routes/openapi.test.ts checks it against docs/api.md's routes table.
 import { JsonSchema, Schema, SchemaRepresentation } from "effect"
 import {
-  AccountResponse, ClusterListResponse, ClusterResponse, CreatedAccountResponse, ErrorBody, HealthResponse,
+  AccountResponse, ClusterListResponse, ClusterResponse, CreatedAccountResponse, ErrorBody, HealthResponse, KindListResponse,
   ProjectPageResponse, ProjectResponse, ShutdownEventData,
 } from "../http/response-schemas.ts"
 import { Project } from "../../src/domain/project.ts"
@@ -13,7 +13,7 @@ import { AccountIdParam, CreateAccountBody, CreateProjectBody, DebugLoginForm, L
 
 type Method = "get" | "post" | "delete"
 /** "operator session": a browser page; the operator token as a bearer header or its login form's cookie. */
-type Access = "anyone" | "operator" | "operator or own key" | "operator session"
+type Access = "anyone" | "operator" | "operator or own key" | "any key" | "operator session"
 
 interface RouteDoc {
   readonly method: Method
@@ -132,6 +132,12 @@ const routes: ReadonlyArray<RouteDoc> = [
     failures: [404, 409, 503],
   },
   {
+    method: "get", path: "/v1/kinds", operationId: "listKinds", access: "any key",
+    summary: "List the catalogue: the kinds a project's resources may be, each with the schema its spec is validated against.",
+    success: { status: 200, description: "Every kind of the catalogue.", json: KindListResponse },
+    failures: [503],
+  },
+  {
     method: "get", path: "/healthz", operationId: "healthz", access: "anyone",
     summary: "Liveness.",
     success: { status: 200, description: "The process is live.", json: HealthResponse },
@@ -247,6 +253,7 @@ const accessNote: Record<Access, string> = {
   anyone: "No token needed.",
   operator: "Operator token only; an account API key gets 403.",
   "operator or own key": "Operator token, or the API key of the owning account (another account's resource answers 404).",
+  "any key": "Operator token, or any account's API key.",
   "operator session": "Operator token as a bearer header, or the session cookie of the login form this page answers (401, HTML) to anyone else.",
 }
 
@@ -254,7 +261,7 @@ const errorStatusesOf = (route: RouteDoc): ReadonlyArray<ErrorStatus> => {
   const implied: ErrorStatus[] = []
   // Bad input; on every route a body that cannot be read (over the limit, JSON that is not UTF-8: rpc/app.ts).
   implied.push(400)
-  if (route.access === "operator" || route.access === "operator or own key") implied.push(401)
+  if (route.access === "operator" || route.access === "operator or own key" || route.access === "any key") implied.push(401)
   if (route.access === "operator") implied.push(403)
   // Any other method on a documented path (rpc/http/method-not-allowed.ts).
   implied.push(405)

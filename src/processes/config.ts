@@ -48,6 +48,8 @@ export interface FabricConfig {
    * finish before they are cut; sized so the whole stop fits Kubernetes' default grace of 30 s.
    */
   readonly shutdownDrainMs: number
+  /** FABRIC_CRDS_DIR: the CustomResourceDefinitions of the kind catalogue; undefined is deploy/crds/. */
+  readonly crdsDirectory: string | undefined
 }
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -115,5 +117,6 @@ export const parseConfig = (env: Env): FabricConfig => {
     idempotencyRetentionMs: integer(env, "FABRIC_IDEMPOTENCY_RETENTION_SECONDS", 86_400, 1, 3650 * 86_400) * 1000,
     tracing: parseTracingConfig(env),
     shutdownDrainMs: integer(env, "FABRIC_SHUTDOWN_DRAIN_SECONDS", 20, 0, 3600) * 1000,
+    crdsDirectory: env.FABRIC_CRDS_DIR || undefined,
   }
 }

@@ -1,5 +1,6 @@
 // Layer composition, at the edge only: which adapter backs each service in this process.
 import { Layer } from "effect"
+import * as crdFiles from "../../adapters/catalogue/crd-files.ts"
 import * as pglite from "../../adapters/embedded/pglite.ts"
 import * as eventLog from "../../adapters/embedded/event-log.ts"
 import * as kafka from "../../adapters/kafka/event-bus.ts"
@@ -42,8 +43,11 @@ export const kafkaBusLayer = (config: { readonly kafkaBrokers: ReadonlyArray<str
 const eventBusLayer = (config: Pick<FabricConfig, "kafkaBrokers" | "kafkaPrefix">) =>
   config.kafkaBrokers ? kafkaBusLayer({ kafkaBrokers: config.kafkaBrokers, kafkaPrefix: config.kafkaPrefix }) : eventLog.layer()
 
+/** The kind catalogue: the CRD files of FABRIC_CRDS_DIR, else deploy/crds/. */
+export const catalogueLayer = (config: Pick<FabricConfig, "crdsDirectory">) => crdFiles.layer(config.crdsDirectory)
+
 /** Everything the management side needs, over one database. */
-export const managementLayer = (config: Pick<FabricConfig, "databaseUrl" | "kafkaBrokers" | "kafkaPrefix" | "projectQuota" | "statelyInspect"> & { readonly dataDir: string | undefined }) => {
+export const managementLayer = (config: Pick<FabricConfig, "databaseUrl" | "kafkaBrokers" | "kafkaPrefix" | "projectQuota" | "statelyInspect" | "crdsDirectory"> & { readonly dataDir: string | undefined }) => {
   const database = databaseLayer(config)
   const stores = Layer.mergeAll(
     accountStore.layer, projectReadModel.layer, actorSnapshots.layer, outbox.layer, idempotencyKeys.layer, membershipStore.layer, debugSessions.layer,
@@ -52,7 +56,7 @@ export const managementLayer = (config: Pick<FabricConfig, "databaseUrl" | "kafk
   // A real server notifies every replica; PGlite is one process (and one session: no LISTEN connection).
   const changes = config.databaseUrl ? notifications.changesLayer({ url: config.databaseUrl }) : Changes.layer
   const settings = Layer.succeed(ManagementSettings, { projectQuota: config.projectQuota })
-  const base = Layer.mergeAll(stores, Ids.layer, changes, settings, Metrics.layer)
+  const base = Layer.mergeAll(stores, Ids.layer, changes, settings, Metrics.layer, catalogueLayer(config))
   const management = Layer.mergeAll(Projects.layer, Observations.layer, Authentication.layer, Readiness.layer, DebugReads.layer, ClusterRegistry.layer).pipe(
     Layer.provideMerge(Accounts.layer),
     Layer.provideMerge(IdempotentRequests.layer),

@@ -239,10 +239,20 @@ const runtimeGraph = () => {
   return { files: [...files].map((f) => relative(repoRoot, f)), packages }
 }
 
-/** .containerignore patterns (Docker's syntax, as used there) to one regex per pattern. */
-const ignoreMatchers = (text: string) =>
-  text.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#")).map((p) =>
-    new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*\*\//g, "\u0000").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]").replace(/\u0000/g, "(?:.*/)?")}(?:/.*)?$`))
+/**
+ * .containerignore as Docker reads it: each pattern (Docker's syntax, as used there) to a regex;
+ * a path is left out when the LAST pattern matching it is not a `!` exception.
+ */
+const ignoreRule = (text: string) => {
+  const patterns = text.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#")).map((line) => {
+    const p = line.startsWith("!") ? line.slice(1) : line
+    return {
+      exception: line.startsWith("!"),
+      regex: new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*\*\//g, "\u0000").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]").replace(/\u0000/g, "(?:.*/)?")}(?:/.*)?$`),
+    }
+  })
+  return (path: string) => patterns.findLast((m) => m.regex.test(path))?.exception === false
+}
 
 test("Containerfile: Node 24 (the devDependency's version), production dependencies only, non-root, ENTRYPOINT node src/bin/fabric.ts", () => {
   const file = containerfile()
@@ -266,7 +276,7 @@ test("Containerfile: Node 24 (the devDependency's version), production dependenc
 
 test("Containerfile: every path it copies exists and is in the build context; the image holds every file fabric imports, and no devDependency", () => {
   const file = containerfile()
-  const ignored = ignoreMatchers(read(".containerignore"))
+  const isIgnored = ignoreRule(read(".containerignore"))
   assert.is(read(".dockerignore"), read(".containerignore"), ".dockerignore and .containerignore are the same")
   const copied: string[] = []
   for (const m of file.matchAll(/^COPY\s+(.+)$/gm)) {
@@ -275,7 +285,7 @@ test("Containerfile: every path it copies exists and is in the build context; th
     const sources = parts.slice(0, -1)
     for (const s of sources) {
       assert.ok(existsSync(join(repoRoot, s)), `COPY ${s}: no such path`)
-      assert.not.ok(ignored.some((r) => r.test(s)), `COPY ${s}: excluded by .containerignore`)
+      assert.not.ok(isIgnored(s), `COPY ${s}: excluded by .containerignore`)
       copied.push(s.replace(/\/$/, ""))
     }
   }
@@ -283,10 +293,15 @@ test("Containerfile: every path it copies exists and is in the build context; th
   assert.ok(files.length > 50, `${files.length} files`)
   for (const f of files) {
     assert.ok(copied.some((c) => f === c || f.startsWith(`${c}/`)), `${f} is imported at run time but not copied into the image`)
-    assert.not.ok(ignored.some((r) => r.test(f)), `${f} is imported at run time but excluded by .containerignore`)
+    assert.not.ok(isIgnored(f), `${f} is imported at run time but excluded by .containerignore`)
   }
-  // Files read at run time next to the sources (the debug UI's assets).
-  for (const asset of readdirSync(join(repoRoot, "rpc/debug-ui"))) assert.not.ok(ignored.some((r) => r.test(`rpc/debug-ui/${asset}`)), asset)
+  // Files read at run time next to the sources (the debug UI's assets, the kind catalogue).
+  for (const asset of readdirSync(join(repoRoot, "rpc/debug-ui"))) assert.not.ok(isIgnored(`rpc/debug-ui/${asset}`), asset)
+  for (const crd of readdirSync(join(repoRoot, "deploy/crds"))) {
+    assert.not.ok(isIgnored(`deploy/crds/${crd}`), crd)
+    assert.ok(copied.includes("deploy/crds"), "the kind catalogue is copied into the image")
+  }
+  assert.ok(isIgnored("deploy/kubernetes/hub/rpc-deployment.yaml"), "the rest of deploy/ stays out")
   const pkg = JSON.parse(read("package.json"))
   for (const p of packages) {
     assert.ok(pkg.dependencies[p], `runtime code imports ${p}, which is not a production dependency${pkg.devDependencies[p] ? " (a devDependency: npm ci --omit=dev leaves it out)" : ""}`)

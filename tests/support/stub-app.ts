@@ -2,6 +2,7 @@
 // refused at the boundary (a refused request must reach no management call) without a database.
 import { Effect, Layer, ManagedRuntime } from "effect"
 import type { Context } from "hono"
+import type { Kind } from "../../src/domain/kind.ts"
 import { makeApp } from "../../rpc/app.ts"
 import { Unauthorized } from "../../src/domain/errors.ts"
 import { bearerTokenOf, constantTimeEqual } from "../../src/management/credentials.ts"
@@ -12,14 +13,15 @@ import { DebugReads } from "../../src/management/debug-reads.ts"
 import { Projects } from "../../src/management/projects.ts"
 import { Readiness } from "../../src/management/readiness.ts"
 import { Changes } from "../../src/services/changes.ts"
+import { KindCatalogue } from "../../src/services/kind-catalogue.ts"
 import { Metrics } from "../../src/services/metrics.ts"
 
 export const stubOperatorToken = "stub-operator-token-0123456789"
 
 type Methods = Record<string, (...args: any[]) => Effect.Effect<unknown, unknown>>
 
-/** `methods` answer the calls a test expects; authenticate knows the operator token only. */
-export const stubApp = (methods: Methods = {}) => {
+/** `methods` answer the calls a test expects; authenticate knows the operator token only; `kinds` is the catalogue (none by default). */
+export const stubApp = (methods: Methods = {}, kinds: ReadonlyArray<Kind> = []) => {
   const calls: Array<{ readonly name: string; readonly args: ReadonlyArray<unknown> }> = []
   const implementations: Methods = {
     authenticate: (authorization: string | undefined) => {
@@ -46,6 +48,7 @@ export const stubApp = (methods: Methods = {}) => {
     Layer.succeed(DebugReads, stub("DebugReads") as never),
     Layer.succeed(ClusterRegistry, stub("ClusterRegistry") as never),
     Layer.succeed(Changes, stub("Changes") as never),
+    KindCatalogue.layerOf(kinds),
   )
   const runtime = ManagedRuntime.make(Layer.merge(Metrics.layer, services))
   const app = makeApp({
