@@ -2,10 +2,8 @@
 // the daemons' observations; effects run as invoked steps provided by the host (machines/host.ts).
 import { assign, setup, type SnapshotFrom } from "xstate"
 import type { ProjectPhase } from "../src/domain/project.ts"
-import {
-  applyObservation, everyClusterDeleted, holdUnclaimed, joinCluster, releaseCluster, removeCluster, setReachable, everyClusterReady, markAll, pendingClusters,
-  someClusterFailed, type Clusters, type Observation, type Unclaimed,
-} from "./project-status.ts"
+import { convergence, dropped, joined, letGo, nextGeneration, observed, reachability, type ClusterEvent } from "./per-cluster.ts"
+import { everyClusterDeleted, everyClusterReady, pendingClusters, someClusterFailed, type Clusters, type Observation, type Unclaimed } from "./project-status.ts"
 import { declareStep, toStepFailure, type StepFailure } from "./steps.ts"
 
 export interface ProjectInput {
@@ -36,14 +34,7 @@ export interface ProjectContext {
 export type ProjectEvent =
   | ({ readonly type: "project.observed" } & Observation)
   | { readonly type: "project.delete"; readonly at: string }
-  /** A cluster joined the fleet: the project gains it until its daemon reports. */
-  | { readonly type: "cluster.joined"; readonly clusterId: string; readonly at: string }
-  /** An operator removed the cluster: the project stops waiting for it. */
-  | { readonly type: "cluster.removed"; readonly clusterId: string; readonly reason: string; readonly at: string }
-  /** A deletion gives up on a cluster (unreachable past the deadline); the reason is kept. */
-  | { readonly type: "cluster.released"; readonly clusterId: string; readonly reason: string; readonly at: string }
-  /** The cluster stopped (or resumed) sending heartbeats. */
-  | { readonly type: "cluster.reachability"; readonly clusterId: string; readonly reachable: boolean; readonly at: string }
+  | ClusterEvent
 
 /** What the steps need to write: the desired state every cluster should converge to. */
 export interface DesiredStateInput {
@@ -60,11 +51,6 @@ const desired = (context: ProjectContext, deleted: boolean): DesiredStateInput =
   projectId: context.projectId, accountId: context.accountId, name: context.name, namespace: context.namespace,
   generation: context.generation, deleted, at: context.updatedAt,
 })
-
-const joined = (context: ProjectContext, clusterId: string, phase: "Pending" | "Deleting", at: string): Partial<ProjectContext> => {
-  const next = joinCluster(context.clusters, context.unclaimed ?? {}, context.generation, clusterId, phase, at)
-  return next.clusters === context.clusters ? {} : { clusters: next.clusters, unclaimed: next.unclaimed, updatedAt: at }
-}
 
 export const projectMachine = setup({
   types: {
@@ -88,41 +74,15 @@ export const projectMachine = setup({
     everyClusterDeleted: ({ context }) => everyClusterDeleted(context.clusters),
   },
   actions: {
-    recordObservation: assign(({ context, event }) => {
-      if (event.type !== "project.observed") return {}
-      const unclaimed = context.unclaimed ?? {}
-      const held = holdUnclaimed(unclaimed, context.clusters, context.generation, event)
-      if (held !== unclaimed) return { unclaimed: held }
-      const clusters = applyObservation(context.clusters, context.generation, event)
-      return clusters === context.clusters ? {} : { clusters, updatedAt: event.at }
-    }),
-    addPendingCluster: assign(({ context, event }) => {
-      if (event.type !== "cluster.joined") return {}
-      return joined(context, event.clusterId, "Pending", event.at)
-    }),
-    addDeletingCluster: assign(({ context, event }) => {
-      if (event.type !== "cluster.joined") return {}
-      return joined(context, event.clusterId, "Deleting", event.at)
-    }),
-    dropCluster: assign(({ context, event }) => {
-      if (event.type !== "cluster.removed") return {}
-      const clusters = removeCluster(context.clusters, event.clusterId)
-      return clusters === context.clusters ? {} : { clusters, updatedAt: event.at }
-    }),
-    letClusterGo: assign(({ context, event }) => {
-      if (event.type !== "cluster.removed" && event.type !== "cluster.released") return {}
-      const clusters = releaseCluster(context.clusters, event.clusterId, event.reason, event.at)
-      return clusters === context.clusters ? {} : { clusters, updatedAt: event.at }
-    }),
-    recordReachability: assign(({ context, event }) => {
-      if (event.type !== "cluster.reachability") return {}
-      const clusters = setReachable(context.clusters, event.clusterId, event.reachable)
-      return clusters === context.clusters ? {} : { clusters, updatedAt: event.at }
-    }),
-    beginDeletion: assign(({ context, event }) => {
-      const at = event.type === "project.delete" ? event.at : context.updatedAt
-      return { generation: context.generation + 1, clusters: markAll(context.clusters, "Deleting", at), updatedAt: at }
-    }),
+    recordObservation: assign(({ context, event }) => (event.type === "project.observed" ? observed(context, event) : {})),
+    addPendingCluster: assign(({ context, event }) => (event.type === "cluster.joined" ? joined(context, event.clusterId, "Pending", event.at) : {})),
+    addDeletingCluster: assign(({ context, event }) => (event.type === "cluster.joined" ? joined(context, event.clusterId, "Deleting", event.at) : {})),
+    dropCluster: assign(({ context, event }) => (event.type === "cluster.removed" ? dropped(context, event.clusterId, event.at) : {})),
+    letClusterGo: assign(({ context, event }) =>
+      (event.type === "cluster.removed" || event.type === "cluster.released" ? letGo(context, event.clusterId, event.reason, event.at) : {})),
+    recordReachability: assign(({ context, event }) =>
+      (event.type === "cluster.reachability" ? reachability(context, event.clusterId, event.reachable, event.at) : {})),
+    beginDeletion: assign(({ context, event }) => nextGeneration(context, "Deleting", event.type === "project.delete" ? event.at : context.updatedAt)),
     recordFailure: assign((_, failure: StepFailure) => ({ failure })),
   },
 }).createMachine({
@@ -145,34 +105,13 @@ export const projectMachine = setup({
     /** Creation refused (quota, conflict): the host rolls the transaction back; never persisted. */
     rejected: { type: "final" },
     live: {
-      initial: "provisioning",
+      ...convergence,
       on: {
         "project.observed": { actions: "recordObservation" },
         "project.delete": { target: "deleting", actions: "beginDeletion" },
         "cluster.joined": { actions: "addPendingCluster" },
         "cluster.removed": { actions: "dropCluster" },
         "cluster.reachability": { actions: "recordReachability" },
-      },
-      states: {
-        provisioning: {
-          always: [
-            { guard: "everyClusterReady", target: "ready" },
-            { guard: "someClusterFailed", target: "degraded" },
-          ],
-        },
-        ready: {
-          always: [
-            { guard: "someClusterFailed", target: "degraded" },
-            { guard: "notEveryClusterReady", target: "provisioning" },
-          ],
-        },
-        /** Some cluster failed; its daemon keeps retrying and the project recovers on its own. */
-        degraded: {
-          always: [
-            { guard: "everyClusterReady", target: "ready" },
-            { guard: "noClusterFailed", target: "provisioning" },
-          ],
-        },
       },
     },
     deleting: {

@@ -5,10 +5,11 @@ const alphabet = "abcdefghijklmnopqrstuvwxyz234567"
 export const idPatterns = {
   account: /^acc_[a-z2-7]{20}$/u,
   project: /^prj_[a-z2-7]{20}$/u,
+  resource: /^res_[a-z2-7]{20}$/u,
 } as const
 
 export type IdKind = keyof typeof idPatterns
-const prefixes: Record<IdKind, string> = { account: "acc_", project: "prj_" }
+const prefixes: Record<IdKind, string> = { account: "acc_", project: "prj_", resource: "res_" }
 
 /** Uniform characters from `chars`: bytes past the last whole multiple of its length are dropped (no modulo bias). */
 export const randomChars = (count: number, chars: string, random: (n: number) => Uint8Array): string => {

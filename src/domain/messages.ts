@@ -3,6 +3,7 @@ import { Schema } from "effect"
 /** Kafka topics (docs/architecture.md). */
 export const topics = {
   projects: "fabric.projects",
+  resources: "fabric.resources",
   status: "fabric.status",
   clusters: "fabric.clusters",
   dlq: "fabric.dlq",
@@ -28,6 +29,39 @@ export const NamespaceObservation = Schema.Struct({
   observedAt: Schema.String,
 })
 export type NamespaceObservation = typeof NamespaceObservation.Type
+
+/**
+ * fabric.resources, key = resource id, compacted: what every cluster should hold for one resource
+ * (its object in the project's namespace). A daemon applies it once the namespace is there.
+ */
+export const DesiredResource = Schema.Struct({
+  resourceId: Schema.String,
+  projectId: Schema.String,
+  accountId: Schema.String,
+  namespace: Schema.String,
+  kind: Schema.String,
+  name: Schema.String,
+  generation: Schema.Number,
+  spec: Schema.Record(Schema.String, Schema.Unknown),
+  deleted: Schema.Boolean,
+})
+export type DesiredResource = typeof DesiredResource.Type
+
+/** fabric.status, key = resource id: what one cluster observed of one resource generation. */
+export const ResourceObservation = Schema.Struct({
+  resourceId: Schema.String,
+  projectId: Schema.String,
+  clusterId: Schema.String,
+  generation: Schema.Number,
+  phase: Schema.Literals(["Ready", "Failed", "Unavailable", "Deleted"]),
+  reason: Schema.optional(Schema.String),
+  /** The object's status conditions (Ready only). */
+  conditions: Schema.optional(Schema.Array(Schema.Struct({
+    type: Schema.String, status: Schema.String, reason: Schema.optional(Schema.String), message: Schema.optional(Schema.String),
+  }))),
+  observedAt: Schema.String,
+})
+export type ResourceObservation = typeof ResourceObservation.Type
 
 /** fabric.clusters, key = cluster id: a daemon's membership signals. */
 export const ClusterSignal = Schema.Struct({

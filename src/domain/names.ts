@@ -37,3 +37,7 @@ const slugify = (name: string): string => {
 /** `prj-<slug>-<6 random [a-z0-9]>`, always a valid DNS-1123 label. */
 export const namespaceFor = (projectName: string, random: (n: number) => Uint8Array): string =>
   `${prefix}${slugify(projectName)}-${randomChars(suffixLength, suffixChars, random)}`
+
+/** A resource's name when the client gives none: `<kind in lowercase>-<6 random [a-z0-9]>` (`kupoport-x7k2qa`). */
+export const resourceNameFor = (kind: string, random: (n: number) => Uint8Array): string =>
+  `${kind.toLowerCase().replace(/[^a-z0-9]+/g, "-").slice(0, maxLabelLength - 1 - suffixLength).replace(/^-+|-+$/g, "") || "resource"}-${randomChars(suffixLength, suffixChars, random)}`
