@@ -8,7 +8,7 @@ import type { HostedMachine } from "./host.ts"
 
 const writeLegacyAccount = Effect.fn("AccountSteps.writeLegacyAccount")(function* (input: AccountInput) {
   yield* (yield* LegacyDemeter).createAccount({
-    id: input.accountId, name: input.name, email: input.email, projectQuota: input.projectQuota ?? 10, createdAt: new Date(input.at),
+    id: input.accountId, name: input.name, email: input.email, projectQuota: input.projectQuota ?? 10, resourceQuota: input.resourceQuota ?? 50, createdAt: new Date(input.at),
   })
 })
 

@@ -12,6 +12,8 @@ export interface AccountInput {
   readonly apiKeyHash: string
   /** Absent in snapshots written before quotas were configurable: the legacy default (10). */
   readonly projectQuota?: number
+  /** Absent in snapshots written before resources: the legacy default (50). */
+  readonly resourceQuota?: number
   readonly at: string
 }
 

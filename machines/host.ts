@@ -10,14 +10,14 @@ import { NotFound, Unavailable, type DomainError } from "../src/domain/errors.ts
 import { ActorInspection } from "../src/services/actor-inspection.ts"
 import { Changes } from "../src/services/changes.ts"
 import { gauge, Metrics } from "../src/services/metrics.ts"
-import { ActorSnapshots, SnapshotVersionConflict } from "../src/services/actor-snapshots.ts"
+import { ActorSnapshots, SnapshotVersionConflict, type MachineKind } from "../src/services/actor-snapshots.ts"
 import { Transactions } from "../src/services/transactions.ts"
 
 /** What the host itself needs to run any machine (besides what the machine's steps need). */
 export type HostServices = ActorSnapshots | Transactions | Changes | Metrics
 
 export interface HostedMachine<R, StepInput> {
-  readonly kind: "account" | "project"
+  readonly kind: MachineKind
   readonly machine: AnyStateMachine
   /** The Effect behind each invoked step the machine declares; every step of a machine takes the same input. */
   readonly steps: Readonly<Record<string, (input: StepInput) => Effect.Effect<unknown, DomainError, R>>>

@@ -2,10 +2,13 @@
 // driven by the daemons' observations and by membership changes. The context updates below are
 // the machines' `assign` actions (pure: each returns what changes, `{}` when nothing does), and
 // `convergence` is the `live` state both machines go through until every cluster reports Ready.
+import { assign, type AnyMachineSnapshot, type EventObject } from "xstate"
+import type { ProjectPhase } from "../src/domain/project.ts"
 import {
-  applyObservation, holdUnclaimed, joinCluster, markAll, releaseCluster, removeCluster, setReachable,
-  type Clusters, type Observation, type Unclaimed,
+  applyObservation, everyClusterDeleted, everyClusterReady, holdUnclaimed, joinCluster, markAll, releaseCluster, removeCluster, setReachable,
+  someClusterFailed, type Clusters, type Observation, type Unclaimed,
 } from "./project-status.ts"
+import { toStepFailure } from "./steps.ts"
 
 /** The part of a machine's context the per-cluster rules read and write. */
 export interface PerClusterContext<Phase extends string> {
@@ -28,6 +31,36 @@ export type ClusterEvent =
   | { readonly type: "cluster.released"; readonly clusterId: string; readonly reason: string; readonly at: string }
   /** The cluster stopped (or resumed) sending heartbeats. */
   | { readonly type: "cluster.reachability"; readonly clusterId: string; readonly reachable: boolean; readonly at: string }
+
+/** The guards `convergence` and `deletion` name, for a machine's `setup({ guards })`. */
+export const perClusterGuards = {
+  everyClusterReady: ({ context }: { readonly context: PerClusterContext<string> }) => everyClusterReady(context.clusters, context.generation),
+  someClusterFailed: ({ context }: { readonly context: PerClusterContext<string> }) => someClusterFailed(context.clusters),
+  noClusterFailed: ({ context }: { readonly context: PerClusterContext<string> }) => !someClusterFailed(context.clusters),
+  notEveryClusterReady: ({ context }: { readonly context: PerClusterContext<string> }) => !everyClusterReady(context.clusters, context.generation),
+  everyClusterDeleted: ({ context }: { readonly context: PerClusterContext<string> }) => everyClusterDeleted(context.clusters),
+}
+
+/**
+ * The actions `convergence` and `deletion` name, for a machine's `setup({ actions })`, typed by
+ * the machine's context and events; `observedEvent` is its observation event's type.
+ */
+export const perClusterActions = <Phase extends string, Context extends PerClusterContext<Phase>, Event extends EventObject>(observedEvent: Event["type"]) => {
+  // Each update looks at the event's type first: the machine's events include ClusterEvent's.
+  const on = (update: (context: Context, event: ClusterEvent) => Change<Phase>) =>
+    assign<Context, Event, undefined, Event, never>(({ context, event }) => update(context, event as unknown as ClusterEvent) as Partial<Context>)
+  return {
+    recordObservation: assign<Context, Event, undefined, Event, never>(({ context, event }) =>
+      (event.type === observedEvent ? observed(context, event as unknown as Observation<Phase>) : {}) as Partial<Context>),
+    addPendingCluster: on((context, event) => (event.type === "cluster.joined" ? joined(context, event.clusterId, "Pending" as Phase, event.at) : {})),
+    addDeletingCluster: on((context, event) => (event.type === "cluster.joined" ? joined(context, event.clusterId, "Deleting" as Phase, event.at) : {})),
+    dropCluster: on((context, event) => (event.type === "cluster.removed" ? dropped(context, event.clusterId, event.at) : {})),
+    letClusterGo: on((context, event) =>
+      (event.type === "cluster.removed" || event.type === "cluster.released" ? letGo(context, event.clusterId, event.reason, event.at) : {})),
+    recordReachability: on((context, event) =>
+      (event.type === "cluster.reachability" ? reachability(context, event.clusterId, event.reachable, event.at) : {})),
+  }
+}
 
 /** A daemon's observation: applied to its cluster, or held until that cluster's join arrives. */
 export const observed = <Phase extends string>(context: PerClusterContext<Phase>, o: Observation<Phase>): Change<Phase> => {
@@ -91,3 +124,67 @@ export const convergence = {
     },
   },
 } as const
+
+/**
+ * Creation: `step` records the entity (its legacy row, its first desired state); a refusal
+ * (quota, a name taken) is `rejected`, final, which the host rolls back and never persists.
+ * The machine needs a `recordFailure` action.
+ */
+export const creation = <Step extends string, Context, Input>(step: Step, input: (args: { readonly context: Context }) => Input) => ({
+  creating: {
+    invoke: {
+      id: step, src: step, input,
+      onDone: { target: "live" },
+      onError: { target: "rejected", actions: { type: "recordFailure", params: ({ event }: { readonly event: { readonly error: unknown } }) => toStepFailure(event.error) } },
+    },
+  },
+  rejected: { type: "final" },
+} as const)
+
+/**
+ * A deletion, the same for every entity: the generation is bumped and the deleted desired state
+ * goes out (`requestDeletion`), then it waits until every cluster reports gone (or is let go),
+ * then `finalizeDeletion`, then done. `observedEvent` is the machine's observation event;
+ * `input` the steps' input (the deleted desired state).
+ */
+export const deletion = <Context, Input>(machineId: string, observedEvent: string, input: (args: { readonly context: Context }) => Input) => ({
+  deleting: {
+    initial: "requesting",
+    on: {
+      [observedEvent]: { actions: "recordObservation" },
+      // A cluster that joins mid-deletion backfills the deleted desired state and reports Deleted.
+      "cluster.joined": { actions: "addDeletingCluster" },
+      "cluster.removed": { actions: "letClusterGo" },
+      "cluster.released": { actions: "letClusterGo" },
+      "cluster.reachability": { actions: "recordReachability" },
+    },
+    states: {
+      requesting: {
+        invoke: { id: "requestDeletion", src: "requestDeletion", input, onDone: { target: "waiting" } },
+      },
+      waiting: {
+        always: { guard: "everyClusterDeleted", target: `#${machineId}.finalizing` },
+      },
+    },
+  },
+  finalizing: {
+    invoke: { id: "finalizeDeletion", src: "finalizeDeletion", input, onDone: { target: "deleted" } },
+  },
+  deleted: { type: "final" },
+} as const)
+
+/** The per-cluster status as the API shows it: what the machine keeps only for itself (attempts, reachability) left out. */
+export const clusterStatusesOf = <Phase extends string>(clusters: Clusters<Phase>) =>
+  Object.fromEntries(Object.entries(clusters).map(([id, s]) => [id, {
+    phase: s.phase, observedGeneration: s.observedGeneration, updatedAt: s.updatedAt,
+    ...(s.reason === undefined ? {} : { reason: s.reason }),
+    ...(s.conditions === undefined ? {} : { conditions: s.conditions }),
+  }]))
+
+/** The API phase of an entity's machine state (docs/api.md): the states `convergence` and `deletion` name. */
+export const phaseOf = (snapshot: AnyMachineSnapshot): ProjectPhase =>
+  snapshot.matches("deleted") ? "Deleted"
+  : snapshot.matches("deleting") || snapshot.matches("finalizing") ? "Deleting"
+  : snapshot.matches({ live: "ready" }) ? "Ready"
+  : snapshot.matches({ live: "degraded" }) ? "Degraded"
+  : "Provisioning"

@@ -1,31 +1,23 @@
 // The Effects behind the project machine's invoked steps, and its read model.
 import { Effect } from "effect"
 import type { AnyMachineSnapshot } from "xstate"
-import { DesiredNamespace, encodeJson, topics } from "../src/domain/messages.ts"
+import { type DesiredNamespace, topics } from "../src/domain/messages.ts"
 import { AccountId } from "../src/domain/account.ts"
 import { ProjectId, type Project } from "../src/domain/project.ts"
 import { LegacyDemeter } from "../src/services/legacy-demeter.ts"
-import { Outbox } from "../src/services/outbox.ts"
+import type { Outbox } from "../src/services/outbox.ts"
 import { ProjectReadModel } from "../src/services/project-read-model.ts"
-import { RequestId, requestIdHeader } from "../src/services/request-id.ts"
-import { traceHeaders } from "../src/services/trace-context.ts"
 import { Transactions } from "../src/services/transactions.ts"
 import type { HostedMachine } from "./host.ts"
+import { enqueueDesired } from "./outbox-desired.ts"
+import { clusterStatusesOf } from "./per-cluster.ts"
 import { phaseOf, projectMachine, type DesiredStateInput, type ProjectContext } from "./project.ts"
 
 /** The outbox row that tells every cluster's daemon what this project should look like. */
 const publishDesiredState = (input: DesiredStateInput) =>
-  Effect.gen(function* () {
-    const requestId = yield* RequestId
-    const value: DesiredNamespace = {
-      projectId: input.projectId, accountId: input.accountId, namespace: input.namespace,
-      generation: input.generation, deleted: input.deleted,
-    }
-    yield* (yield* Outbox).enqueue([{
-      topic: topics.projects, key: input.projectId, value: encodeJson(value),
-      headers: { "content-type": "application/json", ...(requestId ? { [requestIdHeader]: requestId } : {}), ...(yield* traceHeaders) },
-    }])
-  })
+  enqueueDesired(topics.projects, input.projectId, {
+    projectId: input.projectId, accountId: input.accountId, namespace: input.namespace, generation: input.generation, deleted: input.deleted,
+  } satisfies DesiredNamespace)
 
 // The legacy write takes the account's row lock (its quota) and holds it until the commit: it
 // runs last, right before the commit, so one account's creations wait for each other only that
@@ -50,10 +42,7 @@ export const toProject = (snapshot: AnyMachineSnapshot): Project => {
   return {
     id: ProjectId.make(c.projectId), accountId: AccountId.make(c.accountId), name: c.name, namespace: c.namespace,
     phase: phaseOf(snapshot), generation: c.generation, createdAt: c.createdAt, updatedAt: c.updatedAt,
-    clusters: Object.fromEntries(Object.entries(c.clusters).map(([id, s]) => [id, {
-      phase: s.phase, observedGeneration: s.observedGeneration, updatedAt: s.updatedAt,
-      ...(s.reason === undefined ? {} : { reason: s.reason }),
-    }])),
+    clusters: clusterStatusesOf(c.clusters),
   }
 }
 

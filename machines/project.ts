@@ -1,10 +1,10 @@
 // A project: its namespace in every member cluster. Driven by RPC calls (create, delete) and by
 // the daemons' observations; effects run as invoked steps provided by the host (machines/host.ts).
 import { assign, setup, type SnapshotFrom } from "xstate"
-import type { ProjectPhase } from "../src/domain/project.ts"
-import { convergence, dropped, joined, letGo, nextGeneration, observed, reachability, type ClusterEvent } from "./per-cluster.ts"
-import { everyClusterDeleted, everyClusterReady, pendingClusters, someClusterFailed, type Clusters, type Observation, type Unclaimed } from "./project-status.ts"
-import { declareStep, toStepFailure, type StepFailure } from "./steps.ts"
+import type { ClusterNamespacePhase, ProjectPhase } from "../src/domain/project.ts"
+import { convergence, creation, deletion, nextGeneration, perClusterActions, perClusterGuards, phaseOf as entityPhaseOf, type ClusterEvent } from "./per-cluster.ts"
+import { pendingClusters, type Clusters, type Observation, type Unclaimed } from "./project-status.ts"
+import { declareStep, type StepFailure } from "./steps.ts"
 
 export interface ProjectInput {
   readonly projectId: string
@@ -66,22 +66,9 @@ export const projectMachine = setup({
     /** Marks the legacy row deleted, the way the old version expects. */
     finalizeDeletion: declareStep<void, DesiredStateInput>("finalizeDeletion"),
   },
-  guards: {
-    everyClusterReady: ({ context }) => everyClusterReady(context.clusters, context.generation),
-    someClusterFailed: ({ context }) => someClusterFailed(context.clusters),
-    noClusterFailed: ({ context }) => !someClusterFailed(context.clusters),
-    notEveryClusterReady: ({ context }) => !everyClusterReady(context.clusters, context.generation),
-    everyClusterDeleted: ({ context }) => everyClusterDeleted(context.clusters),
-  },
+  guards: perClusterGuards,
   actions: {
-    recordObservation: assign(({ context, event }) => (event.type === "project.observed" ? observed(context, event) : {})),
-    addPendingCluster: assign(({ context, event }) => (event.type === "cluster.joined" ? joined(context, event.clusterId, "Pending", event.at) : {})),
-    addDeletingCluster: assign(({ context, event }) => (event.type === "cluster.joined" ? joined(context, event.clusterId, "Deleting", event.at) : {})),
-    dropCluster: assign(({ context, event }) => (event.type === "cluster.removed" ? dropped(context, event.clusterId, event.at) : {})),
-    letClusterGo: assign(({ context, event }) =>
-      (event.type === "cluster.removed" || event.type === "cluster.released" ? letGo(context, event.clusterId, event.reason, event.at) : {})),
-    recordReachability: assign(({ context, event }) =>
-      (event.type === "cluster.reachability" ? reachability(context, event.clusterId, event.reachable, event.at) : {})),
+    ...perClusterActions<ClusterNamespacePhase, ProjectContext, ProjectEvent>("project.observed"),
     beginDeletion: assign(({ context, event }) => nextGeneration(context, "Deleting", event.type === "project.delete" ? event.at : context.updatedAt)),
     recordFailure: assign((_, failure: StepFailure) => ({ failure })),
   },
@@ -93,17 +80,7 @@ export const projectMachine = setup({
   }),
   initial: "creating",
   states: {
-    creating: {
-      invoke: {
-        id: "recordProject",
-        src: "recordProject",
-        input: ({ context }) => desired(context, false),
-        onDone: { target: "live" },
-        onError: { target: "rejected", actions: { type: "recordFailure", params: ({ event }) => toStepFailure(event.error) } },
-      },
-    },
-    /** Creation refused (quota, conflict): the host rolls the transaction back; never persisted. */
-    rejected: { type: "final" },
+    ...creation("recordProject", ({ context }: { context: ProjectContext }) => desired(context, false)),
     live: {
       ...convergence,
       on: {
@@ -114,46 +91,9 @@ export const projectMachine = setup({
         "cluster.reachability": { actions: "recordReachability" },
       },
     },
-    deleting: {
-      initial: "requesting",
-      on: {
-        "project.observed": { actions: "recordObservation" },
-        // A cluster that joins mid-deletion backfills the deleted desired state and reports Deleted.
-        "cluster.joined": { actions: "addDeletingCluster" },
-        "cluster.removed": { actions: "letClusterGo" },
-        "cluster.released": { actions: "letClusterGo" },
-        "cluster.reachability": { actions: "recordReachability" },
-      },
-      states: {
-        requesting: {
-          invoke: {
-            id: "requestDeletion",
-            src: "requestDeletion",
-            input: ({ context }) => desired(context, true),
-            onDone: { target: "waiting" },
-          },
-        },
-        waiting: {
-          always: { guard: "everyClusterDeleted", target: "#project.finalizing" },
-        },
-      },
-    },
-    finalizing: {
-      invoke: {
-        id: "finalizeDeletion",
-        src: "finalizeDeletion",
-        input: ({ context }) => desired(context, true),
-        onDone: { target: "deleted" },
-      },
-    },
-    deleted: { type: "final" },
+    ...deletion("project", "project.observed", ({ context }: { context: ProjectContext }) => desired(context, true)),
   },
 })
 
 /** The API phase for a machine state (docs/api.md). */
-export const phaseOf = (snapshot: SnapshotFrom<typeof projectMachine>): ProjectPhase =>
-  snapshot.matches("deleted") ? "Deleted"
-  : snapshot.matches("deleting") || snapshot.matches("finalizing") ? "Deleting"
-  : snapshot.matches({ live: "ready" }) ? "Ready"
-  : snapshot.matches({ live: "degraded" }) ? "Degraded"
-  : "Provisioning"
+export const phaseOf = (snapshot: SnapshotFrom<typeof projectMachine>): ProjectPhase => entityPhaseOf(snapshot)

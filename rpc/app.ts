@@ -21,6 +21,7 @@ import { debug } from "./routes/debug.ts"
 import { kinds } from "./routes/kinds.ts"
 import { metrics } from "./routes/metrics.ts"
 import { projects } from "./routes/projects.ts"
+import { resources } from "./routes/resources.ts"
 import { strictJsonBody } from "./http/strict-json.ts"
 import type { WatchOptions } from "./http/watch-stream.ts"
 import { openapi } from "./routes/openapi.ts"
@@ -38,10 +39,12 @@ export interface AppOptions {
 }
 
 export const makeApp = (options: AppOptions) => {
+  const cursors = makeCursors(options.operatorToken)
   const v1 = new Hono<FabricEnv>()
     .use(authenticate(options.operatorToken))
-    .route("/accounts", accounts(makeCursors(options.operatorToken)))
+    .route("/accounts", accounts(cursors))
     .route("/projects", projects(options.watch))
+    .route("/projects/:projectId/resources", resources(cursors, options.watch))
     .route("/clusters", clusters)
     .route("/kinds", kinds)
 

@@ -9,6 +9,8 @@ export type { AppType }
 export type { Account, AccountId } from "../src/domain/account.ts"
 export type { ClusterId, ClusterRecord } from "../src/domain/cluster.ts"
 export type { Project, ProjectId } from "../src/domain/project.ts"
+export type { Kind } from "../src/domain/kind.ts"
+export type { Resource, ResourceId } from "../src/domain/resource.ts"
 export type { ErrorBody }
 
 export const fabricClient = (baseUrl: string, token: string, init?: { fetch?: typeof fetch }) =>

@@ -73,14 +73,15 @@ export const claimOldestNotice = () =>
     return row === undefined ? undefined : ({ id: row.id, clusterId: row.clusterId, events: row.events, audience: row.audience, cursor: row.cursor } satisfies MembershipNotice)
   })
 
-/** The next projects a notice concerns, after its cursor, in id order. */
+/** The next projects and resources a notice concerns, after its cursor, in id order (every prj_ before every res_). */
 export const noticeAudience = (notice: MembershipNotice, limit: number) =>
   query((sql) => notice.audience === "live"
     ? sql<{ id: string }[]>`
         select actor_id as id from fabric.actor_snapshots
-        where machine = 'project' and status = 'active' and actor_id > ${notice.cursor} order by actor_id limit ${limit}`
+        where machine in ('project', 'resource') and status = 'active' and actor_id > ${notice.cursor} order by actor_id limit ${limit}`
     : sql<{ id: string }[]>`
-        select id from fabric.projects where phase = 'Deleting' and id > ${notice.cursor} order by id limit ${limit}`).pipe(
+        select id from (select id from fabric.projects where phase = 'Deleting' union all select id from fabric.resources where phase = 'Deleting') deleting
+        where id > ${notice.cursor} order by id limit ${limit}`).pipe(
     Effect.map((rows) => rows.map((r) => r.id)),
   )
 

@@ -1,9 +1,11 @@
 import { Effect, Layer } from "effect"
 import { Conflict, QuotaExceeded } from "../../src/domain/errors.ts"
-import { LegacyDemeter, type LegacyAccount, type LegacyProject } from "../../src/services/legacy-demeter.ts"
-import { Database, pgCodes, query, unavailable, type DatabaseError } from "./database.ts"
+import { LegacyDemeter, type LegacyAccount, type LegacyProject, type LegacyResource } from "../../src/services/legacy-demeter.ts"
+import { Database, jsonb, pgCodes, query, unavailable, type DatabaseError } from "./database.ts"
 
 const isUnique = (e: DatabaseError, constraint: string) => e.code === pgCodes.uniqueViolation && e.constraint === constraint
+
+const nameTaken = (r: LegacyResource) => Effect.fail(new Conflict({ message: `the project already has a ${r.kind} named ${r.name}` }))
 
 export const layer = Layer.effect(
   LegacyDemeter,
@@ -13,7 +15,8 @@ export const layer = Layer.effect(
 
     const createAccount = Effect.fn("LegacyDemeter.createAccount")(function* (account: LegacyAccount) {
       const inserted = yield* run(query((sql) => sql`
-        insert into demeter.accounts (id, name, project_quota, created_at) values (${account.id}, ${account.name}, ${account.projectQuota}, ${account.createdAt})
+        insert into demeter.accounts (id, name, project_quota, resource_quota, created_at)
+        values (${account.id}, ${account.name}, ${account.projectQuota}, ${account.resourceQuota}, ${account.createdAt})
         on conflict (id) do nothing returning id`))
       if (inserted.length === 0) return // this step already ran
       yield* run(query((sql) => sql`
@@ -71,6 +74,54 @@ export const layer = Layer.effect(
       }
     }, Effect.catchTag("DatabaseError", (e) => Effect.fail(unavailable(e))))
 
-    return LegacyDemeter.of({ createAccount, createProject, markProjectDeleted })
+    const createResource = Effect.fn("LegacyDemeter.createResource")(function* (resource: LegacyResource) {
+      // The account row's lock serializes the account's creations, as for projects; the count is
+      // a statement of its own, after the lock (under READ COMMITTED it then sees every commit).
+      const [locked] = yield* run(query((sql) => sql<{ resourceQuota: number }[]>`
+        select resource_quota as "resourceQuota" from demeter.accounts where id = ${resource.accountId} for update`))
+      if (locked === undefined) return yield* Effect.die(new Error(`legacy account ${resource.accountId} missing`))
+      const [seen] = yield* run(query((sql) => sql<{ existed: boolean; taken: boolean; active: number }[]>`
+        select exists (select 1 from demeter.resources where id = ${resource.id}) as existed,
+               exists (select 1 from demeter.resources where project_id = ${resource.projectId} and kind = ${resource.kind}
+                       and name = ${resource.name} and status = 'active') as taken,
+               (select count(*)::int from demeter.resources where account_id = ${resource.accountId} and status = 'active') as active`))
+      if (seen!.existed) return // this step already ran (a restored snapshot runs its steps again)
+      // The name first: it says what is wrong with this request whatever the account holds.
+      if (seen!.taken) return yield* nameTaken(resource)
+      if (seen!.active >= locked.resourceQuota) {
+        return yield* new QuotaExceeded({ message: `the account has reached its quota of ${locked.resourceQuota} resources`, limit: locked.resourceQuota })
+      }
+      yield* run(query((sql) => sql`
+        with inserted as (
+          insert into demeter.resources (id, account_id, project_id, kind, name, spec, created_at, updated_at)
+          values (${resource.id}, ${resource.accountId}, ${resource.projectId}, ${resource.kind}, ${resource.name}, ${jsonb(sql, resource.spec)}, ${resource.createdAt}, ${resource.createdAt})
+          returning id)
+        insert into demeter.audit_log (account_id, action, entity_id, details, created_at)
+        select ${resource.accountId}, 'resource.created', id, ${sql.json({ projectId: resource.projectId, kind: resource.kind, name: resource.name })}, ${resource.createdAt}
+        from inserted`)).pipe(
+        // Taken between the check and the insert (another account's creation does not hold this one's lock).
+        Effect.catchIf((e) => isUnique(e, "resources_name_key"), () => nameTaken(resource)),
+      )
+    }, Effect.catchTag("DatabaseError", (e) => Effect.fail(unavailable(e))))
+
+    const updateResourceSpec = Effect.fn("LegacyDemeter.updateResourceSpec")(function* (resourceId: string, spec: Readonly<Record<string, unknown>>, at: Date) {
+      yield* run(query((sql) => sql`
+        with updated as (
+          update demeter.resources set spec = ${jsonb(sql, spec)}, updated_at = ${at}
+          where id = ${resourceId} and status = 'active' and spec is distinct from ${jsonb(sql, spec)} returning account_id)
+        insert into demeter.audit_log (account_id, action, entity_id, details, created_at)
+        select account_id, 'resource.updated', ${resourceId}, '{}', ${at} from updated`))
+    }, Effect.catchTag("DatabaseError", (e) => Effect.fail(unavailable(e))))
+
+    const markResourceDeleted = Effect.fn("LegacyDemeter.markResourceDeleted")(function* (resourceId: string, at: Date) {
+      yield* run(query((sql) => sql`
+        with updated as (
+          update demeter.resources set status = 'deleted', deleted_at = ${at}
+          where id = ${resourceId} and status = 'active' returning account_id)
+        insert into demeter.audit_log (account_id, action, entity_id, created_at)
+        select account_id, 'resource.deleted', ${resourceId}, ${at} from updated`))
+    }, Effect.catchTag("DatabaseError", (e) => Effect.fail(unavailable(e))))
+
+    return LegacyDemeter.of({ createAccount, createProject, markProjectDeleted, createResource, updateResourceSpec, markResourceDeleted })
   }),
 )

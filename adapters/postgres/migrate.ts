@@ -5,6 +5,7 @@ import actorEvents from "./migrations/003_actor_events.ts"
 import notificationsRetention from "./migrations/004_notifications_retention.ts"
 import membershipNotices from "./migrations/005_membership_notices.ts"
 import debugSessionRevocations from "./migrations/006_debug_session_revocations.ts"
+import resources from "./migrations/007_resources.ts"
 
 /** Numbered, append-only: a landed migration is never edited; a change is a new entry. */
 export const migrations: ReadonlyArray<readonly [string, string]> = [
@@ -14,6 +15,7 @@ export const migrations: ReadonlyArray<readonly [string, string]> = [
   ["004_notifications_retention", notificationsRetention],
   ["005_membership_notices", membershipNotices],
   ["006_debug_session_revocations", debugSessionRevocations],
+  ["007_resources", resources],
 ]
 
 /** Applies what is missing, once, even with several processes starting together (advisory lock). */

@@ -3,6 +3,7 @@ import { AccountId } from "../../src/domain/account.ts"
 import { ProjectId, type ClusterNamespaceStatus, type Project, type ProjectPhase } from "../../src/domain/project.ts"
 import { ProjectReadModel } from "../../src/services/project-read-model.ts"
 import { query } from "./database.ts"
+import { clusterChanges, decodePagePosition, pageOf } from "./read-model-rows.ts"
 import { repositoryLayer } from "./repository-layer.ts"
 
 interface ProjectRow {
@@ -52,8 +53,7 @@ const sameStatus = (a: ClusterNamespaceStatus, b: ClusterNamespaceStatus) =>
  */
 export const saveProject = (p: Project, before: Project | undefined) =>
   Effect.gen(function* () {
-    const changed = Object.entries(p.clusters).filter(([id, c]) => before?.clusters[id] === undefined || !sameStatus(before.clusters[id]!, c))
-    const removed = before === undefined ? [] : Object.keys(before.clusters).filter((id) => p.clusters[id] === undefined)
+    const { changed, removed } = clusterChanges(p.clusters, before?.clusters, sameStatus)
     const rowMoved = before === undefined || before.phase !== p.phase || before.generation !== p.generation || before.updatedAt !== p.updatedAt
     const writes = [
       ...(before === undefined
@@ -81,33 +81,25 @@ export const getProject = (id: ProjectId) =>
     return assemble(rows, yield* clustersOf([id]))[0]
   })
 
-/** Cursor = the last project's (created_at, id), stable under inserts; rpc/http/cursor.ts signs it for clients. */
-const encodeCursor = (p: Project) => btoa(JSON.stringify([p.createdAt, p.id])).replace(/=+$/, "")
-const decodeCursor = (cursor: string): [string, string] | undefined => {
-  try {
-    const value: unknown = JSON.parse(atob(cursor))
-    if (Array.isArray(value) && value.length === 2 && typeof value[0] === "string" && typeof value[1] === "string" && !Number.isNaN(Date.parse(value[0]))) {
-      return [value[0], value[1]]
-    }
-  } catch {}
-  return undefined
-}
 export const listProjects = (accountId: AccountId, page: { limit: number; cursor: string | undefined }) =>
   Effect.gen(function* () {
-    const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor)
+    const after = page.cursor === undefined ? undefined : decodePagePosition(page.cursor)
     const rows = yield* query((sql) => sql<ProjectRow[]>`
       select ${sql.unsafe(projectColumns)} from fabric.projects
       where account_id = ${accountId}
-      ${after ? sql`and (created_at, id) > (${new Date(after[0])}, ${after[1]})` : sql``}
+      ${after ? sql`and (created_at, id) > (${after[0]}, ${after[1]})` : sql``}
       order by created_at, id limit ${page.limit + 1}`)
     const pageRows = rows.slice(0, page.limit)
-    const items = assemble(pageRows, yield* clustersOf(pageRows.map((r) => r.id)))
-    const last = items[items.length - 1]
-    return { items, nextCursor: rows.length > page.limit && last ? encodeCursor(last) : null }
+    return pageOf(assemble(pageRows, yield* clustersOf(pageRows.map((r) => r.id))), rows, page.limit)
   })
 
 export const countProjects = () =>
   query((sql) => sql<{ n: number }[]>`select count(*)::int as n from fabric.projects`).pipe(Effect.map((r) => r[0]?.n ?? 0))
 
+export const holdLiveProject = (id: ProjectId) =>
+  query((sql) => sql`select id from fabric.projects where id = ${id} and phase not in ('Deleting', 'Deleted') for share`).pipe(
+    Effect.map((rows) => rows.length > 0),
+  )
+
 /** ProjectReadModel on Postgres. */
-export const layer = repositoryLayer(ProjectReadModel, { saveProject, getProject, listProjects, countProjects })
+export const layer = repositoryLayer(ProjectReadModel, { saveProject, getProject, listProjects, countProjects, holdLiveProject })

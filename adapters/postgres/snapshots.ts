@@ -1,5 +1,5 @@
 import { Effect } from "effect"
-import { ActorSnapshots, SnapshotVersionConflict, type ActorEvent, type ActorSummary, type SnapshotWrite } from "../../src/services/actor-snapshots.ts"
+import { ActorSnapshots, SnapshotVersionConflict, type ActorEvent, type ActorSummary, type MachineKind, type SnapshotWrite } from "../../src/services/actor-snapshots.ts"
 import { jsonb, pgCodes, query } from "./database.ts"
 import { repositoryLayer } from "./repository-layer.ts"
 
@@ -16,8 +16,8 @@ export const actorHistory = (actorId: string, limit: number) =>
     Effect.map((rows): ReadonlyArray<ActorEvent> => rows.map((r) => ({ version: Number(r.version), event: r.event, state: r.state, at: r.createdAt.toISOString() }))),
   )
 
-export const listActors = (options: { machine?: "account" | "project"; limit: number }) =>
-  query((sql) => sql<{ actorId: string; machine: "account" | "project"; status: "active" | "done"; version: string; state: unknown; updatedAt: Date }[]>`
+export const listActors = (options: { machine?: MachineKind; limit: number }) =>
+  query((sql) => sql<{ actorId: string; machine: MachineKind; status: "active" | "done"; version: string; state: unknown; updatedAt: Date }[]>`
     select actor_id as "actorId", machine, status, version, snapshot->'value' as state, updated_at as "updatedAt"
     from fabric.actor_snapshots ${options.machine ? sql`where machine = ${options.machine}` : sql``}
     order by updated_at desc limit ${options.limit}`).pipe(

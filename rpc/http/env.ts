@@ -8,9 +8,10 @@ import type { ClusterRegistry } from "../../src/management/cluster-registry.ts"
 import type { DebugReads } from "../../src/management/debug-reads.ts"
 import type { Projects } from "../../src/management/projects.ts"
 import type { Readiness } from "../../src/management/readiness.ts"
+import type { Resources } from "../../src/management/resources.ts"
 
 /** The management programs the API calls, and the catalogue of kinds. */
-export type ApiServices = Accounts | Projects | Authentication | Readiness | DebugReads | ClusterRegistry | Changes | KindCatalogue
+export type ApiServices = Accounts | Projects | Resources | Authentication | Readiness | DebugReads | ClusterRegistry | Changes | KindCatalogue
 
 /** Runs a management Effect for this request (request id attached); typed failures are thrown to onError. */
 export type Runner = <A, E>(effect: Effect.Effect<A, E, ApiServices>) => Promise<A>

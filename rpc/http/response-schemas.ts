@@ -7,6 +7,7 @@ import { ClusterRecord } from "../../src/domain/cluster.ts"
 import { ValidationIssue } from "../../src/domain/errors.ts"
 import { KindRecord } from "../../src/domain/kind.ts"
 import { Project } from "../../src/domain/project.ts"
+import { Resource } from "../../src/domain/resource.ts"
 import type { ErrorBody as ErrorBodyType, ErrorCode } from "./errors.ts"
 
 const errorCodes = [
@@ -30,6 +31,11 @@ export const AccountResponse = Schema.Struct({ account: Account })
 export const ProjectResponse = Schema.Struct({ project: Project })
 export const ProjectPageResponse = Schema.Struct({
   projects: Schema.Array(Project),
+  nextCursor: Schema.NullOr(Schema.String).annotate({ description: "Pass as `cursor` for the next page; null on the last page." }),
+})
+export const ResourceResponse = Schema.Struct({ resource: Resource })
+export const ResourcePageResponse = Schema.Struct({
+  resources: Schema.Array(Resource),
   nextCursor: Schema.NullOr(Schema.String).annotate({ description: "Pass as `cursor` for the next page; null on the last page." }),
 })
 export const ClusterListResponse = Schema.Struct({ clusters: Schema.Array(ClusterRecord) })

@@ -5,13 +5,17 @@
 import { JsonSchema, Schema, SchemaRepresentation } from "effect"
 import {
   AccountResponse, ClusterListResponse, ClusterResponse, CreatedAccountResponse, ErrorBody, HealthResponse, KindListResponse,
-  ProjectPageResponse, ProjectResponse, ShutdownEventData,
+  ProjectPageResponse, ProjectResponse, ResourcePageResponse, ResourceResponse, ShutdownEventData,
 } from "../http/response-schemas.ts"
 import { Project } from "../../src/domain/project.ts"
+import { Resource } from "../../src/domain/resource.ts"
 import { ClusterIdParam, RemoveClusterQuery } from "./clusters.ts"
-import { AccountIdParam, CreateAccountBody, CreateProjectBody, DebugLoginForm, ListProjectsQuery, ProjectIdParam } from "../http/schemas.ts"
+import {
+  AccountIdParam, CreateAccountBody, CreateProjectBody, CreateResourceBody, DebugLoginForm, ListPageQuery, ListProjectsQuery, PatchResourceBody, ProjectIdParam,
+  ResourceIdParam,
+} from "../http/schemas.ts"
 
-type Method = "get" | "post" | "delete"
+type Method = "get" | "post" | "patch" | "delete"
 /** "operator session": a browser page; the operator token as a bearer header or its login form's cookie. */
 type Access = "anyone" | "operator" | "operator or own key" | "any key" | "operator session"
 
@@ -27,6 +31,8 @@ interface RouteDoc {
   readonly body?: Schema.Constraint
   /** A form body (application/x-www-form-urlencoded or multipart/form-data), as a browser posts it. */
   readonly form?: Schema.Constraint
+  /** The body's media types, when not application/json alone (a merge patch). */
+  readonly bodyMedia?: ReadonlyArray<string>
   /** Accepts an Idempotency-Key header (docs/api.md, Idempotency). */
   readonly idempotent?: true
   readonly success: {
@@ -57,6 +63,25 @@ const errorCodeOf = {
   409: "conflict", 422: "quota_exceeded", 429: "too_many_requests", 503: "unavailable",
 } as const
 type ErrorStatus = keyof typeof errorCodeOf
+
+/** GET …/watch of one entity (rpc/http/watch-stream.ts): event `<entity>` with the whole entity at once and on every change, then `shutdown` when the server stops. */
+const watchRoute = (path: string, operationId: string, entity: "project" | "resource", schema: Schema.Constraint, params: Schema.Constraint): RouteDoc => ({
+  method: "get", path, operationId, access: "operator or own key",
+  summary: `Follow a ${entity}: server-sent events until it is Deleted.`,
+  params,
+  success: {
+    status: 200, description: "An event stream.",
+    media: {
+      type: "text/event-stream",
+      description: `Event \`${entity}\` whose data is the whole ${entity} (#/components/schemas/${entity === "project" ? "Project" : "Resource"}) as JSON, sent at once and on every change; comment lines keep the stream alive; event \`shutdown\` last when the server stops.`,
+      events: [
+        { event: entity, data: schema, fields: ["id"], description: `The whole ${entity}, at once and on every change; \`id\` is \`<generation>:<updatedAt>\`. The stream ends after phase Deleted.` },
+        { event: "shutdown", data: ShutdownEventData, fields: ["retry"], description: "The server is stopping: the stream ends; connect again after `retry` milliseconds (with Last-Event-ID)." },
+      ],
+    },
+  },
+  failures: [404, 503],
+})
 
 const routes: ReadonlyArray<RouteDoc> = [
   {
@@ -94,23 +119,7 @@ const routes: ReadonlyArray<RouteDoc> = [
     success: { status: 200, description: "The project.", json: ProjectResponse },
     failures: [404, 503],
   },
-  {
-    method: "get", path: "/v1/projects/{projectId}/watch", operationId: "watchProject", access: "operator or own key",
-    summary: "Follow a project: server-sent events until it is Deleted.",
-    params: ProjectIdParam,
-    success: {
-      status: 200, description: "An event stream.",
-      media: {
-        type: "text/event-stream",
-        description: "Event `project` whose data is the whole project (#/components/schemas/Project) as JSON, sent at once and on every change; comment lines keep the stream alive; event `shutdown` last when the server stops.",
-        events: [
-          { event: "project", data: Project, fields: ["id"], description: "The whole project, at once and on every change; `id` is `<generation>:<updatedAt>`. The stream ends after phase Deleted." },
-          { event: "shutdown", data: ShutdownEventData, fields: ["retry"], description: "The server is stopping: the stream ends; connect again after `retry` milliseconds (with Last-Event-ID)." },
-        ],
-      },
-    },
-    failures: [404, 503],
-  },
+  watchRoute("/v1/projects/{projectId}/watch", "watchProject", "project", Project, ProjectIdParam),
   {
     method: "delete", path: "/v1/projects/{projectId}", operationId: "deleteProject", access: "operator or own key",
     summary: "Delete a project: its namespace goes from every cluster.",
@@ -118,6 +127,42 @@ const routes: ReadonlyArray<RouteDoc> = [
     success: { status: 202, description: "The project, phase Deleting.", json: ProjectResponse },
     failures: [404, 503],
   },
+  {
+    method: "post", path: "/v1/projects/{projectId}/resources", operationId: "createResource", access: "operator or own key", idempotent: true,
+    summary: "Create a resource of a catalogued kind in the project: its object in the project's namespace of every cluster that serves the kind. The spec is validated against the kind's schema (400 naming each field).",
+    params: ProjectIdParam, body: CreateResourceBody,
+    success: { status: 201, description: "The resource, phase Provisioning.", json: ResourceResponse },
+    failures: [404, 409, 422, 503],
+  },
+  {
+    method: "get", path: "/v1/projects/{projectId}/resources", operationId: "listResources", access: "operator or own key",
+    summary: "List a project's resources, a page at a time (limit 1 to 100, default 20).",
+    params: ProjectIdParam, query: ListPageQuery,
+    success: { status: 200, description: "One page of resources.", json: ResourcePageResponse },
+    failures: [404, 503],
+  },
+  {
+    method: "get", path: "/v1/projects/{projectId}/resources/{resourceId}", operationId: "getResource", access: "operator or own key",
+    summary: "Read a resource with its per-cluster status.",
+    params: ResourceIdParam,
+    success: { status: 200, description: "The resource.", json: ResourceResponse },
+    failures: [404, 503],
+  },
+  {
+    method: "patch", path: "/v1/projects/{projectId}/resources/{resourceId}", operationId: "patchResource", access: "operator or own key",
+    summary: "Change a resource's spec with a JSON merge patch (RFC 7386), validated before and after the merge; a change is a new generation.",
+    params: ResourceIdParam, body: PatchResourceBody, bodyMedia: ["application/merge-patch+json", "application/json"],
+    success: { status: 200, description: "The resource (its generation bumped when the spec changed).", json: ResourceResponse },
+    failures: [404, 409, 503],
+  },
+  {
+    method: "delete", path: "/v1/projects/{projectId}/resources/{resourceId}", operationId: "deleteResource", access: "operator or own key",
+    summary: "Delete a resource: its object goes from every cluster.",
+    params: ResourceIdParam,
+    success: { status: 202, description: "The resource, phase Deleting.", json: ResourceResponse },
+    failures: [404, 503],
+  },
+  watchRoute("/v1/projects/{projectId}/resources/{resourceId}/watch", "watchResource", "resource", Resource, ResourceIdParam),
   {
     method: "get", path: "/v1/clusters", operationId: "listClusters", access: "operator",
     summary: "List member clusters.",
@@ -297,7 +342,7 @@ export const buildOpenApiDocument = () => {
       description: accessNote[route.access],
       ...(route.access === "anyone" ? { security: [] } : {}),
       ...(parameters.length > 0 ? { parameters } : {}),
-      ...(route.body ? { requestBody: { required: true, content: { "application/json": { schema: of(route.body) } } } } : {}),
+      ...(route.body ? { requestBody: { required: true, content: Object.fromEntries((route.bodyMedia ?? ["application/json"]).map((type) => [type, { schema: of(route.body!) }])) } } : {}),
       ...(route.form ? { requestBody: { required: true, content: Object.fromEntries(formMediaTypes.map((type) => [type, { schema: of(route.form!) }])) } } : {}),
       responses: {
         [String(success.status)]: {

@@ -47,19 +47,15 @@ export const DesiredResource = Schema.Struct({
 })
 export type DesiredResource = typeof DesiredResource.Type
 
-/** fabric.status, key = resource id: what one cluster observed of one resource generation. */
+/** fabric.status, key = resource id: what one cluster observed of one resource generation (a namespace's fields, and the object's). */
 export const ResourceObservation = Schema.Struct({
+  ...NamespaceObservation.fields,
   resourceId: Schema.String,
-  projectId: Schema.String,
-  clusterId: Schema.String,
-  generation: Schema.Number,
   phase: Schema.Literals(["Ready", "Failed", "Unavailable", "Deleted"]),
-  reason: Schema.optional(Schema.String),
   /** The object's status conditions (Ready only). */
   conditions: Schema.optional(Schema.Array(Schema.Struct({
     type: Schema.String, status: Schema.String, reason: Schema.optional(Schema.String), message: Schema.optional(Schema.String),
   }))),
-  observedAt: Schema.String,
 })
 export type ResourceObservation = typeof ResourceObservation.Type
 

@@ -42,8 +42,8 @@ export class Accounts extends Context.Service<Accounts, {
         Effect.gen(function* () {
           const accountId = yield* ids.accountId
           const at = new Date(yield* Clock.currentTimeMillis).toISOString()
-          const { projectQuota } = yield* ManagementSettings
-          yield* accounts.create(accountId, { accountId, name: input.name, email: input.email, apiKeyHash, projectQuota, at })
+          const { projectQuota, resourceQuota } = yield* ManagementSettings
+          yield* accounts.create(accountId, { accountId, name: input.name, email: input.email, apiKeyHash, projectQuota, resourceQuota, at })
           const project = yield* newProject(accountId, input.name)
           const account: Account = { id: accountId, name: input.name, email: input.email, createdAt: at }
           return { account, project, apiKey } as CreatedAccount

@@ -9,7 +9,8 @@
 import { Clock, Context, Effect, Layer } from "effect"
 import { makeHost, type HostServices } from "../../machines/host.ts"
 import { hostedProject, type ProjectSteps } from "../../machines/project-steps.ts"
-import { Conflict, NotFound, type Unavailable } from "../domain/errors.ts"
+import { hostedResource, type ResourceSteps } from "../../machines/resource-steps.ts"
+import { Conflict, NotFound, type DomainError, type Unavailable } from "../domain/errors.ts"
 import type { ClusterSignal } from "../domain/messages.ts"
 import type { ClusterId, ClusterRecord } from "../domain/cluster.ts"
 import { MembershipStore, type MembershipEvent, type NoticeAudience } from "../services/membership-store.ts"
@@ -57,10 +58,11 @@ export interface ClusterRegistryShape {
 }
 
 const make = Effect.gen(function* () {
-  const provide = yield* layerContext<MembershipStore | ProjectSteps | HostServices>()
+  const provide = yield* layerContext<MembershipStore | ProjectSteps | ResourceSteps | HostServices>()
   const store = yield* MembershipStore
   const transactions = yield* Transactions
   const projects = makeHost(hostedProject)
+  const resources = makeHost(hostedResource)
   const iso = (ms: number) => new Date(ms).toISOString()
   // Silence is counted from when this process began to listen, not from a last heartbeat seen
   // before it started: after a restart, clusters are not Unreachable merely because nobody
@@ -187,8 +189,11 @@ const make = Effect.gen(function* () {
     const notice = yield* store.claimOldestNotice()
     if (notice === undefined) return false
     const ids = yield* store.noticeAudience(notice, noticeChunk)
-    for (const projectId of ids) {
-      yield* projects.sendAll(projectId, notice.events).pipe(Effect.catchTag("NotFound", () => Effect.void))
+    // Resources have members as projects do: the same events, to their own machine.
+    for (const id of ids) {
+      const told: Effect.Effect<unknown, DomainError, ProjectSteps | ResourceSteps | HostServices> =
+        id.startsWith("res_") ? resources.sendAll(id, notice.events) : projects.sendAll(id, notice.events)
+      yield* told.pipe(Effect.catchTag("NotFound", () => Effect.void))
     }
     yield* store.advanceNotice(notice.id, ids.at(-1) ?? notice.cursor, ids.length < noticeChunk)
     return true

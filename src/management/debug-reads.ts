@@ -3,13 +3,14 @@ import { Context, Effect, Layer } from "effect"
 import { hostedAccount } from "../../machines/account-steps.ts"
 import { makeHost } from "../../machines/host.ts"
 import { hostedProject } from "../../machines/project-steps.ts"
+import { hostedResource } from "../../machines/resource-steps.ts"
 import { NotFound, type Unavailable } from "../domain/errors.ts"
-import { ActorSnapshots, type ActorEvent, type ActorSummary } from "../services/actor-snapshots.ts"
+import { ActorSnapshots, type ActorEvent, type ActorSummary, type MachineKind } from "../services/actor-snapshots.ts"
 import { layerContext } from "./layer-context.ts"
 
 export interface ActorDetail {
   readonly actorId: string
-  readonly machine: "account" | "project"
+  readonly machine: MachineKind
   readonly value: unknown
   readonly status: string
   readonly context: unknown
@@ -18,26 +19,27 @@ export interface ActorDetail {
 
 export class DebugReads extends Context.Service<DebugReads, {
   /** Actors, most recently changed first. */
-  readonly listActors: (options: { machine?: "account" | "project"; limit: number }) => Effect.Effect<ReadonlyArray<ActorSummary>, Unavailable>
+  readonly listActors: (options: { machine?: MachineKind; limit: number }) => Effect.Effect<ReadonlyArray<ActorSummary>, Unavailable>
   /** One actor's snapshot (state and context) and its newest `historyLimit` events. */
   readonly actorDetail: (actorId: string, historyLimit: number) => Effect.Effect<ActorDetail, NotFound | Unavailable>
 }>()("fabric/DebugReads") {
   static readonly layer = Layer.effect(DebugReads, Effect.gen(function* () {
     const provide = yield* layerContext<ActorSnapshots>()
     const snapshots = yield* ActorSnapshots
-    const accounts = makeHost(hostedAccount)
-    const projects = makeHost(hostedProject)
+    // An actor's id says its machine (acc_, prj_, res_).
+    const hosts = { acc_: makeHost(hostedAccount), prj_: makeHost(hostedProject), res_: makeHost(hostedResource) }
+    const machineOf = { acc_: "account", prj_: "project", res_: "resource" } as const
 
-    const listActors = Effect.fn("DebugReads.listActors")(function* (options: { machine?: "account" | "project"; limit: number }) {
+    const listActors = Effect.fn("DebugReads.listActors")(function* (options: { machine?: MachineKind; limit: number }) {
       return yield* snapshots.listActors(options)
     })
 
     const actorDetail = Effect.fn("DebugReads.actorDetail")(function* (actorId: string, historyLimit: number) {
-      const host = actorId.startsWith("acc_") ? accounts : projects
-      const snapshot = yield* host.load(actorId)
+      const prefix = (["acc_", "res_"] as const).find((p) => actorId.startsWith(p)) ?? "prj_"
+      const snapshot = yield* hosts[prefix].load(actorId)
       if (snapshot === undefined) return yield* new NotFound({ resource: "actor", id: actorId })
       const history = yield* snapshots.actorHistory(actorId, historyLimit)
-      return { actorId, machine: host === accounts ? "account" as const : "project" as const, value: snapshot.value, status: snapshot.status, context: snapshot.context as unknown, history }
+      return { actorId, machine: machineOf[prefix], value: snapshot.value, status: snapshot.status, context: snapshot.context as unknown, history }
     }, provide)
 
     return DebugReads.of({ listActors, actorDetail })

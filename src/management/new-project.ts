@@ -11,20 +11,25 @@ export type NewProjectServices = Ids | MembershipStore | ProjectSteps | HostServ
 
 const projects = makeHost(hostedProject)
 
-export const newProject = Effect.fn("Projects.newProject")(function* (accountId: AccountId, name: string) {
-  const ids = yield* Ids
+/**
+ * The member clusters a new entity (project, resource) starts with, read under the shared
+ * membership lock, held to the commit: a cluster that joins meanwhile either is among them or is
+ * told to the entity by its join's notice, never neither. Every cluster not removed is a member;
+ * Unreachable ones do not hold it back from Ready.
+ */
+export const currentMembers = Effect.gen(function* () {
   const membership = yield* MembershipStore
-  const projectId = yield* ids.projectId
-  const namespace = yield* ids.namespace(name)
-  const at = new Date(yield* Clock.currentTimeMillis).toISOString()
-  // Every cluster not removed is a member; Unreachable ones do not hold a project back from Ready.
   const members = membership.listClusters().pipe(Effect.map((cs) => cs.filter((c) => c.phase !== "Removed")))
   // Two statements, pipelined: the members are read after the lock is held.
   const [, clusters] = yield* Effect.all([membership.lockMembership("shared"), members], { concurrency: "unbounded" })
-  const snapshot = yield* projects.create(projectId, {
-    projectId, accountId, name, namespace, at,
-    clusterIds: clusters.map((c) => c.id),
-    unreachableClusterIds: clusters.filter((c) => c.phase === "Unreachable").map((c) => c.id),
-  })
+  return { clusterIds: clusters.map((c) => c.id), unreachableClusterIds: clusters.filter((c) => c.phase === "Unreachable").map((c) => c.id) }
+})
+
+export const newProject = Effect.fn("Projects.newProject")(function* (accountId: AccountId, name: string) {
+  const ids = yield* Ids
+  const projectId = yield* ids.projectId
+  const namespace = yield* ids.namespace(name)
+  const at = new Date(yield* Clock.currentTimeMillis).toISOString()
+  const snapshot = yield* projects.create(projectId, { projectId, accountId, name, namespace, at, ...(yield* currentMembers) })
   return toProject(snapshot)
 })

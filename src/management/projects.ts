@@ -1,12 +1,15 @@
 // Projects of an account: creating one (in ONE transaction through the actor host), reading,
-// listing and deleting them.
+// listing and deleting them; a project's deletion deletes its resources, in the same transaction.
 import { Clock, Context, Effect, Layer } from "effect"
 import { makeHost } from "../../machines/host.ts"
 import { hostedProject, toProject } from "../../machines/project-steps.ts"
+import { hostedResource } from "../../machines/resource-steps.ts"
 import { NotFound, type DomainError, type Unavailable } from "../domain/errors.ts"
 import { canAccessAccount, type AccountId, type Caller } from "../domain/account.ts"
 import type { Project, ProjectId } from "../domain/project.ts"
 import { ProjectReadModel, type Page } from "../services/project-read-model.ts"
+import { ResourceReadModel } from "../services/resource-read-model.ts"
+import { Transactions } from "../services/transactions.ts"
 import { Accounts } from "./accounts.ts"
 import { IdempotentRequests, type Idempotency } from "./idempotent-requests.ts"
 import { layerContext } from "./layer-context.ts"
@@ -21,11 +24,14 @@ export class Projects extends Context.Service<Projects, {
   readonly deleteProject: (caller: Caller, projectId: ProjectId) => Effect.Effect<Project, DomainError>
 }>()("fabric/Projects") {
   static readonly layer = Layer.effect(Projects, Effect.gen(function* () {
-    const provide = yield* layerContext<NewProjectServices>()
+    const provide = yield* layerContext<NewProjectServices | ResourceReadModel>()
     const readModel = yield* ProjectReadModel
+    const resourceReadModel = yield* ResourceReadModel
+    const transactions = yield* Transactions
     const accounts = yield* Accounts
     const idempotent = yield* IdempotentRequests
     const projects = makeHost(hostedProject)
+    const resources = makeHost(hostedResource)
 
     const projectFor = (caller: Caller, projectId: ProjectId) =>
       Effect.gen(function* () {
@@ -55,7 +61,15 @@ export class Projects extends Context.Service<Projects, {
       const project = yield* projectFor(caller, projectId)
       if (project.phase === "Deleting" || project.phase === "Deleted") return project
       const at = new Date(yield* Clock.currentTimeMillis).toISOString()
-      return toProject(yield* projects.send(projectId, { type: "project.delete", at }))
+      return yield* transactions.transactionally(Effect.gen(function* () {
+        const deleting = toProject(yield* projects.send(projectId, { type: "project.delete", at }))
+        // Read after the project's row is written (locked): a resource created meanwhile has
+        // committed by now (its creation held the row) and is deleted too; later ones are refused.
+        for (const resourceId of yield* resourceReadModel.liveResourceIds(projectId)) {
+          yield* resources.send(resourceId, { type: "resource.delete", at })
+        }
+        return deleting
+      }))
     }, provide)
 
     return Projects.of({ createProject, getProject, listProjects, deleteProject })

@@ -1,7 +1,7 @@
 // Consumes the daemons' observations (fabric.status) in the management group and applies each
-// to its project's actor. Undecodable messages go to the DLQ with the reason, never blocking.
+// to its project's (or resource's) actor. Undecodable messages go to the DLQ with the reason, never blocking.
 import { Effect, Schema } from "effect"
-import { NamespaceObservation, topics } from "../domain/messages.ts"
+import { NamespaceObservation, ResourceObservation, topics } from "../domain/messages.ts"
 import { crashPoint } from "../services/crash-points.ts"
 import { EventBus, type KeyBatch } from "../services/event-bus.ts"
 import { requestIdHeader, withRequestId } from "../services/request-id.ts"
@@ -11,7 +11,8 @@ import { Observations } from "./observations.ts"
 
 export const managementGroup = "fabric.management"
 
-const decodeObservation = Schema.decodeUnknownExit(Schema.fromJsonString(NamespaceObservation))
+// A resource's observation is told by its resourceId (tried first: it has a project's fields too).
+const decodeObservation = Schema.decodeUnknownExit(Schema.fromJsonString(Schema.Union([ResourceObservation, NamespaceObservation])))
 
 /**
  * The observations of one project that queued up while it was busy: undecodable ones go to the
@@ -20,15 +21,18 @@ const decodeObservation = Schema.decodeUnknownExit(Schema.fromJsonString(Namespa
  */
 const handleStatusMessages = (messages: KeyBatch) =>
   Effect.gen(function* () {
-    // Keyed by project id, so one project's; grouped all the same, whatever a producer keyed.
+    // Keyed by project (or resource) id, so one entity's; grouped all the same, whatever a producer keyed.
     const byProject = new Map<string, NamespaceObservation[]>()
+    const byResource = new Map<string, ResourceObservation[]>()
     for (const message of messages) {
       const decoded = decodeObservation(message.value ?? "")
       if (decoded._tag === "Failure") yield* sendToDeadLetters(message, `undecodable observation: ${String(decoded.cause)}`)
+      else if ("resourceId" in decoded.value) byResource.set(decoded.value.resourceId, [...(byResource.get(decoded.value.resourceId) ?? []), decoded.value])
       else byProject.set(decoded.value.projectId, [...(byProject.get(decoded.value.projectId) ?? []), decoded.value])
     }
     const recorded = yield* Observations
     for (const [projectId, observations] of byProject) yield* recorded.recordObservations(projectId, observations)
+    for (const [resourceId, observations] of byResource) yield* recorded.recordResourceObservations(resourceId, observations)
     yield* crashPoint("management.after-observation")
   }).pipe(
     // Continues the trace of the last observation (the daemons' Daemon.observe), linking the others'.

@@ -28,6 +28,8 @@ export interface FabricConfig {
   readonly daemonConcurrency: number
   /** Active projects an account may have (the legacy quota, set on each new account). */
   readonly projectQuota: number
+  /** Active resources an account may have, over all its projects (the legacy quota, set on each new account). */
+  readonly resourceQuota: number
   readonly unreachableAfterMs: number
   readonly deletionDeadlineMs: number
   /** `fabric daemon` only: serve GET /metrics on this port (the other processes serve it on PORT). */
@@ -106,6 +108,7 @@ export const parseConfig = (env: Env): FabricConfig => {
     driftIntervalMs: integer(env, "FABRIC_DRIFT_SECONDS", 60, 1, 86_400) * 1000,
     daemonConcurrency: integer(env, "FABRIC_DAEMON_CONCURRENCY", defaultDaemonConcurrency, 1, 1000),
     projectQuota: integer(env, "FABRIC_PROJECT_QUOTA", 10, 1, 100_000),
+    resourceQuota: integer(env, "FABRIC_RESOURCE_QUOTA", 50, 1, 100_000),
     unreachableAfterMs: integer(env, "FABRIC_UNREACHABLE_AFTER_SECONDS", 30, 1, 86_400) * 1000,
     deletionDeadlineMs: integer(env, "FABRIC_DELETION_DEADLINE_SECONDS", 600, 0, 30 * 86_400) * 1000,
     metricsPort: env.FABRIC_METRICS_PORT ? integer(env, "FABRIC_METRICS_PORT", 0, 0, 65535) : undefined,

@@ -14,6 +14,7 @@ import * as legacy from "../../adapters/postgres/legacy-demeter.ts"
 import * as notifications from "../../adapters/postgres/notifications.ts"
 import * as outbox from "../../adapters/postgres/outbox.ts"
 import * as projectReadModel from "../../adapters/postgres/projects.ts"
+import * as resourceReadModel from "../../adapters/postgres/resources.ts"
 import * as retention from "../../adapters/postgres/retention.ts"
 import * as actorSnapshots from "../../adapters/postgres/snapshots.ts"
 import type { FabricConfig } from "./config.ts"
@@ -29,6 +30,7 @@ import { IdempotentRequests } from "../management/idempotent-requests.ts"
 import { Observations } from "../management/observations.ts"
 import { Projects } from "../management/projects.ts"
 import { Readiness } from "../management/readiness.ts"
+import { Resources } from "../management/resources.ts"
 import { statelyInspectLayer } from "./stately-inspect.ts"
 
 /** A real server with DATABASE_URL; else PGlite under <dataDir>/db (in memory when dataDir is undefined, for tests). */
@@ -47,17 +49,18 @@ const eventBusLayer = (config: Pick<FabricConfig, "kafkaBrokers" | "kafkaPrefix"
 export const catalogueLayer = (config: Pick<FabricConfig, "crdsDirectory">) => crdFiles.layer(config.crdsDirectory)
 
 /** Everything the management side needs, over one database. */
-export const managementLayer = (config: Pick<FabricConfig, "databaseUrl" | "kafkaBrokers" | "kafkaPrefix" | "projectQuota" | "statelyInspect" | "crdsDirectory"> & { readonly dataDir: string | undefined }) => {
+export const managementLayer = (config: Pick<FabricConfig, "databaseUrl" | "kafkaBrokers" | "kafkaPrefix" | "projectQuota" | "resourceQuota" | "statelyInspect" | "crdsDirectory"> & { readonly dataDir: string | undefined }) => {
   const database = databaseLayer(config)
   const stores = Layer.mergeAll(
-    accountStore.layer, projectReadModel.layer, actorSnapshots.layer, outbox.layer, idempotencyKeys.layer, membershipStore.layer, debugSessions.layer,
+    accountStore.layer, projectReadModel.layer, resourceReadModel.layer, actorSnapshots.layer, outbox.layer, idempotencyKeys.layer, membershipStore.layer, debugSessions.layer,
     legacy.layer, postgres.transactionsLayer, retention.layer,
   )
   // A real server notifies every replica; PGlite is one process (and one session: no LISTEN connection).
   const changes = config.databaseUrl ? notifications.changesLayer({ url: config.databaseUrl }) : Changes.layer
-  const settings = Layer.succeed(ManagementSettings, { projectQuota: config.projectQuota })
+  const settings = Layer.succeed(ManagementSettings, { projectQuota: config.projectQuota, resourceQuota: config.resourceQuota })
   const base = Layer.mergeAll(stores, Ids.layer, changes, settings, Metrics.layer, catalogueLayer(config))
-  const management = Layer.mergeAll(Projects.layer, Observations.layer, Authentication.layer, Readiness.layer, DebugReads.layer, ClusterRegistry.layer).pipe(
+  const management = Layer.mergeAll(Resources.layer, Observations.layer, Authentication.layer, Readiness.layer, DebugReads.layer, ClusterRegistry.layer).pipe(
+    Layer.provideMerge(Projects.layer),
     Layer.provideMerge(Accounts.layer),
     Layer.provideMerge(IdempotentRequests.layer),
     Layer.provideMerge(base),

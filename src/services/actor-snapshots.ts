@@ -1,6 +1,9 @@
 import { Context, Schema, type Effect } from "effect"
 import type { Unavailable } from "../domain/errors.ts"
 
+/** The machines whose actors are stored: machines/account.ts, project.ts, resource.ts. */
+export type MachineKind = "account" | "project" | "resource"
+
 export interface StoredSnapshot {
   readonly version: number
   readonly snapshot: unknown
@@ -8,7 +11,7 @@ export interface StoredSnapshot {
 
 export interface SnapshotWrite {
   readonly actorId: string
-  readonly machine: "account" | "project"
+  readonly machine: MachineKind
   /** "active" keeps the actor on the resume list; "done" takes it off. */
   readonly status: "active" | "done"
   readonly snapshot: unknown
@@ -34,7 +37,7 @@ export interface ActorEvent {
 
 export interface ActorSummary {
   readonly actorId: string
-  readonly machine: "account" | "project"
+  readonly machine: MachineKind
   readonly status: "active" | "done"
   readonly version: number
   readonly state: unknown
@@ -47,5 +50,5 @@ export class ActorSnapshots extends Context.Service<ActorSnapshots, {
   /** Stores the snapshot (compare-and-set) and, when given, the event that led to it. */
   readonly saveSnapshot: (write: SnapshotWrite) => Effect.Effect<number, SnapshotVersionConflict | Unavailable>
   readonly actorHistory: (actorId: string, limit: number) => Effect.Effect<ReadonlyArray<ActorEvent>, Unavailable>
-  readonly listActors: (options: { machine?: "account" | "project"; limit: number }) => Effect.Effect<ReadonlyArray<ActorSummary>, Unavailable>
+  readonly listActors: (options: { machine?: MachineKind; limit: number }) => Effect.Effect<ReadonlyArray<ActorSummary>, Unavailable>
 }>()("fabric/ActorSnapshots") {}

@@ -7,6 +7,8 @@ export interface LegacyAccount {
   readonly email: string
   /** Active projects the account may have (the old version enforces it too). */
   readonly projectQuota: number
+  /** Active resources the account may have, over all its projects. */
+  readonly resourceQuota: number
   readonly createdAt: Date
 }
 
@@ -15,6 +17,16 @@ export interface LegacyProject {
   readonly accountId: string
   readonly name: string
   readonly namespace: string
+  readonly createdAt: Date
+}
+
+export interface LegacyResource {
+  readonly id: string
+  readonly accountId: string
+  readonly projectId: string
+  readonly kind: string
+  readonly name: string
+  readonly spec: Readonly<Record<string, unknown>>
   readonly createdAt: Date
 }
 
@@ -30,4 +42,10 @@ export class LegacyDemeter extends Context.Service<LegacyDemeter, {
   readonly createProject: (project: LegacyProject) => Effect.Effect<void, QuotaExceeded | Conflict | Unavailable>
   /** Marks the project deleted (frees its quota slot); the row stays for the old version's history. */
   readonly markProjectDeleted: (projectId: string, at: Date) => Effect.Effect<void, Unavailable>
+  /** Resource and audit row, within the account's quota of active resources; a name taken (per kind, in the project) is a Conflict. */
+  readonly createResource: (resource: LegacyResource) => Effect.Effect<void, QuotaExceeded | Conflict | Unavailable>
+  /** The resource's spec after a patch, and an audit row. */
+  readonly updateResourceSpec: (resourceId: string, spec: Readonly<Record<string, unknown>>, at: Date) => Effect.Effect<void, Unavailable>
+  /** Marks the resource deleted (frees its quota slot and its name). */
+  readonly markResourceDeleted: (resourceId: string, at: Date) => Effect.Effect<void, Unavailable>
 }>()("fabric/LegacyDemeter") {}

@@ -15,4 +15,10 @@ export class ProjectReadModel extends Context.Service<ProjectReadModel, {
   readonly getProject: (id: ProjectId) => Effect.Effect<Project | undefined, Unavailable>
   readonly listProjects: (accountId: AccountId, page: { limit: number; cursor: string | undefined }) => Effect.Effect<Page<Project>, Unavailable>
   readonly countProjects: () => Effect.Effect<number, Unavailable>
+  /**
+   * Inside a transaction: true when the project is live (not Deleting or Deleted), and then it
+   * stays so until the transaction ends: its deletion waits (a row lock), so what is created in
+   * the project now is seen by the deletion, which deletes it too.
+   */
+  readonly holdLiveProject: (id: ProjectId) => Effect.Effect<boolean, Unavailable>
 }>()("fabric/ProjectReadModel") {}

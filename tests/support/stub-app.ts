@@ -12,6 +12,7 @@ import { ClusterRegistry } from "../../src/management/cluster-registry.ts"
 import { DebugReads } from "../../src/management/debug-reads.ts"
 import { Projects } from "../../src/management/projects.ts"
 import { Readiness } from "../../src/management/readiness.ts"
+import { Resources } from "../../src/management/resources.ts"
 import { Changes } from "../../src/services/changes.ts"
 import { KindCatalogue } from "../../src/services/kind-catalogue.ts"
 import { Metrics } from "../../src/services/metrics.ts"
@@ -43,6 +44,7 @@ export const stubApp = (methods: Methods = {}, kinds: ReadonlyArray<Kind> = []) 
   const services = Layer.mergeAll(
     Layer.succeed(Accounts, stub("Accounts") as never),
     Layer.succeed(Projects, stub("Projects") as never),
+    Layer.succeed(Resources, stub("Resources") as never),
     Layer.succeed(Authentication, stub("Authentication") as never),
     Layer.succeed(Readiness, stub("Readiness") as never),
     Layer.succeed(DebugReads, stub("DebugReads") as never),
