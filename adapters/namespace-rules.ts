@@ -1,14 +1,22 @@
 // What every Cluster layer (live and simulated) applies the same way, so the contract suite can
-// hold them to one behaviour.
+// hold them to one behaviour: namespaces' names and labels, and the custom objects' labels,
+// annotations and conditions.
 import { Effect } from "effect"
+import { jsonEqual } from "../src/domain/json.ts"
 import { dns1123Rule, isDns1123Label } from "../src/domain/names.ts"
+import type { ResourceCondition } from "../src/domain/resource.ts"
 import {
   accountAnnotation,
   generationAnnotation,
   managedByLabel,
   managedByValue,
+  objectAnnotationsFor,
+  objectLabelsFor,
   projectLabel,
+  resourceLabel,
+  type ListedObject,
   type ManagedNamespace,
+  type ManagedObject,
 } from "../src/services/cluster.ts"
 
 type Metadata = Readonly<Record<string, string>> | undefined
@@ -37,15 +45,50 @@ export const isManagedByFabric = (labels: Metadata): boolean => labels?.[managed
 /** Label selector for the same set, as the apiserver takes it. */
 export const managedSelector = `${managedByLabel}=${managedByValue}`
 
-/** Reads back what labelsFor / annotationsFor wrote. */
-export const managedNamespaceFrom = (name: string, labels: Metadata, annotations: Metadata): ManagedNamespace => {
+const generationOf = (annotations: Metadata): number => {
   const generation = Number(annotations?.[generationAnnotation])
-  return {
-    name,
-    projectId: labels?.[projectLabel] ?? "",
-    accountId: annotations?.[accountAnnotation] ?? "",
-    generation: Number.isSafeInteger(generation) ? generation : 0,
-  }
+  return Number.isSafeInteger(generation) ? generation : 0
+}
+
+/** Reads back what labelsFor / annotationsFor wrote. */
+export const managedNamespaceFrom = (name: string, labels: Metadata, annotations: Metadata): ManagedNamespace => ({
+  name,
+  projectId: labels?.[projectLabel] ?? "",
+  accountId: annotations?.[accountAnnotation] ?? "",
+  generation: generationOf(annotations),
+})
+
+/** The parts of a custom object (as a layer reads it) that a listing reports. */
+export interface ObjectFields {
+  readonly namespace: string
+  readonly name: string
+  readonly labels: Metadata
+  readonly annotations: Metadata
+  readonly spec: unknown
+  readonly generation: number
+  readonly conditions: ReadonlyArray<ResourceCondition>
+}
+
+/** Reads back what objectLabelsFor / objectAnnotationsFor wrote. */
+export const listedObjectFrom = (o: ObjectFields): ListedObject & { readonly labels: Metadata; readonly annotations: Metadata } => ({
+  namespace: o.namespace, name: o.name, resourceId: o.labels?.[resourceLabel] ?? "", generation: generationOf(o.annotations),
+  spec: o.spec, objectGeneration: o.generation, conditions: o.conditions, labels: o.labels, annotations: o.annotations,
+})
+
+/** Whether an object of ours differs from what `desired` asks (its spec, labels or annotations): then it is applied. */
+export const objectNeedsApply = (current: { readonly spec: unknown; readonly labels: Metadata; readonly annotations: Metadata }, desired: ManagedObject): boolean =>
+  !jsonEqual(current.spec, desired.spec)
+  || Object.entries(objectLabelsFor(desired)).some(([k, v]) => current.labels?.[k] !== v)
+  || Object.entries(objectAnnotationsFor(desired)).some(([k, v]) => current.annotations?.[k] !== v)
+
+/** An object's status.conditions as Fabric reports them (anything else there is ignored). */
+export const conditionsOf = (status: unknown): ReadonlyArray<ResourceCondition> => {
+  const conditions = (status as { conditions?: unknown } | undefined)?.conditions
+  if (!Array.isArray(conditions)) return []
+  return conditions.flatMap((c: { type?: unknown; status?: unknown; reason?: unknown; message?: unknown }) =>
+    typeof c?.type === "string" && typeof c.status === "string"
+      ? [{ type: c.type, status: c.status, ...(typeof c.reason === "string" ? { reason: c.reason } : {}), ...(typeof c.message === "string" ? { message: c.message } : {}) }]
+      : [])
 }
 
 export const terminatingReason = (name: string): string =>

@@ -3,6 +3,7 @@
 // deletes its resources) and by the daemons' observations; effects run as invoked steps provided
 // by the host (machines/host.ts), like the project machine's, with the same per-cluster rules.
 import { assign, setup, type SnapshotFrom } from "xstate"
+import { jsonEqual } from "../src/domain/json.ts"
 import { applyMergePatch } from "../src/domain/merge-patch.ts"
 import type { ClusterResourcePhase, ResourcePhase } from "../src/domain/resource.ts"
 import { convergence, creation, deletion, nextGeneration, perClusterActions, perClusterGuards, phaseOf, type ClusterEvent } from "./per-cluster.ts"
@@ -83,7 +84,7 @@ export const resourceMachine = setup({
   guards: {
     ...perClusterGuards,
     changesSpec: ({ context, event }) =>
-      event.type === "resource.patch" && JSON.stringify(patched(context, event.patch)) !== JSON.stringify(context.spec),
+      event.type === "resource.patch" && !jsonEqual(patched(context, event.patch), context.spec),
   },
   actions: {
     ...perClusterActions<ClusterResourcePhase, ResourceContext, ResourceEvent>("resource.observed"),

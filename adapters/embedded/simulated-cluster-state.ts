@@ -1,5 +1,5 @@
-// The memory of one simulated cluster: its namespaces and the knobs tests turn (outages, latency,
-// how long deletion takes). Shared by reference, so a test or `fabric dev` can look inside and act
+// The memory of one simulated cluster: its namespaces, the custom objects in them, the kinds it
+// serves, and the knobs tests turn (outages, latency, how long deletion takes). Shared by reference, so a test or `fabric dev` can look inside and act
 // "by hand" the way an operator with kubectl would. Web-standard only (no Node APIs).
 //
 // Times are milliseconds since the epoch. The layer passes Effect's Clock; the "by hand" helpers
@@ -16,12 +16,34 @@ export interface SimulatedNamespace {
   held: boolean
 }
 
+/** A custom object, as the apiserver keeps it. */
+export interface SimulatedObject {
+  readonly kind: string
+  readonly namespace: string
+  readonly name: string
+  readonly uid: string
+  labels: Readonly<Record<string, string>>
+  annotations: Readonly<Record<string, string>>
+  spec: unknown
+  /** metadata.generation: 1 at creation, bumped by every change of the spec. */
+  generation: number
+  /** status.conditions, as an operator for the kind would write them (tests set them by hand). */
+  conditions: ReadonlyArray<{ readonly type: string; readonly status: string; readonly reason?: string; readonly message?: string }>
+  /** Set when deletion starts; gone once this time passes, unless held (a finalizer). */
+  goneAt: number | undefined
+  held: boolean
+}
+
 export interface SimulatedClusterSettings {
   /** How long a deleted namespace stays Terminating (the namespace controller's work). Default 100. */
   readonly terminatingMs?: number
   /** Added to every call, to make the simulated apiserver as slow as a real one. Default 0. */
   readonly latencyMs?: number
+  /** Kinds of the catalogue this cluster does not serve (their CRD is not installed). Default none. */
+  readonly unservedKinds?: ReadonlyArray<string>
 }
+
+const objectKey = (kind: string, namespace: string, name: string) => `${kind}/${namespace}/${name}`
 
 const reasonFor = (byPrefix: ReadonlyMap<string, string>, name: string): string | undefined => {
   for (const [prefix, reason] of byPrefix) if (name.startsWith(prefix)) return reason
@@ -30,6 +52,9 @@ const reasonFor = (byPrefix: ReadonlyMap<string, string>, name: string): string 
 
 export class SimulatedClusterState {
   readonly namespaces = new Map<string, SimulatedNamespace>()
+  readonly objects = new Map<string, SimulatedObject>()
+  /** Kinds whose CRD is not installed here: delete one to "install" it, add one to remove it. */
+  readonly unservedKinds: Set<string>
   terminatingMs: number
   latencyMs: number
   /** While true every call fails with ClusterUnavailable, as if the apiserver were down. */
@@ -57,6 +82,7 @@ export class SimulatedClusterState {
   constructor(settings: SimulatedClusterSettings = {}) {
     this.terminatingMs = settings.terminatingMs ?? 100
     this.latencyMs = settings.latencyMs ?? 0
+    this.unservedKinds = new Set(settings.unservedKinds ?? [])
   }
 
   /** The next `count` calls fail with ClusterUnavailable, then calls succeed again. */
@@ -103,11 +129,59 @@ export class SimulatedClusterState {
     return ns
   }
 
-  /** Starts deletion (idempotent, like `kubectl delete namespace`); false when there was nothing to delete. */
+  /**
+   * Starts deletion (idempotent, like `kubectl delete namespace`); false when there was nothing to
+   * delete. Like the namespace controller, it deletes the objects inside first.
+   */
   delete(name: string, now: number = Date.now()): boolean {
     const ns = this.lookup(name, now)
     if (!ns) return false
     ns.goneAt ??= now + this.terminatingMs
+    for (const o of this.listObjects(undefined, now)) if (o.namespace === name) this.deleteObject(o.kind, o.namespace, o.name, now)
+    return true
+  }
+
+  /** The object as the apiserver would return it now (finished deletions dropped first). */
+  lookupObject(kind: string, namespace: string, name: string, now: number = Date.now()): SimulatedObject | undefined {
+    const key = objectKey(kind, namespace, name)
+    const o = this.objects.get(key)
+    if (o?.goneAt !== undefined && !o.held && now >= o.goneAt) {
+      this.objects.delete(key)
+      return undefined
+    }
+    return o
+  }
+
+  /** Objects that exist now (of one kind, or all), in namespace and name order. */
+  listObjects(kind: string | undefined, now: number = Date.now()): SimulatedObject[] {
+    return [...this.objects.values()]
+      .filter((o) => kind === undefined || o.kind === kind)
+      .sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name))
+      .flatMap((o) => this.lookupObject(o.kind, o.namespace, o.name, now) ?? [])
+  }
+
+  /** Creates or replaces an object's content (as an apply would); the generation moves with its spec. */
+  putObject(object: Pick<SimulatedObject, "kind" | "namespace" | "name" | "labels" | "annotations" | "spec">, now: number = Date.now()): SimulatedObject {
+    const existing = this.lookupObject(object.kind, object.namespace, object.name, now)
+    if (existing !== undefined) {
+      if (JSON.stringify(existing.spec) !== JSON.stringify(object.spec)) existing.generation++
+      existing.spec = object.spec
+      existing.labels = { ...object.labels }
+      existing.annotations = { ...object.annotations }
+      return existing
+    }
+    const created: SimulatedObject = {
+      ...object, labels: { ...object.labels }, annotations: { ...object.annotations }, uid: crypto.randomUUID(), generation: 1, conditions: [], goneAt: undefined, held: false,
+    }
+    this.objects.set(objectKey(object.kind, object.namespace, object.name), created)
+    return created
+  }
+
+  /** Starts an object's deletion (idempotent); false when there was nothing to delete. Gone at once unless held. */
+  deleteObject(kind: string, namespace: string, name: string, now: number = Date.now()): boolean {
+    const o = this.lookupObject(kind, namespace, name, now)
+    if (!o) return false
+    o.goneAt ??= now
     return true
   }
 

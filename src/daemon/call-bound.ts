@@ -13,5 +13,9 @@ export const boundCalls = (cluster: typeof Cluster.Service, permits: number): ty
     ensureNamespace: (ns) => calls.withPermit(cluster.ensureNamespace(ns)),
     deleteNamespace: (ns) => calls.withPermit(cluster.deleteNamespace(ns)),
     listManaged: () => calls.withPermit(cluster.listManaged()),
+    servedKinds: (kinds) => calls.withPermit(cluster.servedKinds(kinds)),
+    applyObject: (object) => calls.withPermit(cluster.applyObject(object)),
+    deleteObject: (object) => calls.withPermit(cluster.deleteObject(object)),
+    listManagedObjects: (kind) => calls.withPermit(cluster.listManagedObjects(kind)),
   })
 }

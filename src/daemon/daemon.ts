@@ -1,7 +1,9 @@
-// The per-cluster daemon (seed flow 3): consume the desired state of every project from
-// fabric.projects in this cluster's OWN consumer group (broadcast; a new cluster backfills from
-// the beginning of the compacted topic), make the cluster match, publish what it observed to
-// fabric.status, and only then let the bus commit the offset (./handle-desired.ts).
+// The per-cluster daemon (seed flow 3): consume the desired state of every project and resource
+// from fabric.projects and fabric.resources in this cluster's OWN consumer group (broadcast; a
+// new cluster backfills from the beginning of the compacted topics), make the cluster match,
+// publish what it observed to fabric.status, and only then let the bus commit the offset
+// (./handle-desired.ts, ./handle-resource.ts). Which catalogued kinds the cluster serves is asked
+// of its API discovery at start and at every drift pass, so a kind installed later is picked up.
 //
 // Projects are worked on in parallel, each in strict order: the bus hands over one project's
 // messages at a time, in offset order, up to `concurrency` projects at once; a per-project lock
@@ -12,14 +14,18 @@ import { Clock, Effect, Schedule } from "effect"
 import { encodeJson, topics, type ClusterSignal } from "../domain/messages.ts"
 import { daemonGroup } from "../domain/topics.ts"
 import { Cluster } from "../services/cluster.ts"
-import { EventBus } from "../services/event-bus.ts"
+import { EventBus, type KeyBatch } from "../services/event-bus.ts"
+import { KindCatalogue } from "../services/kind-catalogue.ts"
 import { Metrics } from "../services/metrics.ts"
 import { boundCalls } from "./call-bound.ts"
 import { defaultDaemonConcurrency, projectLanes } from "./concurrency.ts"
-import { decodeDesired, DesiredState } from "./desired-state.ts"
-import { repairDrift } from "./drift.ts"
+import { decodeDesired, decodeDesiredResource, DesiredState } from "./desired-state.ts"
+import { repairDrift, type DriftOptions } from "./drift.ts"
 import { handleDesiredBatch, type HandlingOptions } from "./handle-desired.ts"
+import { handleResourceBatch } from "./handle-resource.ts"
 import { KeyedLock } from "./keyed-lock.ts"
+import { repairObjectDrift } from "./object-drift.ts"
+import { discoverKinds, ServedKinds } from "./served-kinds.ts"
 
 export interface DaemonOptions extends HandlingOptions {
   /** How often to tell management this cluster is alive. */
@@ -44,9 +50,11 @@ const runBounded = (options: DaemonOptions) =>
   Effect.gen(function* () {
     const cluster = yield* Cluster
     const bus = yield* EventBus
-    const context = yield* Effect.context<Cluster | EventBus | Metrics>()
+    const context = yield* Effect.context<Cluster | EventBus | Metrics | KindCatalogue>()
     const desired = new DesiredState()
+    // Projects and resources (their ids never collide): a key's work and drift exclude each other.
     const projects = new KeyedLock()
+    const served = new ServedKinds()
     // A broker that is still starting (or a topic whose leaders are being elected) is worth
     // waiting for at start: give it about a minute before giving up.
     const startupRetry = Schedule.max([Schedule.min([Schedule.exponential("200 millis"), Schedule.spaced("5 seconds")]), Schedule.recurs(15)])
@@ -60,6 +68,13 @@ const runBounded = (options: DaemonOptions) =>
     }
     yield* announce(cluster.id, "joined").pipe(Effect.retry(startupRetry))
     yield* Effect.addFinalizer(() => announce(cluster.id, "left").pipe(Effect.ignore))
+    // After the join (as before resources: a join is as quick to arrive as it always was).
+    for (const message of yield* bus.readAll(topics.resources).pipe(Effect.retry(startupRetry))) {
+      const decoded = message.value === null ? undefined : decodeDesiredResource(message.value)
+      if (decoded?.ok) desired.applyResource(decoded.desired)
+    }
+    // Not fatal: until discovery answers, a resource's handling asks again first.
+    yield* discoverKinds(served).pipe(Effect.catch((e) => Effect.logWarning("kinds not discovered yet", { cluster: cluster.id, reason: e.reason })))
     // Heartbeats run on their own fiber and touch neither the project locks nor the apiserver
     // permits, so no amount of handling delays them.
     yield* Effect.forkScoped(
@@ -68,28 +83,35 @@ const runBounded = (options: DaemonOptions) =>
         Effect.repeat(Schedule.spaced(options.heartbeatMs)),
       ),
     )
+    // Namespaces first, then the objects in them; discovery first, so a kind installed since is seen.
+    const drift = (drift: DriftOptions) =>
+      Effect.gen(function* () {
+        yield* repairDrift(desired, projects, drift)
+        yield* discoverKinds(served)
+        yield* repairObjectDrift(desired, projects, served, { ...drift, ...options })
+      })
     yield* Effect.forkScoped(
-      repairDrift(desired, projects, { reportPresent: true, repair: false, concurrency: options.concurrency }).pipe(
+      drift({ reportPresent: true, repair: false, concurrency: options.concurrency }).pipe(
         Effect.catch((e) => Effect.logWarning("resync skipped: the cluster could not be listed", { cluster: cluster.id, reason: e.reason })),
         Effect.annotateLogs("cluster", cluster.id),
       ),
     )
+    const handle = (messages: KeyBatch) =>
+      messages[0].topic === topics.resources
+        ? handleResourceBatch(messages, options, desired, served, projects)
+        : handleDesiredBatch(messages, options, desired, projects)
     yield* bus.subscribe({
       group: daemonGroup(cluster.id),
-      topics: [topics.projects],
+      topics: [topics.projects, topics.resources],
       fromBeginning: true,
       concurrency: projectLanes(options.concurrency),
-      // Desired state is level-based: of a project's queued messages only the newest generation
-      // needs reconciling, the older ones are superseded (handleDesiredBatch says so in the log).
+      // Desired state is level-based: of a key's queued messages only the newest generation
+      // needs reconciling, the older ones are superseded (handleNewest says so in the log).
       batchPerKey: true,
-      handle: (messages) =>
-        handleDesiredBatch(messages, options, desired, projects).pipe(
-          Effect.annotateLogs("cluster", cluster.id),
-          Effect.provideContext(context),
-        ),
+      handle: (messages) => handle(messages).pipe(Effect.annotateLogs("cluster", cluster.id), Effect.provideContext(context)),
     })
     yield* Effect.forkScoped(
-      repairDrift(desired, projects, { reportPresent: false, repair: true, concurrency: options.concurrency }).pipe(
+      drift({ reportPresent: false, repair: true, concurrency: options.concurrency }).pipe(
         Effect.annotateLogs("cluster", cluster.id),
         Effect.catch((e) => Effect.logWarning("drift check skipped: the cluster could not be reached", { cluster: cluster.id, reason: e.reason })),
         Effect.repeat(Schedule.spaced(options.driftIntervalMs)),

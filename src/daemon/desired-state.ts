@@ -1,8 +1,10 @@
 // What this cluster should hold, as far as the daemon has handled it: the newest desired state
-// per project. Rebuilt after a restart from the compacted fabric.projects topic.
+// per project and per resource. Rebuilt after a restart from the compacted fabric.projects and
+// fabric.resources topics.
 import { Schema } from "effect"
-import { DesiredNamespace } from "../domain/messages.ts"
-import type { ManagedNamespace } from "../services/cluster.ts"
+import type { Kind } from "../domain/kind.ts"
+import { DesiredNamespace, DesiredResource } from "../domain/messages.ts"
+import type { ManagedNamespace, ManagedObject } from "../services/cluster.ts"
 import { isDns1123Label } from "../domain/names.ts"
 
 const decode = Schema.decodeUnknownExit(Schema.fromJsonString(DesiredNamespace))
@@ -15,19 +17,58 @@ export const decodeDesired = (value: string): { ok: true; desired: DesiredNamesp
   return { ok: true, desired: decoded.value }
 }
 
+const decodeResource = Schema.decodeUnknownExit(Schema.fromJsonString(DesiredResource))
+
+/** The desired state of a resource in a message, or why it cannot be used (for the DLQ). */
+export const decodeDesiredResource = (value: string): { ok: true; desired: DesiredResource } | { ok: false; reason: string } => {
+  const decoded = decodeResource(value)
+  if (decoded._tag === "Failure") return { ok: false, reason: `undecodable desired resource: ${String(decoded.cause)}` }
+  for (const [what, name] of [["namespace", decoded.value.namespace], ["name", decoded.value.name]] as const) {
+    if (!isDns1123Label(name)) return { ok: false, reason: `${what} ${JSON.stringify(name)} is not a DNS-1123 label` }
+  }
+  return { ok: true, desired: decoded.value }
+}
+
+/** The custom object, with Fabric's labels and annotations, that a resource's desired state asks for. */
+export const managedObjectOf = (d: DesiredResource, kind: Kind): ManagedObject => ({
+  kind, namespace: d.namespace, name: d.name, resourceId: d.resourceId, projectId: d.projectId, accountId: d.accountId,
+  generation: d.generation, spec: d.spec,
+})
+
+/** Keeps the newest generation of each key (a redelivered older message changes nothing). */
+const keepNewest = <A extends { readonly generation: number }>(map: Map<string, A>, key: string, next: A) => {
+  const current = map.get(key)
+  if (current === undefined || next.generation >= current.generation) map.set(key, next)
+}
+
 /** The namespace, with Fabric's labels and annotations, that a desired state asks for. */
 export const managedNamespaceOf = (d: DesiredNamespace): ManagedNamespace =>
   ({ name: d.namespace, projectId: d.projectId, accountId: d.accountId, generation: d.generation })
 
 export class DesiredState {
   readonly #byProject = new Map<string, DesiredNamespace>()
-  /** Deletions the drift check started itself (after a refusal): reported Deleted once gone. */
+  readonly #byResource = new Map<string, DesiredResource>()
+  /** Deletions the drift check started itself (after a refusal): reported Deleted once gone (project or resource ids). */
   readonly deletionsStarted = new Set<string>()
 
   /** Keeps the newest generation of each project (a redelivered older message changes nothing). */
   apply(desired: DesiredNamespace): void {
-    const current = this.#byProject.get(desired.projectId)
-    if (current === undefined || desired.generation >= current.generation) this.#byProject.set(desired.projectId, desired)
+    keepNewest(this.#byProject, desired.projectId, desired)
+  }
+
+  /** The same for a resource. */
+  applyResource(desired: DesiredResource): void {
+    keepNewest(this.#byResource, desired.resourceId, desired)
+  }
+
+  resource(resourceId: string): DesiredResource | undefined {
+    return this.#byResource.get(resourceId)
+  }
+
+  /** Every resource this daemon knows of, live or deleted (of one project, when given). */
+  resources(projectId?: string): ReadonlyArray<DesiredResource> {
+    const all = [...this.#byResource.values()]
+    return projectId === undefined ? all : all.filter((r) => r.projectId === projectId)
   }
 
   get(projectId: string): DesiredNamespace | undefined {

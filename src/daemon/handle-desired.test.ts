@@ -8,6 +8,7 @@ import * as assert from "uvu/assert"
 import { layer as simulatedCluster, SimulatedClusterState } from "../../adapters/embedded/cluster.ts"
 import { encodeJson, topics, type DesiredNamespace, type NamespaceObservation } from "../domain/messages.ts"
 import { Cluster } from "../services/cluster.ts"
+import { KindCatalogue } from "../services/kind-catalogue.ts"
 import { EventBus, type BusMessage, type KeyBatch } from "../services/event-bus.ts"
 import { Metrics } from "../services/metrics.ts"
 import { boundCalls } from "./call-bound.ts"
@@ -37,11 +38,11 @@ const recordingBus = (published: NamespaceObservation[]) =>
 const setup = (permits: number) => {
   const state = new SimulatedClusterState({ terminatingMs: 0 })
   const published: NamespaceObservation[] = []
-  const run = <A, E>(effect: Effect.Effect<A, E, Cluster | EventBus | Metrics>) =>
+  const run = <A, E>(effect: Effect.Effect<A, E, Cluster | EventBus | Metrics | KindCatalogue>) =>
     Effect.gen(function* () {
       const bounded = boundCalls(yield* Cluster, permits)
       return yield* effect.pipe(Effect.provideService(Cluster, bounded))
-    }).pipe(Effect.provide(Layer.mergeAll(simulatedCluster({ id: "sim", state }), recordingBus(published), Metrics.layer)))
+    }).pipe(Effect.provide(Layer.mergeAll(simulatedCluster({ id: "sim", state }), recordingBus(published), Metrics.layer, KindCatalogue.layerOf([]))))
   return { state, published, run, known: new DesiredState(), projects: new KeyedLock() }
 }
 

@@ -1,9 +1,7 @@
 // JSON merge patch, RFC 7386 section 2: a patch that is an object merges into the target
 // member by member (null removes a member); anything else (an array, a scalar, null) replaces
 // the target whole. Pure: the target is not modified.
-
-const isObject = (value: unknown): value is Readonly<Record<string, unknown>> =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
+import { isJsonObject as isObject } from "./json.ts"
 
 export const applyMergePatch = (target: unknown, patch: unknown): unknown => {
   if (!isObject(patch)) return patch

@@ -4,10 +4,8 @@
 // One deliberate difference: a field the schema does not declare is refused, where Kubernetes
 // would prune it silently (the client would think it had set something it had not).
 import type { ValidationIssue } from "./errors.ts"
+import { isJsonObject as isObject, jsonEqual } from "./json.ts"
 import type { SpecSchema } from "./kind.ts"
-
-const isObject = (value: unknown): value is Readonly<Record<string, unknown>> =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
 
 const typeOf = (value: unknown): string =>
   value === null ? "null" : Array.isArray(value) ? "array" : Number.isInteger(value) ? "integer" : typeof value
@@ -25,8 +23,6 @@ const hasType = (type: NonNullable<SpecSchema["type"]>, value: unknown): boolean
 
 // Lengths in code points, as JSON Schema counts them (and as docs/api.md counts names).
 const codePoints = (s: string) => [...s].length
-
-const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b)
 
 export interface CheckOptions {
   /**
@@ -51,7 +47,7 @@ export const checkValue = (schema: SpecSchema, value: unknown, path: string, opt
       issue(at, `must be ${article(s.type)}, not ${article(typeOf(v))}`)
       return
     }
-    if (s.enum !== undefined && !s.enum.some((e) => same(e, v))) issue(at, `must be one of ${s.enum.map((e) => JSON.stringify(e)).join(", ")}`)
+    if (s.enum !== undefined && !s.enum.some((e) => jsonEqual(e, v))) issue(at, `must be one of ${s.enum.map((e) => JSON.stringify(e)).join(", ")}`)
     if (typeof v === "number") {
       if (s.minimum !== undefined && (s.exclusiveMinimum ? v <= s.minimum : v < s.minimum)) issue(at, `must be ${s.exclusiveMinimum ? "greater than" : "at least"} ${s.minimum}`)
       if (s.maximum !== undefined && (s.exclusiveMaximum ? v >= s.maximum : v > s.maximum)) issue(at, `must be ${s.exclusiveMaximum ? "less than" : "at most"} ${s.maximum}`)

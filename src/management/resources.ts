@@ -8,6 +8,7 @@ import { hostedResource, toResource } from "../../machines/resource-steps.ts"
 import type { Caller } from "../domain/account.ts"
 import { Conflict, InvalidRequest, NotFound, type DomainError, type Unavailable, type ValidationIssue } from "../domain/errors.ts"
 import { specSchemaOf, type Kind } from "../domain/kind.ts"
+import { jsonEqual } from "../domain/json.ts"
 import { applyMergePatch } from "../domain/merge-patch.ts"
 import type { ProjectId } from "../domain/project.ts"
 import type { Resource, ResourceId, Spec } from "../domain/resource.ts"
@@ -117,7 +118,7 @@ export class Resources extends Context.Service<Resources, {
         return yield* invalid(`the spec the merge patch leads to is not a valid ${kind.kind} spec`, mergedIssues.map((i) => ({ ...i, message: `after the merge: ${i.message}` })))
       }
       if (resource.phase === "Deleting" || resource.phase === "Deleted") return yield* new Conflict({ message: `resource ${resourceId} is being deleted: it cannot be patched` })
-      if (JSON.stringify(merged) === JSON.stringify(resource.spec)) return resource
+      if (jsonEqual(merged, resource.spec)) return resource
       return toResource(yield* resources.send(resourceId, { type: "resource.patch", patch: patch.spec, at: yield* now }))
     }, provide)
 

@@ -29,7 +29,9 @@ export const planClusters = (config: FabricConfig): ReadonlyArray<ClusterPlan> =
         return { id, layer: kubernetes.layer({ id, kubeconfig: { kind: "file", path } }) }
       })
     : config.simulatedClusters.map((id) => {
-        const state = new PersistentClusterState(simulatedClusterFile(config.dataDir, id), { latencyMs: config.simulatedLatencyMs })
+        const state = new PersistentClusterState(simulatedClusterFile(config.dataDir, id), {
+          latencyMs: config.simulatedLatencyMs, unservedKinds: config.simulatedUnservedKinds[id] ?? [],
+        })
         return { id, state, layer: simulated.layer({ id, state }) }
       })
 

@@ -22,6 +22,8 @@ export interface FabricConfig {
   readonly kubeconfigs: ReadonlyArray<string> | undefined
   readonly partitions: number
   readonly simulatedLatencyMs: number
+  /** FABRIC_SIMULATED_UNSERVED_KINDS (`sim-c=KupoPort,…`): kinds a simulated cluster does not serve (their CRD is not installed there). */
+  readonly simulatedUnservedKinds: Readonly<Record<string, ReadonlyArray<string>>>
   readonly heartbeatMs: number
   readonly driftIntervalMs: number
   /** Projects a daemon works on at once, and its bound on apiserver calls in flight. */
@@ -80,6 +82,18 @@ const kafkaPrefix = (value: string | undefined): string => {
   return value
 }
 
+/** `cluster=Kind` pairs; the cluster must be one of the simulated ones (whether the kind is catalogued is the catalogue's to say). */
+const unservedKinds = (value: string | undefined, clusters: ReadonlyArray<string>): Record<string, string[]> => {
+  const byCluster: Record<string, string[]> = {}
+  for (const entry of list(value)) {
+    const [cluster, kind, ...rest] = entry.split("=").map((s) => s.trim())
+    if (cluster === undefined || kind === undefined || kind === "" || rest.length > 0) throw new ConfigError(`FABRIC_SIMULATED_UNSERVED_KINDS: "${entry}" is not cluster=Kind`)
+    if (!clusters.includes(cluster)) throw new ConfigError(`FABRIC_SIMULATED_UNSERVED_KINDS: "${cluster}" is not one of FABRIC_CLUSTERS (${clusters.join(",")})`)
+    ;(byCluster[cluster] ??= []).push(kind)
+  }
+  return byCluster
+}
+
 export const parseConfig = (env: Env): FabricConfig => {
   const simulatedClusters = env.FABRIC_CLUSTERS === undefined ? ["sim-a", "sim-b", "sim-c"] : list(env.FABRIC_CLUSTERS)
   for (const id of simulatedClusters) {
@@ -104,6 +118,7 @@ export const parseConfig = (env: Env): FabricConfig => {
     kubeconfigs: env.FABRIC_KUBECONFIGS ? list(env.FABRIC_KUBECONFIGS) : undefined,
     partitions: integer(env, "FABRIC_PARTITIONS", 6, 1, 1000),
     simulatedLatencyMs: integer(env, "FABRIC_SIMULATED_LATENCY_MS", 0, 0, 600_000),
+    simulatedUnservedKinds: unservedKinds(env.FABRIC_SIMULATED_UNSERVED_KINDS, simulatedClusters),
     heartbeatMs: integer(env, "FABRIC_HEARTBEAT_SECONDS", 10, 1, 3600) * 1000,
     driftIntervalMs: integer(env, "FABRIC_DRIFT_SECONDS", 60, 1, 86_400) * 1000,
     daemonConcurrency: integer(env, "FABRIC_DAEMON_CONCURRENCY", defaultDaemonConcurrency, 1, 1000),

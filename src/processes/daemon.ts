@@ -9,7 +9,7 @@ import { EventBus } from "../services/event-bus.ts"
 import { Metrics } from "../services/metrics.ts"
 import { processLogs } from "./logs.ts"
 import { tracingLayer } from "./tracing.ts"
-import { kafkaBusLayer } from "./layers.ts"
+import { catalogueLayer, kafkaBusLayer } from "./layers.ts"
 import { serveMetrics } from "./metrics-listener.ts"
 
 export const makeDaemonProcess = (config: FabricConfig, clusterId: string, kubeconfig: kubernetes.KubeconfigSource, options: { readonly metricsPort?: number | undefined } = {}) => {
@@ -17,6 +17,7 @@ export const makeDaemonProcess = (config: FabricConfig, clusterId: string, kubec
     kafkaBusLayer({ kafkaBrokers: config.kafkaBrokers ?? [], kafkaPrefix: config.kafkaPrefix }),
     kubernetes.layer({ id: clusterId, kubeconfig }),
     Metrics.layer,
+    catalogueLayer(config),
   ).pipe(Layer.provideMerge(Layer.merge(processLogs(), tracingLayer(config.tracing, "fabric-daemon", { "fabric.cluster": clusterId }))))
   const runtime = ManagedRuntime.make(layer)
   const program = Effect.gen(function* () {

@@ -13,9 +13,11 @@ import { suite } from "uvu"
 import * as assert from "uvu/assert"
 import { parseArgs } from "../../src/cli/args.ts"
 import { parseConfig } from "../../src/processes/config.ts"
+import { Effect } from "effect"
+import { defaultCrdDirectory, readCrdDirectory } from "../../adapters/catalogue/crd-files.ts"
 import {
   daemonRules, documentedSecrets, find, manifestsDir, objectId, overlays, podSpecs, render, renderOverlay, repoRoot, verbOfCoreCall,
-  type K8sObject,
+  verbOfCustomObjectCall, type K8sObject,
 } from "./manifests.ts"
 
 const test = suite("deploy/kubernetes manifests and the Containerfile")
@@ -68,20 +70,27 @@ test("the operator's example overlays (examples/, README.md) build with kubectl 
   }
 })
 
-test("the daemon's ClusterRole grants exactly what adapters/kubernetes/cluster.ts calls, on namespaces only; nothing else is granted", () => {
+test("the daemon's ClusterRole grants exactly what adapters/kubernetes/cluster.ts calls, on namespaces and the catalogued kinds only; nothing else is granted", async () => {
   const member = renderOverlay("member")
   const roles = all().filter((o) => o.kind === "ClusterRole" || o.kind === "Role")
   assert.equal(roles.map((r) => `${r.kind} ${r.metadata.name}`), ["ClusterRole fabric-daemon"], "the only role in the manifests")
   const role = find(member, "ClusterRole", "fabric-daemon")
-  assert.equal(normalizeRules(role.rules), normalizeRules(daemonRules))
+  const catalogue = await Effect.runPromise(readCrdDirectory(defaultCrdDirectory))
+  const expected = daemonRules(catalogue)
+  assert.equal(normalizeRules(role.rules), normalizeRules(expected))
+  assert.equal(expected[1], { apiGroups: ["demeter.run"], resources: ["cardanonodeports", "kupoports"], verbs: ["create", "delete", "get", "list", "patch"] })
   assert.is(role.aggregationRule, undefined)
 
-  // The calls the daemon makes: every CoreV1Api method the live Cluster layer uses, as verbs.
+  // The calls the daemon makes: every CoreV1Api and CustomObjectsApi method the live Cluster layer uses, as verbs.
   const source = read("adapters/kubernetes/cluster.ts")
   const calls = [...new Set([...source.matchAll(/\bcore\.(\w+)\(/g)].map((m) => m[1]!))]
   for (const call of calls) assert.ok(verbOfCoreCall[call], `adapters/kubernetes/cluster.ts calls core.${call}: add its verb to verbOfCoreCall, and the role`)
-  assert.equal([...new Set(calls.map((c) => verbOfCoreCall[c]!))].sort(), daemonRules[0]!.verbs)
+  assert.equal([...new Set(calls.map((c) => verbOfCoreCall[c]!))].sort(), expected[0]!.verbs)
+  const objectCalls = [...new Set([...source.matchAll(/\bobjects\.(\w+)\(/g)].map((m) => m[1]!))]
+  for (const call of objectCalls) assert.ok(call in verbOfCustomObjectCall, `adapters/kubernetes/cluster.ts calls objects.${call}: add its verb to verbOfCustomObjectCall, and the role`)
+  assert.equal([...new Set(objectCalls.map((c) => verbOfCustomObjectCall[c]).filter((v) => v !== null))].sort(), expected[1]!.verbs)
   assert.ok(/makeApiClient\(CoreV1Api\)/.test(source))
+  assert.ok(/makeApiClient\(CustomObjectsApi\)/.test(source))
 
   const binding = find(member, "ClusterRoleBinding", "fabric-daemon")
   assert.equal(binding.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "fabric-daemon" })

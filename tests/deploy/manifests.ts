@@ -69,16 +69,28 @@ export const podSpecs = (objects: ReadonlyArray<K8sObject>) =>
 /**
  * The rules the daemon's ClusterRole must grant, exactly: what adapters/kubernetes/cluster.ts
  * calls on namespaces (readNamespace = get, listNamespace = list, createNamespace = create,
- * deleteNamespace = delete). Widening the role (watch, update, patch, another resource, secrets)
+ * deleteNamespace = delete), and on the custom objects of the catalogue's kinds, one rule per
+ * group (`kinds`: deploy/crds). Widening the role (watch, update, another resource, secrets)
  * must change this list too, on purpose.
  */
-export const daemonRules = [{ apiGroups: [""], resources: ["namespaces"], verbs: ["create", "delete", "get", "list"] }]
+export const daemonRules = (kinds: ReadonlyArray<{ readonly group: string; readonly plural: string }>) => [
+  { apiGroups: [""], resources: ["namespaces"], verbs: ["create", "delete", "get", "list"] },
+  ...[...new Set(kinds.map((k) => k.group))].sort().map((group) => ({
+    apiGroups: [group], resources: kinds.filter((k) => k.group === group).map((k) => k.plural).sort(), verbs: ["create", "delete", "get", "list", "patch"],
+  })),
+]
 
 /** Which RBAC verb each CoreV1Api namespace method needs. */
 export const verbOfCoreCall: Record<string, string> = {
   readNamespace: "get", readNamespaceStatus: "get", listNamespace: "list", createNamespace: "create",
   deleteNamespace: "delete", patchNamespace: "patch", patchNamespaceStatus: "patch",
   replaceNamespace: "update", replaceNamespaceStatus: "update", replaceNamespaceFinalize: "update",
+}
+
+/** Which RBAC verb each CustomObjectsApi method needs (getAPIResources is discovery: no rule needed). */
+export const verbOfCustomObjectCall: Record<string, string | null> = {
+  getNamespacedCustomObject: "get", listClusterCustomObject: "list", listNamespacedCustomObject: "list", createNamespacedCustomObject: "create",
+  patchNamespacedCustomObject: "patch", replaceNamespacedCustomObject: "update", deleteNamespacedCustomObject: "delete", getAPIResources: null,
 }
 
 /** The Secrets an operator creates (README.md, "Install on Kubernetes"); the manifests only refer to them. */
