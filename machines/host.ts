@@ -162,13 +162,17 @@ export const makeHost = <R, StepInput>(hosted: HostedMachine<R, StepInput>) => {
 
   /**
    * Applies events in order in ONE transaction: one load, one save (and one history row) however
-   * many events; retried on a concurrent save (compare-and-set on the version).
+   * many events; retried on a concurrent save (compare-and-set on the version). Inside a caller's
+   * transaction (a membership notice's chunk, a project's deletion with its resources) each try is
+   * a savepoint: a try that lost the compare-and-set leaves no read-model write behind (its save
+   * and read model go out together), which the next try, diffing against the fresh snapshot,
+   * would never correct.
    */
   const sendAll = (actorId: string, events: ReadonlyArray<EventObject & Readonly<Record<string, unknown>>>) =>
     Effect.gen(function* () {
       const snapshots = yield* ActorSnapshots
       const transactions = yield* Transactions
-      const outcome = yield* transactions.transactionally(
+      const outcome = yield* transactions.undoable(
         Effect.gen(function* () {
           const stored = yield* snapshots.loadSnapshot(actorId)
           if (stored === undefined) return yield* new NotFound({ resource: hosted.kind, id: actorId })

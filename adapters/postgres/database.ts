@@ -92,6 +92,28 @@ export const transactionsLayer = Layer.effect(
         if (outcome instanceof Rollback) return yield* (outcome.exit as Exit.Exit<A, E>)
         return outcome[0] as A
       })
+    const undoable = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | Unavailable, R> =>
+      Effect.gen(function* () {
+        const tx = yield* CurrentTransaction
+        if (tx === undefined) return yield* transactionally(effect)
+        const context = yield* Effect.context<R>()
+        const outer = yield* CommitWrites
+        // The try's own commit writes join the transaction's only if the try succeeds.
+        const atCommit: Array<Effect.Effect<void, unknown>> = []
+        const outcome = yield* Effect.tryPromise({
+          try: () =>
+            tx.savepoint(async (sp) => {
+              const exit = await Effect.runPromiseExitWith(context)(effect.pipe(Effect.provideService(CurrentTransaction, sp), Effect.provideService(CommitWrites, atCommit)))
+              // Throwing makes porsager roll back to the savepoint; the exit travels with it untouched.
+              if (Exit.isFailure(exit)) throw new Rollback(exit)
+              return [exit.value] as const
+            }),
+          catch: (cause) => (cause instanceof Rollback ? cause : unavailable(toDatabaseError(cause))),
+        }).pipe(Effect.catch((e) => (e instanceof Rollback ? Effect.succeed(e) : Effect.fail(e))))
+        if (outcome instanceof Rollback) return yield* (outcome.exit as Exit.Exit<A, E>)
+        outer?.push(...atCommit)
+        return outcome[0] as A
+      })
     // The write's failure is typed here, at registration, though it happens at the commit: the
     // enclosing transactionally fails with it.
     const atCommit = <E, R>(write: Effect.Effect<void, E, R>): Effect.Effect<void, E, R> =>
@@ -100,7 +122,7 @@ export const transactionsLayer = Layer.effect(
         if (queue === undefined) return yield* write
         queue.push(Effect.provideContext(write, yield* Effect.context<R>()))
       })
-    return Transactions.of({ transactionally, atCommit })
+    return Transactions.of({ transactionally, atCommit, undoable })
   }),
 )
 

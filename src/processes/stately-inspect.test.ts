@@ -17,7 +17,7 @@ import { statelyInspectLayer } from "./stately-inspect.ts"
 // The host with a store that has nothing and keeps nothing: enough to create one actor.
 const hostServices = Layer.mergeAll(
   Layer.succeed(ActorSnapshots, { loadSnapshot: () => Effect.succeed(undefined), saveSnapshot: () => Effect.succeed(1) } as never),
-  Layer.succeed(Transactions, { transactionally: (effect) => effect, atCommit: (write) => write }),
+  Layer.succeed(Transactions, { transactionally: (effect) => effect, atCommit: (write) => write, undoable: (effect) => effect }),
   Changes.layer,
   Metrics.layer,
 )

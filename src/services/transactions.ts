@@ -15,4 +15,11 @@ export class Transactions extends Context.Service<Transactions, {
    * lock is held for the commit's round trip only, not for the rest of the transaction.
    */
   readonly atCommit: <E, R>(write: Effect.Effect<void, E, R>) => Effect.Effect<void, E, R>
+  /**
+   * Runs `effect` so that a typed failure undoes its writes and nothing else: a savepoint of the
+   * current transaction (rolled back to on failure), or a transaction of its own outside one. For
+   * a try that is retried inside a transaction (an actor's compare-and-set): the failed try leaves
+   * nothing behind for the next one to build on.
+   */
+  readonly undoable: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | Unavailable, R>
 }>()("fabric/Transactions") {}
