@@ -1,10 +1,12 @@
 // The live Cluster layer: one cluster's namespaces and the custom objects of the catalogued kinds
 // in them, through @kubernetes/client-node, every request rate-limited, timed out and retried
 // (./requests.ts). A namespace or object Fabric does not own is never modified; one being deleted
-// is reported as such, never as success. An object is created with a create (which fails when a
-// foreign one has its name, so none is ever adopted) and kept with server-side apply, field
-// manager `fabric`, forced (Fabric's fields win over a hand edit: that is drift) and guarded by
-// the resourceVersion it was read at (an object replaced in between is read again).
+// is reported as such, never as success. An object is server-side applied, field manager
+// `fabric`, so Fabric owns every field it sets from the start (and a field it stops setting goes):
+// created, once a read found nothing there, with an apply that is NOT forced (a foreign object that
+// appeared in between conflicts with it, and is then read and refused: never adopted); changed
+// with an apply that is forced (Fabric's fields win over a hand edit: that is drift) and guarded
+// by the resourceVersion it was read at (an object replaced in between is read again).
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type V1Namespace, type V1ObjectMeta } from "@kubernetes/client-node"
 import { Effect, Layer } from "effect"
 import type { Kind } from "../../src/domain/kind.ts"
@@ -227,6 +229,17 @@ export const layer = (config: KubernetesClusterConfig): Layer.Layer<Cluster, Clu
           Effect.catch(onStatus(404, () => undefined)),
         )
 
+      /**
+       * Server-side apply of Fabric's fields (the apiserver authorizes one that creates the object
+       * as a create too). `resourceVersion`: only if the object is still the one read at it.
+       */
+      const apply = (o: ManagedObject, resourceVersion: string | undefined, force: boolean) =>
+        send(`apply ${describe(o)}`, (options) =>
+          objects.patchNamespacedCustomObject(
+            { ...where(o), body: appliedObject(o, resourceVersion), fieldManager, force },
+            setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply, options),
+          ) as Promise<CustomObject>)
+
       /** A 404 on create: the namespace is missing, or the kind is no longer served. */
       const createNotFound = (o: ManagedObject) =>
         read(o.namespace).pipe(Effect.flatMap((ns) => Effect.fail(ns === undefined ? new NamespaceMissing({ cluster, namespace: o.namespace }) : notServed(o.kind))))
@@ -237,9 +250,8 @@ export const layer = (config: KubernetesClusterConfig): Layer.Layer<Cluster, Clu
           for (let tries = 1; tries <= 3; tries++) {
             const existing = yield* readObject(o)
             if (existing === undefined) {
-              // 409: someone created it since the read (ours or not: read it again to know).
-              const created = yield* send(`create ${describe(o)}`, (options) =>
-                objects.createNamespacedCustomObject({ ...where(o), body: appliedObject(o), fieldManager }, options) as Promise<CustomObject>).pipe(
+              // 409: someone created it since the read, with other values (ours or not: read it again to know).
+              const created = yield* apply(o, undefined, false).pipe(
                 Effect.catch((failure) =>
                   failure.status === 409 ? Effect.succeed(undefined) : failure.status === 404 ? createNotFound(o) : Effect.fail(failure)),
               )
@@ -253,11 +265,7 @@ export const layer = (config: KubernetesClusterConfig): Layer.Layer<Cluster, Clu
             const current = { spec: existing.spec, labels: existing.metadata?.labels, annotations: existing.metadata?.annotations }
             if (!objectNeedsApply(current, o)) return statusOf(existing)
             // 409: changed since the read (the resourceVersion precondition), so read it again.
-            const applied = yield* send(`apply ${describe(o)}`, (options) =>
-              objects.patchNamespacedCustomObject(
-                { ...where(o), body: appliedObject(o, existing.metadata?.resourceVersion), fieldManager, force: true },
-                setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply, options),
-              ) as Promise<CustomObject>).pipe(Effect.catch(onStatus(409, () => undefined)))
+            const applied = yield* apply(o, existing.metadata?.resourceVersion, true).pipe(Effect.catch(onStatus(409, () => undefined)))
             if (applied !== undefined) return statusOf(applied)
           }
           return yield* new ClusterUnavailable({ cluster, reason: `${describe(o)} keeps changing while being applied; retry` })

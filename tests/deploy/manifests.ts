@@ -87,10 +87,13 @@ export const verbOfCoreCall: Record<string, string> = {
   replaceNamespace: "update", replaceNamespaceStatus: "update", replaceNamespaceFinalize: "update",
 }
 
-/** Which RBAC verb each CustomObjectsApi method needs (getAPIResources is discovery: no rule needed). */
-export const verbOfCustomObjectCall: Record<string, string | null> = {
-  getNamespacedCustomObject: "get", listClusterCustomObject: "list", listNamespacedCustomObject: "list", createNamespacedCustomObject: "create",
-  patchNamespacedCustomObject: "patch", replaceNamespacedCustomObject: "update", deleteNamespacedCustomObject: "delete", getAPIResources: null,
+/**
+ * Which RBAC verbs each CustomObjectsApi method needs: a server-side apply that creates the object
+ * is authorized as a create too; getAPIResources is discovery, which needs no rule.
+ */
+export const verbsOfCustomObjectCall: Record<string, ReadonlyArray<string>> = {
+  getNamespacedCustomObject: ["get"], listClusterCustomObject: ["list"], listNamespacedCustomObject: ["list"], createNamespacedCustomObject: ["create"],
+  patchNamespacedCustomObject: ["patch", "create"], replaceNamespacedCustomObject: ["update"], deleteNamespacedCustomObject: ["delete"], getAPIResources: [],
 }
 
 /** The Secrets an operator creates (README.md, "Install on Kubernetes"); the manifests only refer to them. */
