@@ -78,7 +78,7 @@ const highlightSelected = () => {
 
 const renderActors = () => {
   const needle = $("#filter").value.trim().toLowerCase()
-  for (const machine of ["project", "account"]) {
+  for (const machine of ["project", "resource", "account"]) {
     const all = page.actors.filter((a) => a.machine === machine)
     const shown = all.filter((a) => !needle || a.actorId.includes(needle) || stateText(a.state).includes(needle))
     $(`#${machine}-count`).textContent = shown.length === all.length ? `(${all.length})` : `(${shown.length} of ${all.length})`
@@ -110,7 +110,7 @@ const refreshActors = async () => {
 
 // ---- the selected actor -------------------------------------------------------------------
 
-const idFields = { project: "projectId", account: "accountId" }
+const idFields = { project: "projectId", resource: "resourceId", account: "accountId" }
 
 const renderSummary = (actor) => {
   const box = $("#actor-summary")
@@ -122,7 +122,8 @@ const renderSummary = (actor) => {
     if (key === idFields[actor.machine] || key === "clusters") continue
     facts.append(el("dt", "", key))
     const dd = el("dd")
-    if (key === "accountId" && actor.machine === "project") {
+    // What the actor belongs to is a link to that actor.
+    if ((key === "accountId" && actor.machine !== "account") || (key === "projectId" && actor.machine === "resource")) {
       const link = el("a", "", value)
       link.href = `#${value}`
       dd.append(link)

@@ -149,4 +149,18 @@ debug("the page's files are served with their content types and a same-origin-on
   assert.equal((await fabric.request("GET", "/debug/api/machines")).json.project.states.map((s: { key: string }) => s.key), ["creating", "rejected", "live", "deleting", "finalizing", "deleted"])
 })
 
+debug("a resource is an actor too: its statechart, in the list, its detail with its per-cluster status and history", async ({ fabric, projectId }) => {
+  const machines = (await fabric.request("GET", "/debug/api/machines")).json
+  assert.equal(machines.resource.states.map((s: { key: string }) => s.key), ["creating", "rejected", "live", "updating", "deleting", "finalizing", "deleted"])
+  const created = await fabric.request("POST", `/v1/projects/${projectId}/resources`, { body: { kind: "KupoPort", spec: { network: "preview", pruneUtxo: false } } })
+  assert.is(created.status, 201, created.text)
+  const resourceId = created.json.resource.id as string
+  const listed = (await fabric.request("GET", "/debug/api/actors?machine=resource")).json.actors
+  assert.equal(listed.map((a: { actorId: string }) => a.actorId), [resourceId])
+  const detail = (await fabric.request("GET", `/debug/api/actors/${resourceId}`)).json.actor
+  assert.is(detail.machine, "resource")
+  assert.equal(Object.keys(detail.context.clusters).sort(), ["sim-a", "sim-b", "sim-c"])
+  assert.is(detail.history.at(-1).event.type, "created")
+})
+
 debug.run()

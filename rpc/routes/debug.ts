@@ -4,7 +4,7 @@
 //   GET  /debug                 the UI, or the login form without a session
 //   POST /debug/login, /logout  start / end the session (form posts from this origin, then back
 //                               to /debug); failed logins are throttled (rpc/http/login-throttle.ts)
-//   GET  /debug/api/machines    the account and project statecharts (machines/statechart.ts)
+//   GET  /debug/api/machines    the account, project and resource statecharts (machines/statechart.ts)
 //   GET  /debug/api/actors      actors, most recently changed first
 //   GET  /debug/api/actors/:id  one actor: state, context, event history
 //   GET  /debug/events?actor=   the same, as SSE event `actor` at once and on every change
@@ -12,6 +12,7 @@ import { Schema } from "effect"
 import { Hono, type Context } from "hono"
 import { accountMachine } from "../../machines/account.ts"
 import { projectMachine } from "../../machines/project.ts"
+import { resourceMachine } from "../../machines/resource.ts"
 import { statechartOf } from "../../machines/statechart.ts"
 import { InvalidRequest } from "../../src/domain/errors.ts"
 import { idPatterns } from "../../src/domain/ids.ts"
@@ -30,17 +31,17 @@ const historyLimit = 100
 const actorListLimit = 500
 
 const actorId = Schema.String.check(Schema.isPattern(
-  new RegExp(`${idPatterns.account.source}|${idPatterns.project.source}`),
-  { message: "must be an account (acc_…) or project (prj_…) id" },
+  new RegExp(`${idPatterns.account.source}|${idPatterns.project.source}|${idPatterns.resource.source}`),
+  { message: "must be an account (acc_…), project (prj_…) or resource (res_…) id" },
 ))
 const ActorIdParam = Schema.Struct({ actorId })
 const ActorQuery = Schema.Struct({ actor: actorId })
-const ActorsQuery = Schema.Struct({ machine: Schema.optional(Schema.Literals(["account", "project"])) })
+const ActorsQuery = Schema.Struct({ machine: Schema.optional(Schema.Literals(["account", "project", "resource"])) })
 
 // The account's input carries its API key hash; a debugging page has no use for it.
 const withoutSecrets = <A>(value: A): A => JSON.parse(JSON.stringify(value, (key, v) => (key === "apiKeyHash" ? undefined : v)))
 
-const machines = { account: statechartOf(accountMachine), project: statechartOf(projectMachine) }
+const machines = { account: statechartOf(accountMachine), project: statechartOf(projectMachine), resource: statechartOf(resourceMachine) }
 
 const loginPage = (error?: string) =>
   debugAssetResponse("login.html", 401, (html) => html.replace("<!--error-->", error === undefined ? "" : `<p class="login-error" role="alert">${error}</p>`))

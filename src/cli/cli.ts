@@ -5,8 +5,8 @@ import type { ClientResponse } from "hono/client"
 import { expectOk, fabricClient, FabricApiError, type FabricClient, type SuccessBody } from "../../rpc/client.ts"
 import { parseArgs } from "./args.ts"
 import { exportMachineCommand } from "./export-machine.ts"
-import { clusterProgress, projectDetails, table } from "./render.ts"
-import { watchProject } from "./watch.ts"
+import { clusterProgress, projectDetails, resourceDetails, table } from "./render.ts"
+import { watchProject, watchResource } from "./watch.ts"
 
 const usage = `usage: fabric <command>
   dev                                   run Fabric (API, management, one daemon per cluster)
@@ -17,6 +17,13 @@ const usage = `usage: fabric <command>
   project list --account A [--limit N] [--cursor C]
   project delete <projectId>
   project watch <projectId> [--timeout SECONDS]   follow per-cluster progress until Ready
+  resource create <projectId> --kind K --spec JSON [--name N]   a resource of a catalogued kind (see kinds)
+  resource get <projectId> <resourceId>
+  resource list <projectId> [--limit N] [--cursor C]
+  resource patch <projectId> <resourceId> --spec JSON   a JSON merge patch of the spec (null removes a field)
+  resource delete <projectId> <resourceId>
+  resource watch <projectId> <resourceId> [--timeout SECONDS]   follow per-cluster progress until Ready
+  kinds                                 the catalogue: each kind and its spec's fields
   clusters                              list member clusters
   cluster remove <clusterId> [--force]  remove a cluster from the fleet (the last Active one only with --force)
   debug export <account|project> [--format mermaid|stately]   print a state machine (no server needed)
@@ -37,6 +44,29 @@ const required = (flags: Map<string, string | true>, name: string): string => {
   return value
 }
 
+/** A positional argument a command needs (a project or resource id). */
+const argument = (value: string | undefined, name: string): string => {
+  if (value === undefined) throw new CliError(`<${name}> is required\n\n${usage}`)
+  return value
+}
+
+/** --spec as a JSON object: the spec, or a merge patch of it. */
+const specFlag = (flags: Map<string, string | true>): Record<string, unknown> => {
+  const text = required(flags, "spec")
+  let value: unknown
+  try { value = JSON.parse(text) } catch (e) { throw new CliError(`--spec is not JSON: ${(e as Error).message}`) }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new CliError("--spec must be a JSON object, e.g. '{\"network\":\"preprod\"}'")
+  return value as Record<string, unknown>
+}
+
+/** --limit and --cursor of a list command. */
+const pageQuery = (flags: Map<string, string | true>) => {
+  const query: { limit?: string; cursor?: string } = {}
+  if (typeof flags.get("limit") === "string") query.limit = flags.get("limit") as string
+  if (typeof flags.get("cursor") === "string") query.cursor = flags.get("cursor") as string
+  return query
+}
+
 /** Where a local Fabric is, for calls without --url and --token (the entrypoint reads them from the configuration). */
 export interface LocalFabric {
   readonly port: number
@@ -46,7 +76,7 @@ export interface LocalFabric {
 
 export const runCli = async (argv: ReadonlyArray<string>, env: Readonly<Record<string, string | undefined>>, local: LocalFabric): Promise<number> => {
   const { flags, positionals } = parseArgs(argv)
-  const [noun, verb, target] = positionals
+  const [noun, verb, target, second] = positionals
   const json = flags.has("json")
   const url = (flags.get("url") as string | undefined) ?? env.FABRIC_URL ?? `http://127.0.0.1:${local.port}`
   const tokenFile = local.operatorTokenFile
@@ -100,11 +130,8 @@ export const runCli = async (argv: ReadonlyArray<string>, env: Readonly<Record<s
         return 0
       }
       case "project list": {
-        const query: { limit?: string; cursor?: string } = {}
-        if (typeof flags.get("limit") === "string") query.limit = flags.get("limit") as string
-        if (typeof flags.get("cursor") === "string") query.cursor = flags.get("cursor") as string
         const r = await call(client.v1.accounts[":accountId"].projects.$get({
-          param: { accountId: required(flags, "account") }, query,
+          param: { accountId: required(flags, "account") }, query: pageQuery(flags),
         }))
         print(r, () => table(["ID", "NAME", "NAMESPACE", "PHASE", "CLUSTERS"], r.projects.map((p) =>
           [p.id, p.name, p.namespace, p.phase, Object.entries(p.clusters).map(([id, c]) => `${id}=${c.phase}`).join(" ")]))
@@ -120,6 +147,52 @@ export const runCli = async (argv: ReadonlyArray<string>, env: Readonly<Record<s
         const projectId = target ?? required(flags, "project")
         const timeout = Number(flags.get("timeout") ?? 300)
         return await watchProject(url, token, projectId, { timeoutSeconds: timeout, json, fetch })
+      }
+      case "resource create": {
+        const json = { kind: required(flags, "kind"), spec: specFlag(flags), ...(typeof flags.get("name") === "string" ? { name: flags.get("name") as string } : {}) }
+        const r = await call(client.v1.projects[":projectId"].resources.$post({ param: { projectId: argument(target, "projectId") }, json }))
+        print(r, () => `${resourceDetails(r.resource)}\nfollow it: fabric resource watch ${r.resource.projectId} ${r.resource.id}`)
+        return 0
+      }
+      case "resource get": {
+        const r = await call(client.v1.projects[":projectId"].resources[":resourceId"].$get({
+          param: { projectId: argument(target, "projectId"), resourceId: argument(second, "resourceId") },
+        }))
+        print(r, () => resourceDetails(r.resource))
+        return 0
+      }
+      case "resource list": {
+        const r = await call(client.v1.projects[":projectId"].resources.$get({ param: { projectId: argument(target, "projectId") }, query: pageQuery(flags) }))
+        print(r, () => table(["ID", "KIND", "NAME", "PHASE", "GENERATION", "CLUSTERS"], r.resources.map((x) =>
+          [x.id, x.kind, x.name, x.phase, String(x.generation), Object.entries(x.clusters).map(([id, c]) => `${id}=${c.phase}`).join(" ")]))
+          + (r.nextCursor ? `\nmore: --cursor ${r.nextCursor}` : ""))
+        return 0
+      }
+      case "resource patch": {
+        const r = await call(client.v1.projects[":projectId"].resources[":resourceId"].$patch({
+          param: { projectId: argument(target, "projectId"), resourceId: argument(second, "resourceId") }, json: { spec: specFlag(flags) },
+        }, { headers: { "content-type": "application/merge-patch+json" } }))
+        print(r, () => `${resourceDetails(r.resource)}\nfollow it: fabric resource watch ${r.resource.projectId} ${r.resource.id}`)
+        return 0
+      }
+      case "resource delete": {
+        const r = await call(client.v1.projects[":projectId"].resources[":resourceId"].$delete({
+          param: { projectId: argument(target, "projectId"), resourceId: argument(second, "resourceId") },
+        }))
+        print(r, () => `${clusterProgress(r.resource)}\nfollow it: fabric resource watch ${r.resource.projectId} ${r.resource.id}`)
+        return 0
+      }
+      case "resource watch": {
+        const timeout = Number(flags.get("timeout") ?? 300)
+        return await watchResource(url, token, argument(target, "projectId"), argument(second, "resourceId"), { timeoutSeconds: timeout, json, fetch })
+      }
+      case "kinds": {
+        const r = await call(client.v1.kinds.$get())
+        print(r, () => table(["KIND", "API VERSION", "REQUIRED", "FIELDS"], r.kinds.map((k) => {
+          const spec = (k.schema.properties as { spec?: { required?: string[]; properties?: Record<string, unknown> } } | undefined)?.spec
+          return [k.kind, k.apiVersion, (spec?.required ?? []).join(","), Object.keys(spec?.properties ?? {}).join(",")]
+        })))
+        return 0
       }
       case "clusters": {
         const r = await call(client.v1.clusters.$get())

@@ -1,4 +1,5 @@
 import type { Project } from "../domain/project.ts"
+import type { Resource } from "../domain/resource.ts"
 
 const pad = (s: string, n: number) => s.padEnd(n)
 
@@ -15,5 +16,14 @@ export const projectDetails = (p: Project): string =>
       [id, c.phase, String(c.observedGeneration), c.reason ?? ""])),
   ].join("\n")
 
-export const clusterProgress = (p: Project): string =>
+export const clusterProgress = (p: Project | Resource): string =>
   `${p.phase.padEnd(12)} ` + Object.entries(p.clusters).map(([id, c]) => `${id}=${c.phase}`).join(" ")
+
+/** A resource, its spec, and its object in each cluster (phase, generation, conditions, reason). */
+export const resourceDetails = (r: Resource): string =>
+  [
+    `${r.id}  ${r.kind} ${r.name}  ${r.phase}  generation ${r.generation}`,
+    `spec ${JSON.stringify(r.spec)}`,
+    table(["CLUSTER", "PHASE", "GENERATION", "CONDITIONS", "REASON"], Object.entries(r.clusters).map(([id, c]) =>
+      [id, c.phase, String(c.observedGeneration), (c.conditions ?? []).map((k) => `${k.type}=${k.status}`).join(",") || "-", c.reason ?? ""])),
+  ].join("\n")

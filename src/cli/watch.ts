@@ -1,6 +1,7 @@
-// `fabric project watch`: follows the SSE stream and prints per-cluster progress as it changes;
-// exits 0 when the project is Ready (or Deleted), 1 on timeout or error.
+// `fabric project watch` and `fabric resource watch`: follow the SSE stream and print per-cluster
+// progress as it changes; exit 0 when the entity is Ready (or Deleted), 1 on timeout or error.
 import type { Project } from "../domain/project.ts"
+import type { Resource } from "../domain/resource.ts"
 import { clusterProgress } from "./render.ts"
 
 /** Splits an SSE byte stream into events ({event, data}); comments (keep-alives) are skipped. */
@@ -24,13 +25,21 @@ export async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerat
   }
 }
 
-export const watchProject = async (
-  url: string, token: string, projectId: string,
+/** What is followed: its watch path (under the API's URL), its event's name, how to look it up. */
+interface Watched {
+  readonly path: string
+  readonly event: "project" | "resource"
+  /** The command that shows the per-cluster reasons, for the timeout's message. */
+  readonly getCommand: string
+}
+
+const watch = async (
+  url: string, token: string, watched: Watched,
   options: { timeoutSeconds: number; json: boolean; fetch: typeof fetch },
 ): Promise<number> => {
   const signal = AbortSignal.timeout(options.timeoutSeconds * 1000)
   try {
-    const response = await options.fetch(`${url}/v1/projects/${encodeURIComponent(projectId)}/watch`, {
+    const response = await options.fetch(`${url}${watched.path}`, {
       headers: { authorization: `Bearer ${token}`, accept: "text/event-stream" }, signal,
     })
     if (!response.ok || response.body === null) {
@@ -43,19 +52,28 @@ export const watchProject = async (
         console.error("fabric: the server is shutting down; run the watch again (another replica, or this one once restarted)")
         return 1
       }
-      if (event !== "project") continue
-      const project = JSON.parse(data) as Project
-      console.log(options.json ? JSON.stringify(project) : `${new Date().toISOString().slice(11, 19)}  ${clusterProgress(project)}`)
-      if (project.phase === "Ready" || project.phase === "Deleted") return 0
+      if (event !== watched.event) continue
+      const entity = JSON.parse(data) as Project | Resource
+      console.log(options.json ? JSON.stringify(entity) : `${new Date().toISOString().slice(11, 19)}  ${clusterProgress(entity)}`)
+      if (entity.phase === "Ready" || entity.phase === "Deleted") return 0
     }
-    console.error("fabric: the stream ended before the project was Ready")
+    console.error(`fabric: the stream ended before the ${watched.event} was Ready`)
     return 1
   } catch (e) {
     if (signal.aborted) {
-      console.error(`fabric: not Ready after ${options.timeoutSeconds}s (see \`fabric project get ${projectId}\` for per-cluster reasons)`)
+      console.error(`fabric: not Ready after ${options.timeoutSeconds}s (see \`${watched.getCommand}\` for per-cluster reasons)`)
       return 1
     }
     console.error(`fabric: cannot watch: ${(e as Error).message}`)
     return 1
   }
 }
+
+export const watchProject = (url: string, token: string, projectId: string, options: { timeoutSeconds: number; json: boolean; fetch: typeof fetch }) =>
+  watch(url, token, { path: `/v1/projects/${encodeURIComponent(projectId)}/watch`, event: "project", getCommand: `fabric project get ${projectId}` }, options)
+
+export const watchResource = (url: string, token: string, projectId: string, resourceId: string, options: { timeoutSeconds: number; json: boolean; fetch: typeof fetch }) =>
+  watch(url, token, {
+    path: `/v1/projects/${encodeURIComponent(projectId)}/resources/${encodeURIComponent(resourceId)}/watch`, event: "resource",
+    getCommand: `fabric resource get ${projectId} ${resourceId}`,
+  }, options)

@@ -68,6 +68,45 @@ cli("account create, project create/get/list/delete and clusters answer with the
   assert.equal(JSON.parse(clusters.out).clusters.map((c: { id: string }) => c.id).sort(), ["sim-a", "sim-b", "sim-c"])
 })
 
+cli("kinds, and resource create/get/list/patch/watch/delete answer with the API's objects", async ({ url, fabric }) => {
+  const kinds = await run(url, "kinds")
+  assert.is(kinds.code, 0, kinds.err)
+  assert.match(kinds.out, /KupoPort\s+demeter\.run\/v1alpha1\s+network,pruneUtxo\s+network,pruneUtxo,throughputTier,matchPatterns/)
+  const account = JSON.parse((await run(url, "account", "create", "--name", "Ports", "--email", "ports-cli@example.test", "--json")).out)
+  const projectId = account.project.id as string
+  await fabric.waitForProject(projectId, (p) => p.phase === "Ready")
+
+  const created = await run(url, "resource", "create", projectId, "--kind", "KupoPort", "--name", "indexer", "--spec", '{"network":"preprod","pruneUtxo":true}', "--json")
+  assert.is(created.code, 0, created.err)
+  const resourceId = JSON.parse(created.out).resource.id as string
+  const watched = await run(url, "resource", "watch", projectId, resourceId, "--timeout", "60")
+  assert.is(watched.code, 0, watched.err)
+  assert.match(watched.out.split("\n").at(-1)!, /Ready\s+sim-a=Ready sim-b=Ready sim-c=Ready$/)
+
+  const patched = await run(url, "resource", "patch", projectId, resourceId, "--spec", '{"throughputTier":2}')
+  assert.is(patched.code, 0, patched.err)
+  assert.match(patched.out, new RegExp(`${resourceId}\\s+KupoPort indexer\\s+Provisioning\\s+generation 2`))
+  assert.match(patched.out, /spec \{"network":"preprod","pruneUtxo":true,"throughputTier":2\}/)
+  const got = await run(url, "resource", "get", projectId, resourceId)
+  assert.match(got.out, /CLUSTER\s+PHASE\s+GENERATION\s+CONDITIONS\s+REASON/)
+  const list = await run(url, "resource", "list", projectId, "--json")
+  assert.equal(JSON.parse(list.out).resources.map((r: { id: string }) => r.id), [resourceId])
+
+  const bad = await run(url, "resource", "patch", projectId, resourceId, "--spec", '{"throughputTier":9}')
+  assert.is(bad.code, 1)
+  assert.match(bad.err, /\n  body\.spec\.throughputTier: must be at most 3/)
+  const notJson = await run(url, "resource", "create", projectId, "--kind", "KupoPort", "--spec", "{network")
+  assert.is(notJson.code, 1)
+  assert.match(notJson.err, /--spec is not JSON/)
+
+  const deleted = await run(url, "resource", "delete", projectId, resourceId)
+  assert.is(deleted.code, 0, deleted.err)
+  assert.match(deleted.out, /^Deleting/)
+  const gone = await run(url, "resource", "watch", projectId, resourceId, "--timeout", "60", "--json")
+  assert.is(gone.code, 0, gone.err)
+  assert.is(JSON.parse(gone.out.split("\n").at(-1)!).phase, "Deleted")
+})
+
 cli("an error answer is exit 1 with the code, the message and each issue", async ({ url }) => {
   const bad = await run(url, "account", "create", "--name", "", "--email", "not-an-email")
   assert.is(bad.code, 1)
