@@ -76,7 +76,7 @@ export const makeApp = (options: AppOptions) => {
       const exit = await options.runtime.runPromiseExit(Readiness.use((r) => r.ready))
       return Exit.isSuccess(exit) ? c.json({ status: "ready" }, 200) : errorResponse(c, 503, "unavailable", "database not reachable")
     })
-    .route("/", openapi)
+    .route("/", openapi())
     .route("/metrics", metrics(options.runtime))
     .route("/v1", v1)
     .route("/debug", debug({ operatorToken: options.operatorToken, watch: options.watch, clientAddress: options.clientAddress }))

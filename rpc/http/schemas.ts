@@ -46,7 +46,7 @@ export const ResourceIdParam = Schema.Struct({ projectId: ProjectId, resourceId:
 
 export const CreateResourceBody = Schema.Struct({
   kind: Schema.String.annotate({ description: "A kind of the catalogue (GET /v1/kinds)." }),
-  name: Schema.optional(ResourceName.annotate({ description: "The object's name in every cluster; `<kind in lowercase>-<6 random characters>` when absent." })),
+  name: Schema.optionalKey(ResourceName.annotate({ description: "The object's name in every cluster; `<kind in lowercase>-<6 random characters>` when absent." })),
   spec: Spec,
 })
 

@@ -30,4 +30,17 @@ test("no token: 401; another method: 405 with Allow", async () => {
   assert.is(post.headers.get("allow"), "GET, HEAD")
 })
 
+test("GET /openapi.json says each kind's spec schema for a resource's body: a creation is one kind, a patch a merge patch of one", async () => {
+  const document = (await (await fabric.app.request("/openapi.json")).json()) as any
+  const create = document.paths["/v1/projects/{projectId}/resources"].post.requestBody.content["application/json"].schema
+  assert.equal(create.oneOf.map((b: any) => b.properties.kind.const), ["CardanoNodePort", "KupoPort"])
+  const kupo = create.oneOf[1].properties.spec
+  assert.equal(kupo.required, ["network", "pruneUtxo"])
+  assert.is(kupo.additionalProperties, false)
+  assert.equal(kupo.properties.throughputTier, { type: "integer", minimum: 0, maximum: 3, description: kupo.properties.throughputTier.description })
+  const patch = document.paths["/v1/projects/{projectId}/resources/{resourceId}"].patch.requestBody.content["application/merge-patch+json"].schema
+  assert.equal(patch.properties.spec.anyOf.map((s: any) => s.title), ["CardanoNodePort", "KupoPort"])
+  assert.is(patch.properties.spec.anyOf[1].required, undefined)
+})
+
 test.run()

@@ -7,6 +7,7 @@ import {
   AccountResponse, ClusterListResponse, ClusterResponse, CreatedAccountResponse, ErrorBody, HealthResponse, KindListResponse,
   ProjectPageResponse, ProjectResponse, ResourcePageResponse, ResourceResponse, ShutdownEventData,
 } from "../http/response-schemas.ts"
+import { specJsonSchema, specSchemaOf, type Kind } from "../../src/domain/kind.ts"
 import { Project } from "../../src/domain/project.ts"
 import { Resource } from "../../src/domain/resource.ts"
 import { ClusterIdParam, RemoveClusterQuery } from "./clusters.ts"
@@ -33,6 +34,8 @@ interface RouteDoc {
   readonly form?: Schema.Constraint
   /** The body's media types, when not application/json alone (a merge patch). */
   readonly bodyMedia?: ReadonlyArray<string>
+  /** The body holds a resource's spec: with the catalogue at hand, its schema is each kind's (`byKind`). */
+  readonly byKind?: "create" | "patch"
   /** Accepts an Idempotency-Key header (docs/api.md, Idempotency). */
   readonly idempotent?: true
   readonly success: {
@@ -130,7 +133,7 @@ const routes: ReadonlyArray<RouteDoc> = [
   {
     method: "post", path: "/v1/projects/{projectId}/resources", operationId: "createResource", access: "operator or own key", idempotent: true,
     summary: "Create a resource of a catalogued kind in the project: its object in the project's namespace of every cluster that serves the kind. The spec is validated against the kind's schema (400 naming each field).",
-    params: ProjectIdParam, body: CreateResourceBody,
+    params: ProjectIdParam, body: CreateResourceBody, byKind: "create",
     success: { status: 201, description: "The resource, phase Provisioning.", json: ResourceResponse },
     failures: [404, 409, 422, 503],
   },
@@ -151,7 +154,7 @@ const routes: ReadonlyArray<RouteDoc> = [
   {
     method: "patch", path: "/v1/projects/{projectId}/resources/{resourceId}", operationId: "patchResource", access: "operator or own key",
     summary: "Change a resource's spec with a JSON merge patch (RFC 7386), validated before and after the merge; a change is a new generation.",
-    params: ResourceIdParam, body: PatchResourceBody, bodyMedia: ["application/merge-patch+json", "application/json"],
+    params: ResourceIdParam, body: PatchResourceBody, bodyMedia: ["application/merge-patch+json", "application/json"], byKind: "patch",
     success: { status: 200, description: "The resource (its generation bumped when the spec changed).", json: ResourceResponse },
     failures: [404, 409, 503],
   },
@@ -315,7 +318,23 @@ const errorStatusesOf = (route: RouteDoc): ReadonlyArray<ErrorStatus> => {
   return [...new Set([...implied, ...route.failures])].sort((a, b) => a - b)
 }
 
-export const buildOpenApiDocument = () => {
+/**
+ * A resource's body with each kind's spec schema (so a client outside TypeScript, or a fuzzer,
+ * knows what the server checks): a creation is one of the kinds, a patch a merge patch of one.
+ */
+const bodyByKind = (generic: JsonSchema.JsonSchema, kinds: ReadonlyArray<Kind>, which: "create" | "patch"): JsonSchema.JsonSchema => {
+  const properties = generic.properties as Record<string, JsonSchema.JsonSchema>
+  if (which === "patch") {
+    return { ...generic, properties: { ...properties, spec: { ...properties.spec, anyOf: kinds.map((k) => ({ ...specJsonSchema(specSchemaOf(k), true), title: k.kind })) } } }
+  }
+  return {
+    ...generic,
+    oneOf: kinds.map((k) => ({ type: "object", title: k.kind, properties: { kind: { const: k.kind }, spec: specJsonSchema(specSchemaOf(k)) }, required: ["kind", "spec"] })),
+  }
+}
+
+/** The document; with `kinds` (the catalogue), a resource's body says each kind's spec schema. */
+export const buildOpenApiDocument = (kinds: ReadonlyArray<Kind> = []) => {
   const routeSchemas = routes.flatMap((r) => [r.params, r.query, r.body, r.form, r.success.json, ...(r.success.media?.events ?? []).map((e) => e.data)].filter((s) => s !== undefined))
   const { of, components } = compile([ErrorBody, ...new Set(routeSchemas)])
   const errorResponse = (status: ErrorStatus) => ({
@@ -342,7 +361,14 @@ export const buildOpenApiDocument = () => {
       description: accessNote[route.access],
       ...(route.access === "anyone" ? { security: [] } : {}),
       ...(parameters.length > 0 ? { parameters } : {}),
-      ...(route.body ? { requestBody: { required: true, content: Object.fromEntries((route.bodyMedia ?? ["application/json"]).map((type) => [type, { schema: of(route.body!) }])) } } : {}),
+      ...(route.body ? {
+        requestBody: {
+          required: true,
+          content: Object.fromEntries((route.bodyMedia ?? ["application/json"]).map((type) => [type, {
+            schema: route.byKind !== undefined && kinds.length > 0 ? bodyByKind(of(route.body!), kinds, route.byKind) : of(route.body!),
+          }])),
+        },
+      } : {}),
       ...(route.form ? { requestBody: { required: true, content: Object.fromEntries(formMediaTypes.map((type) => [type, { schema: of(route.form!) }])) } } : {}),
       responses: {
         [String(success.status)]: {

@@ -130,3 +130,32 @@ export const kindFromDefinition = (definition: unknown): { readonly kind: Kind }
 
 /** The schema a resource's spec must satisfy. */
 export const specSchemaOf = (kind: Kind): SpecSchema => kind.schema.properties!.spec!
+
+type JsonSchemaObject = Record<string, unknown>
+
+/**
+ * A spec schema as JSON Schema 2020-12 (what an OpenAPI 3.1 document holds), saying what Fabric
+ * accepts: an object with properties takes no others (Fabric refuses them), `nullable` is a
+ * "null" type, exclusive bounds are numbers. As a merge patch (`patch`): no field is required, any
+ * object member may be null (it removes the member), objects are patches too, arrays and scalars
+ * are values.
+ */
+export const specJsonSchema = (schema: SpecSchema, patch = false): JsonSchemaObject => {
+  const { nullable, exclusiveMinimum, exclusiveMaximum, minimum, maximum, items, required, properties, additionalProperties, "x-kubernetes-preserve-unknown-fields": preserve, type, ...rest } = schema
+  const out: JsonSchemaObject = { ...rest }
+  if (type !== undefined) out.type = nullable ? [type, "null"] : type
+  if (minimum !== undefined) out[exclusiveMinimum ? "exclusiveMinimum" : "minimum"] = minimum
+  if (maximum !== undefined) out[exclusiveMaximum ? "exclusiveMaximum" : "maximum"] = maximum
+  if (items !== undefined) out.items = specJsonSchema(items)
+  if (type === "object" || properties !== undefined) {
+    // A member of a patch may be null: it removes the member.
+    const member = (s: SpecSchema) => (patch ? { anyOf: [specJsonSchema(s, true), { type: "null" }] } : specJsonSchema(s))
+    if (preserve) out.additionalProperties = true
+    else {
+      out.properties = Object.fromEntries(Object.entries(properties ?? {}).map(([name, s]) => [name, member(s)]))
+      out.additionalProperties = typeof additionalProperties === "object" ? member(additionalProperties) : additionalProperties === true
+      if (!patch && required !== undefined && required.length > 0) out.required = required
+    }
+  }
+  return out
+}

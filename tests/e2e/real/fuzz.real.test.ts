@@ -43,8 +43,8 @@ fuzz.before(async (ctx) => {
   ctx.rpc = await startFabricProcess({
     DATABASE_URL: database.url, KAFKA_BROKERS: kafkaBrokers, FABRIC_KAFKA_PREFIX: uniqueKafkaPrefix(),
     FABRIC_ADMIN_TOKEN: token, FABRIC_PARTITIONS: "1",
-    // The fuzzer creates many projects in one account: the quota (a 422) is not what it tests.
-    FABRIC_PROJECT_QUOTA: "100000",
+    // The fuzzer creates many projects (and resources) in one account: the quotas (a 422) are not what it tests.
+    FABRIC_PROJECT_QUOTA: "100000", FABRIC_RESOURCE_QUOTA: "100000",
   }, 60_000, ["rpc"])
   const r = await fetch(`${ctx.rpc.url}/v1/accounts`, {
     method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
