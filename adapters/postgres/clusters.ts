@@ -12,9 +12,11 @@ export const setClusterPhase = (id: string, phase: ClusterPhase, seenAt: Date | 
       last_seen_at = coalesce(excluded.last_seen_at, fabric.clusters.last_seen_at)`).pipe(Effect.asVoid)
 
 export const listClusters = () =>
-  query((sql) => sql<{ id: string; phase: ClusterPhase; lastSeenAt: Date | null }[]>`
-    select id, phase, last_seen_at as "lastSeenAt" from fabric.clusters order by id`).pipe(
-    Effect.map((rows): ReadonlyArray<ClusterRecord> => rows.map((r) => ({ id: ClusterId.make(r.id), phase: r.phase, lastSeenAt: r.lastSeenAt?.toISOString() ?? null }))),
+  query((sql) => sql<{ id: string; phase: ClusterPhase; lastSeenAt: Date | null; kinds: string[] | null }[]>`
+    select id, phase, last_seen_at as "lastSeenAt", served_kinds as kinds from fabric.clusters order by id`).pipe(
+    Effect.map((rows): ReadonlyArray<ClusterRecord> => rows.map((r) => ({
+      id: ClusterId.make(r.id), phase: r.phase, lastSeenAt: r.lastSeenAt?.toISOString() ?? null, kinds: r.kinds,
+    }))),
   )
 
 // One advisory-lock key for fleet membership (any constant unique within Fabric's database).
@@ -31,12 +33,14 @@ export const lockMembership = (mode: "shared" | "exclusive") =>
     : sql`select pg_advisory_xact_lock(${membershipLockKey})`).pipe(Effect.asVoid)
 
 /**
- * A heartbeat of an Active cluster: records it as seen, nothing else (no lock, no fan-out).
- * False when the cluster is not Active (unknown, Unreachable, Removed): the caller decides then.
+ * A heartbeat of an Active cluster: records it as seen (and the kinds it serves, when it says),
+ * nothing else (no lock, no fan-out). False when the cluster is not Active (unknown, Unreachable,
+ * Removed): the caller decides then.
  */
-export const touchActiveCluster = (id: string, seenAt: Date) =>
+export const touchActiveCluster = (id: string, seenAt: Date, kinds?: ReadonlyArray<string>) =>
   query((sql) => sql`
-    update fabric.clusters set last_seen_at = greatest(coalesce(last_seen_at, ${seenAt}), ${seenAt})
+    update fabric.clusters set last_seen_at = greatest(coalesce(last_seen_at, ${seenAt}), ${seenAt}),
+      served_kinds = coalesce(${kinds === undefined ? null : jsonb(sql, kinds)}::jsonb, served_kinds)
     where id = ${id} and phase = 'Active' returning id`).pipe(Effect.map((rows) => rows.length > 0))
 
 /** Active to Unreachable only if it is still silent since before `silentBefore` (a heartbeat may have come). */

@@ -7,20 +7,27 @@ import { defaultCrdDirectory, readCrdDirectory } from "../../adapters/catalogue/
 import { stubApp } from "../../tests/support/stub-app.ts"
 
 const catalogue = await Effect.runPromise(readCrdDirectory(defaultCrdDirectory))
-const fabric = stubApp({}, catalogue)
+const fabric = stubApp({
+  list: () => Effect.succeed([
+    { id: "a", phase: "Active", lastSeenAt: null, kinds: ["CardanoNodePort", "KupoPort"] },
+    { id: "b", phase: "Active", lastSeenAt: null, kinds: ["CardanoNodePort"] },
+    { id: "c", phase: "Unreachable", lastSeenAt: null, kinds: ["KupoPort"] },
+    { id: "d", phase: "Active", lastSeenAt: null, kinds: null },
+  ]),
+}, catalogue)
 test.after(() => fabric.dispose())
 
-test("every kind of the catalogue, with its apiVersion, plural and openAPIV3Schema", async () => {
+test("every kind of the catalogue, with its apiVersion, plural and openAPIV3Schema, and the Active clusters that serve it", async () => {
   const response = await fabric.request("/v1/kinds")
   assert.is(response.status, 200)
-  const { kinds } = (await response.json()) as { kinds: Array<{ kind: string; apiVersion: string; plural: string; schema: any }> }
-  assert.equal(kinds.map((k) => k.kind), ["CardanoNodePort", "KupoPort"])
+  const { kinds } = (await response.json()) as { kinds: Array<{ kind: string; apiVersion: string; plural: string; schema: any; clusters: string[] }> }
+  assert.equal(kinds.map((k) => [k.kind, k.clusters]), [["CardanoNodePort", ["a", "b"]], ["KupoPort", ["a"]]])
   const kupo = kinds.find((k) => k.kind === "KupoPort")!
   assert.is(kupo.apiVersion, "demeter.run/v1alpha1")
   assert.is(kupo.plural, "kupoports")
   assert.equal(kupo.schema.properties.spec.required, ["network", "pruneUtxo"])
   assert.equal(kupo.schema.properties.spec.properties.network.enum, ["mainnet", "preprod", "preview"])
-  assert.equal(fabric.work(), [], "the catalogue is read without any management call")
+  assert.equal(fabric.work().map((c) => c.name), ["list"], "one read: the clusters")
 })
 
 test("no token: 401; another method: 405 with Allow", async () => {

@@ -188,15 +188,15 @@ export const runCli = async (argv: ReadonlyArray<string>, env: Readonly<Record<s
       }
       case "kinds": {
         const r = await call(client.v1.kinds.$get())
-        print(r, () => table(["KIND", "API VERSION", "REQUIRED", "FIELDS"], r.kinds.map((k) => {
+        print(r, () => table(["KIND", "API VERSION", "REQUIRED", "FIELDS", "SERVED BY"], r.kinds.map((k) => {
           const spec = (k.schema.properties as { spec?: { required?: string[]; properties?: Record<string, unknown> } } | undefined)?.spec
-          return [k.kind, k.apiVersion, (spec?.required ?? []).join(","), Object.keys(spec?.properties ?? {}).join(",")]
+          return [k.kind, k.apiVersion, (spec?.required ?? []).join(","), Object.keys(spec?.properties ?? {}).join(","), k.clusters.join(",") || "-"]
         })))
         return 0
       }
       case "clusters": {
         const r = await call(client.v1.clusters.$get())
-        print(r, () => table(["CLUSTER", "PHASE", "LAST SEEN"], r.clusters.map((c) => [c.id, c.phase, c.lastSeenAt ?? "-"])))
+        print(r, () => table(["CLUSTER", "PHASE", "LAST SEEN", "KINDS"], r.clusters.map((c) => [c.id, c.phase, c.lastSeenAt ?? "-", c.kinds?.join(",") ?? "-"])))
         return 0
       }
       case "cluster remove": {

@@ -40,9 +40,9 @@ export const defaultDaemonOptions: DaemonOptions = {
   retryBase: "200 millis", retryCap: "30 seconds", deletionPollMs: 250, heartbeatMs: 10_000, driftIntervalMs: 60_000, concurrency: defaultDaemonConcurrency,
 }
 
-const announce = (clusterId: string, kind: ClusterSignal["kind"]) =>
+const announce = (clusterId: string, kind: ClusterSignal["kind"], kinds?: ReadonlyArray<string>) =>
   Effect.gen(function* () {
-    const signal: ClusterSignal = { clusterId, kind, at: new Date(yield* Clock.currentTimeMillis).toISOString() }
+    const signal: ClusterSignal = { clusterId, kind, at: new Date(yield* Clock.currentTimeMillis).toISOString(), ...(kinds === undefined ? {} : { kinds }) }
     yield* (yield* EventBus).publish(topics.clusters, [{ key: clusterId, value: encodeJson(signal) }])
   })
 
@@ -78,7 +78,8 @@ const runBounded = (options: DaemonOptions) =>
     // Heartbeats run on their own fiber and touch neither the project locks nor the apiserver
     // permits, so no amount of handling delays them.
     yield* Effect.forkScoped(
-      announce(cluster.id, "heartbeat").pipe(
+      // Each heartbeat says which catalogued kinds the cluster serves (API discovery's last answer).
+      Effect.suspend(() => announce(cluster.id, "heartbeat", served.list())).pipe(
         Effect.catch((e) => Effect.logWarning("heartbeat not sent", { cluster: cluster.id, reason: e.reason })),
         Effect.repeat(Schedule.spaced(options.heartbeatMs)),
       ),

@@ -16,6 +16,11 @@ export class ServedKinds {
   /** Resource id → the conditions last reported with Ready (as JSON). */
   readonly #conditions = new Map<string, string>()
 
+  /** What discovery last said, for the heartbeat; undefined before it has answered. */
+  list(): ReadonlyArray<string> | undefined {
+    return this.discovered ? [...this.#served].sort() : undefined
+  }
+
   has(kind: string): boolean {
     return this.#served.has(kind)
   }

@@ -17,5 +17,8 @@ export const ClusterRecord = Schema.Struct({
   id: ClusterId,
   phase: Schema.Literals(clusterPhases),
   lastSeenAt: Schema.NullOr(Timestamp),
+  kinds: Schema.NullOr(Schema.Array(Schema.String)).annotate({
+    description: "The catalogued kinds the cluster serves, as its daemon's API discovery last said; null until it has reported.",
+  }),
 }).annotate({ identifier: "Cluster" })
 export type ClusterRecord = typeof ClusterRecord.Type

@@ -75,7 +75,14 @@ export const KindRecord = Schema.Struct({
   apiVersion: Schema.String,
   plural: Schema.String,
   schema: Schema.Record(Schema.String, Schema.Unknown).annotate({ description: "The kind's openAPIV3Schema, as its CustomResourceDefinition declares it." }),
+  clusters: Schema.Array(Schema.String).annotate({ description: "The Active clusters that serve the kind, as their daemons' API discovery says: a resource of the kind runs there." }),
 }).annotate({ identifier: "Kind", description: "A kind of the catalogue (a CustomResourceDefinition in deploy/crds/); its schema is what a resource's spec is validated against." })
+export type KindRecord = typeof KindRecord.Type
+
+/** A kind as `GET /v1/kinds` shows it: with the Active clusters that serve it. */
+export const kindRecordOf = (kind: Kind, clusters: ReadonlyArray<{ readonly id: string; readonly phase: string; readonly kinds: ReadonlyArray<string> | null }>): KindRecord => ({
+  ...kind, schema: { ...kind.schema }, clusters: clusters.filter((c) => c.phase === "Active" && c.kinds?.includes(kind.kind)).map((c) => c.id),
+})
 
 /** The parts of a CustomResourceDefinition the catalogue reads (the rest is the apiserver's). */
 const CustomResourceDefinition = Schema.Struct({

@@ -64,6 +64,8 @@ export const ClusterSignal = Schema.Struct({
   clusterId: Schema.String,
   kind: Schema.Literals(["joined", "heartbeat", "left"]),
   at: Schema.String,
+  /** On a heartbeat: the catalogued kinds the cluster serves, as its API discovery last said (absent until it has answered). */
+  kinds: Schema.optional(Schema.Array(Schema.String)),
 })
 export type ClusterSignal = typeof ClusterSignal.Type
 

@@ -106,7 +106,8 @@ const make = Effect.gen(function* () {
         if (yield* store.touchActiveCluster(s.clusterId, new Date(at))) return
         return yield* change(s.clusterId, joinDecision(s.clusterId, at))
       case "heartbeat":
-        if (yield* store.touchActiveCluster(s.clusterId, new Date(at))) return
+        // What the cluster serves is recorded by the next heartbeat once it is Active again.
+        if (yield* store.touchActiveCluster(s.clusterId, new Date(at), s.kinds)) return
         return yield* change(s.clusterId, (before) => {
           if (before === undefined) return joinDecision(s.clusterId, at)(before)
           // A removed cluster stays removed until its daemon joins again.

@@ -32,8 +32,8 @@ export class MembershipStore extends Context.Service<MembershipStore, {
   readonly listClusters: () => Effect.Effect<ReadonlyArray<ClusterRecord>, Unavailable>
   /** Inside a transaction: creations (shared) and membership changes (exclusive) never interleave. */
   readonly lockMembership: (mode: "shared" | "exclusive") => Effect.Effect<void, Unavailable>
-  /** A heartbeat of an Active cluster (no lock needed); false when the cluster is not Active. */
-  readonly touchActiveCluster: (id: string, seenAt: Date) => Effect.Effect<boolean, Unavailable>
+  /** A heartbeat of an Active cluster (no lock needed), with the kinds it serves when it says; false when the cluster is not Active. */
+  readonly touchActiveCluster: (id: string, seenAt: Date, kinds?: ReadonlyArray<string>) => Effect.Effect<boolean, Unavailable>
   /** Active to Unreachable, only if still silent since before `silentBefore`. */
   readonly markUnreachableIfSilent: (id: string, silentBefore: Date) => Effect.Effect<boolean, Unavailable>
 

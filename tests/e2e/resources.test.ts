@@ -11,6 +11,7 @@ import * as assert from "uvu/assert"
 import type { Project, Resource } from "../../rpc/client.ts"
 import { isObjectOf } from "../../src/services/cluster.ts"
 import { startFabric, type TestFabric } from "../support/embedded-fabric.ts"
+import { waitFor } from "../support/wait-for.ts"
 
 interface Ctx { fabric: TestFabric; dataDir: string | undefined }
 const life = suite<Ctx>("a resource's life across clusters")
@@ -73,8 +74,18 @@ life("Ready in the clusters that serve the kind, Unavailable (not holding it bac
   const node = await create(ctx.fabric, project, { kind: "CardanoNodePort", spec: { network: "preprod", version: "10.1.4" } })
   assert.equal(phases(await resourceWhere(ctx.fabric, node, (r) => r.phase === "Ready")), { "sim-a": "Ready", "sim-b": "Ready", "sim-c": "Ready" })
 
+  // Discovery is reported to the central state with the heartbeats: GET /v1/kinds says who serves what.
+  const servedBy = async () => Object.fromEntries((await (await ctx.fabric.client.v1.kinds.$get()).json()).kinds.map((k) => [k.kind, [...k.clusters].sort()]))
+  assert.equal(await waitFor("kinds reported", async () => {
+    const served = await servedBy()
+    return served.KupoPort?.length === 2 && served.CardanoNodePort?.length === 3 ? served : undefined
+  }, 10_000, 50), { CardanoNodePort: ["sim-a", "sim-b", "sim-c"], KupoPort: ["sim-a", "sim-b"] })
+
   ctx.fabric.states.get("sim-c")!.unservedKinds.delete("KupoPort")
   const everywhere = await resourceWhere(ctx.fabric, resource, (r) => r.clusters["sim-c"]?.phase === "Ready")
+  await waitFor("sim-c reported serving KupoPort", async () => ((await servedBy()).KupoPort?.includes("sim-c") ? true : undefined), 10_000, 50)
+  const { clusters } = await (await ctx.fabric.client.v1.clusters.$get()).json()
+  assert.equal(clusters.find((c) => c.id === "sim-c")?.kinds, ["CardanoNodePort", "KupoPort"])
   assert.is(everywhere.phase, "Ready")
   assert.is(everywhere.clusters["sim-c"]!.reason, undefined, "installing the kind is no repair")
   assert.equal(object(ctx.fabric, "sim-c", project, resource)?.spec, kupo)

@@ -2,7 +2,8 @@
 // what it needs to keep the quota rule the way it keeps the project quota: a per-account
 // `resource_quota` (on ACTIVE resources) and a row per resource, whose name is unique per kind
 // in its project while active; the old version reads neither and is not disturbed by them.
-// Fabric's own read model mirrors fabric.projects and fabric.project_clusters.
+// Fabric's own read model mirrors fabric.projects and fabric.project_clusters; each cluster's
+// served kinds (its daemon's API discovery, sent with its heartbeats) are kept with the cluster.
 export default /* sql */ `
 alter table demeter.accounts add column resource_quota integer not null default 50 check (resource_quota >= 0);
 
@@ -20,6 +21,8 @@ create table demeter.resources (
 );
 create unique index resources_name_key on demeter.resources (project_id, kind, name) where status = 'active';
 create index resources_active_by_account on demeter.resources (account_id) where status = 'active';
+
+alter table fabric.clusters add column served_kinds jsonb;
 
 create table fabric.resources (
   id         text primary key,

@@ -185,6 +185,13 @@ resources("Ready with the object read back from both apiservers that serve the k
   const ready = await resourceWhere(ctx, resource, (r) => r.phase === "Ready" && r.clusters["res-z"]?.phase === "Unavailable")
   assert.equal(phases(ready), { "res-x": "Ready", "res-y": "Ready", "res-z": "Unavailable" })
   assert.match(ready.clusters["res-z"]!.reason ?? "", /does not serve demeter\.run\/v1alpha1 KupoPort/)
+  // What each daemon's API discovery found is reported to the central state (with its heartbeats).
+  const served = await waitFor("the kinds reported", async () => {
+    const { kinds } = await expectOk(ctx.client.v1.kinds.$get())
+    const kupo = kinds.find((k) => k.kind === "KupoPort")!
+    return kupo.clusters.length === 2 ? [...kupo.clusters].sort() : undefined
+  })
+  assert.equal(served, ["res-x", "res-y"])
   for (const id of ["res-x", "res-y"]) {
     const o = (await objectIn(ctx, id, project, resource))!
     assert.ok(o, `${id} holds the object`)
@@ -230,6 +237,10 @@ resources("installing the CRD in the third apiserver later makes the resource Re
   const everywhere = await resourceWhere(ctx, resource, (r) => r.clusters["res-z"]?.phase === "Ready")
   assert.equal(phases(everywhere), { "res-x": "Ready", "res-y": "Ready", "res-z": "Ready" })
   assert.equal((await objectIn(ctx, "res-z", project, resource))?.spec, { network: "preview", version: "10.1.4" })
+  await waitFor("res-z reported serving CardanoNodePort", async () => {
+    const { clusters: listed } = await expectOk(ctx.client.v1.clusters.$get())
+    return listed.find((c) => c.id === "res-z")?.kinds?.includes("CardanoNodePort") ? true : undefined
+  })
 })
 
 resources("drift: an object deleted by hand is applied again, its daemon killed in between; one edited by hand gets Fabric's spec back", async (ctx) => {
