@@ -37,7 +37,8 @@ export const reconcileResource = (desired: DesiredResource, options: HandlingOpt
   Effect.gen(function* () {
     const cluster = yield* Cluster
     const kind = (yield* KindCatalogue).find(desired.kind)
-    if (kind === undefined) return catalogueMiss(desired.kind)
+    // A kind this daemon does not know was never applied by it: there is nothing here to delete.
+    if (kind === undefined) return desired.deleted ? ({ phase: "Deleted" } as const) : catalogueMiss(desired.kind)
     const object = managedObjectOf(desired, kind)
     if (desired.deleted) {
       yield* untilGone(() => cluster.deleteObject(object), options)
