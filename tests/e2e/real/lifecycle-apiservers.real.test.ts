@@ -3,7 +3,6 @@
 // apiservers (x, y, z, and w mid-test) with deploy/infra/infra.sh, so stopping one never disturbs
 // the suites that run beside it on a, b and c. Every case also kills a process in the middle of
 // the change (SIGKILL) and restarts it.
-import { spawnSync } from "node:child_process"
 import postgres from "postgres"
 import { suite } from "uvu"
 import * as assert from "uvu/assert"
@@ -11,16 +10,11 @@ import { expectOk, fabricClient, type FabricClient, type Project } from "../../.
 import { isOwnedBy } from "../../../src/services/cluster.ts"
 import { adminHooks } from "../../contract/kubernetes-admin-hooks.ts"
 import { waitFor } from "../../support/wait-for.ts"
+import { fleetEngines, infra, kill, kubeconfig, requireInfraRun, startDaemonProcess } from "../../support/apiserver-fleet.ts"
 import { startFabricProcess, type FabricProcess } from "../../support/fabric-process.ts"
-import { freshDatabase, requireRealEngines, uniqueKafkaPrefix } from "../../support/real-engines.ts"
+import { requireRealEngines } from "../../support/real-engines.ts"
 
 const token = "real-lifecycle-operator-token-0123456789"
-const run = process.env.FABRIC_INFRA_RUN
-const infra = (...args: string[]) => {
-  const r = spawnSync("bash", ["deploy/infra/infra.sh", ...args], { cwd: new URL("../../..", import.meta.url).pathname, encoding: "utf8" })
-  if (r.status !== 0) throw new Error(`infra.sh ${args.join(" ")} failed:\n${r.stderr}`)
-}
-const kubeconfig = (id: string, who: "daemon" | "admin") => `${run}/kube/${id}/${who}.kubeconfig`
 
 interface Ctx {
   env: Record<string, string>
@@ -58,12 +52,7 @@ const clusterUp = (ctx: Ctx, id: string) => {
 }
 
 const startDaemon = async (ctx: Ctx, id: string) => {
-  ctx.daemons.set(id, await startFabricProcess(ctx.env, 60_000, ["daemon", "--cluster", id, "--kubeconfig", kubeconfig(id, "daemon")]))
-}
-
-const kill = async (process: FabricProcess) => {
-  process.child.kill("SIGKILL")
-  await process.exited
+  ctx.daemons.set(id, await startDaemonProcess(ctx.env, id))
 }
 
 const restartRpc = async (ctx: Ctx) => {
@@ -99,21 +88,15 @@ const readyProjects = async (ctx: Ctx, count: number): Promise<Project[]> => {
 const namespaceIn = (ctx: Ctx, cluster: string, name: string) => ctx.admin.get(cluster)!.core.readNamespace({ name }).catch(() => undefined)
 
 lifecycle.before(async (ctx) => {
-  const { kafkaBrokers } = requireRealEngines()
-  if (!run) throw new Error("FABRIC_INFRA_RUN is not set: run `npm run infra:up`, then `eval \"$(npm run -s infra:env)\"`")
+  requireRealEngines()
+  requireInfraRun()
   ctx.admin = new Map()
   ctx.clustersUp = new Set()
   ctx.namespaces = new Set()
   ctx.daemons = new Map()
   for (const id of ["x", "y", "z"]) clusterUp(ctx, id)
-  const database = await freshDatabase()
-  ctx.dropDatabase = database.drop
-  ctx.sql = postgres(database.url, { max: 1, onnotice: () => {} })
-  ctx.env = {
-    DATABASE_URL: database.url, KAFKA_BROKERS: kafkaBrokers, FABRIC_KAFKA_PREFIX: uniqueKafkaPrefix(), FABRIC_ADMIN_TOKEN: token,
-    FABRIC_PARTITIONS: "3", FABRIC_HEARTBEAT_SECONDS: "1", FABRIC_DRIFT_SECONDS: "1",
-    FABRIC_UNREACHABLE_AFTER_SECONDS: "5", FABRIC_DELETION_DEADLINE_SECONDS: "600",
-  }
+  const engines = await fleetEngines(token)
+  Object.assign(ctx, { env: engines.env, sql: engines.sql, dropDatabase: engines.drop })
   ctx.rpc = await startFabricProcess(ctx.env, 60_000, ["rpc"])
   ctx.client = fabricClient(ctx.rpc.url, token)
   for (const id of ["x", "y", "z"]) await startDaemon(ctx, id)

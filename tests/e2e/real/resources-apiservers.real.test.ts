@@ -3,7 +3,6 @@
 // (res-x, res-y, res-z) with deploy/infra/infra.sh, the catalogue's CRDs (deploy/crds) installed
 // in res-x and res-y only, and removes the CRDs (and with them every object) and its namespaces
 // before stopping them, so nothing is left behind for the suites beside it on a, b and c.
-import { spawnSync } from "node:child_process"
 import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { ApiextensionsV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, type V1CustomResourceDefinition } from "@kubernetes/client-node"
@@ -13,20 +12,15 @@ import * as assert from "uvu/assert"
 import { expectOk, fabricClient, type FabricClient, type Project, type Resource } from "../../../rpc/client.ts"
 import { isObjectOf } from "../../../src/services/cluster.ts"
 import { adminHooks } from "../../contract/kubernetes-admin-hooks.ts"
+import { fleetEngines, infra, kill, kubeconfig, requireInfraRun, startDaemonProcess } from "../../support/apiserver-fleet.ts"
 import { startFabricProcess, type FabricProcess } from "../../support/fabric-process.ts"
-import { freshDatabase, requireRealEngines, uniqueKafkaPrefix } from "../../support/real-engines.ts"
+import { requireRealEngines } from "../../support/real-engines.ts"
 import { waitFor } from "../../support/wait-for.ts"
 
 const token = "real-resources-operator-token-0123456789"
-const run = process.env.FABRIC_INFRA_RUN
 const repo = new URL("../../..", import.meta.url).pathname
-const infra = (...args: string[]) => {
-  const r = spawnSync("bash", ["deploy/infra/infra.sh", ...args], { cwd: repo, encoding: "utf8" })
-  if (r.status !== 0) throw new Error(`infra.sh ${args.join(" ")} failed:\n${r.stderr}`)
-}
 const clusters = ["res-x", "res-y", "res-z"] as const
 type ClusterName = (typeof clusters)[number]
-const kubeconfig = (id: string, who: "daemon" | "admin") => `${run}/kube/${id}/${who}.kubeconfig`
 const crds = readdirSync(join(repo, "deploy/crds")).map((f) => JSON.parse(readFileSync(join(repo, "deploy/crds", f), "utf8")) as V1CustomResourceDefinition)
 
 interface Admin {
@@ -70,12 +64,7 @@ const removeCrds = async (admin: Admin) => {
 }
 
 const startDaemon = async (ctx: Ctx, id: string) => {
-  ctx.daemons.set(id, await startFabricProcess(ctx.env, 60_000, ["daemon", "--cluster", id, "--kubeconfig", kubeconfig(id, "daemon")]))
-}
-
-const kill = async (process: FabricProcess) => {
-  process.child.kill("SIGKILL")
-  await process.exited
+  ctx.daemons.set(id, await startDaemonProcess(ctx.env, id))
 }
 
 const restartRpc = async (ctx: Ctx) => {
@@ -129,8 +118,8 @@ const rows = (ctx: Ctx) => ctx.sql`
     (select coalesce(sum(generation), 0) from fabric.resources)::int as generations`.then((r) => ({ ...r[0] }))
 
 resources.before(async (ctx) => {
-  const { kafkaBrokers } = requireRealEngines()
-  if (!run) throw new Error("FABRIC_INFRA_RUN is not set: run `npm run infra:up`, then `eval \"$(npm run -s infra:env)\"`")
+  requireRealEngines()
+  requireInfraRun()
   ctx.admin = new Map()
   ctx.daemons = new Map()
   ctx.namespaces = new Set()
@@ -141,14 +130,8 @@ resources.before(async (ctx) => {
   // A run stopped half-way may have left the CRDs (and their objects) in res-z: it starts without them.
   await removeCrds(ctx.admin.get("res-z")!)
   for (const id of ["res-x", "res-y"]) await installCrds(ctx.admin.get(id)!)
-  const database = await freshDatabase()
-  ctx.dropDatabase = database.drop
-  ctx.sql = postgres(database.url, { max: 1, onnotice: () => {} })
-  ctx.env = {
-    DATABASE_URL: database.url, KAFKA_BROKERS: kafkaBrokers, FABRIC_KAFKA_PREFIX: uniqueKafkaPrefix(), FABRIC_ADMIN_TOKEN: token,
-    FABRIC_PARTITIONS: "3", FABRIC_HEARTBEAT_SECONDS: "1", FABRIC_DRIFT_SECONDS: "1",
-    FABRIC_UNREACHABLE_AFTER_SECONDS: "5", FABRIC_DELETION_DEADLINE_SECONDS: "600",
-  }
+  const engines = await fleetEngines(token)
+  Object.assign(ctx, { env: engines.env, sql: engines.sql, dropDatabase: engines.drop })
   ctx.rpc = await startFabricProcess(ctx.env, 60_000, ["rpc"])
   ctx.client = fabricClient(ctx.rpc.url, token)
   for (const id of clusters) await startDaemon(ctx, id)
