@@ -12,7 +12,9 @@ let projectIds: string[] = []
 const projectCount = noticeChunk * 2 + 50
 
 test.before(async () => {
-  fabric = await startFabric({ clusters: { "sim-a": {} }, env: { FABRIC_PROJECT_QUOTA: "100000" } })
+  // sim-x is signalled by hand and never heartbeats: no cluster may turn Unreachable mid-suite,
+  // however slow the machine (that would write a notice the assertions do not expect).
+  fabric = await startFabric({ clusters: { "sim-a": {} }, unreachableAfterMs: 86_400_000, env: { FABRIC_PROJECT_QUOTA: "100000" } })
   const created = await fabric.request("POST", "/v1/accounts", { body: { name: "Many", email: "many@example.test" } })
   const accountId = created.json.account.id as string
   projectIds = [created.json.project.id]
