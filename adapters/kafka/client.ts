@@ -20,6 +20,9 @@ const severityOf = (level: logLevel): LogLevel.Severity =>
 const expected = [
   "Limiting retries for the idempotent producer", // finite retries: publish must fail so the caller (the outbox relay) retries
   "The group is rebalancing, re-joining", // every member join or leave
+  // CONCURRENT_TRANSACTIONS: a fenced publisher's next transaction began while the coordinator
+  // still wrote the last one's markers; kafkajs retries it (a failure that stays reaches the relay)
+  "Failed to send messages: The producer attempted to update a transaction while another concurrent operation",
 ]
 // kafkajs logs every error RESPONSE at error level (a heartbeat during a rebalance, "topic
 // already exists" from an idempotent createTopics); it handles them itself, and the ones that
