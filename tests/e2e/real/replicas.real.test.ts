@@ -17,7 +17,7 @@ import type { DesiredNamespace } from "../../../src/domain/messages.ts"
 import type { Project } from "../../../src/domain/project.ts"
 import { deleteKafkaRun } from "../../support/kafka-cleanup.ts"
 import { startFabricProcess, type FabricProcess } from "../../support/fabric-process.ts"
-import { freshDatabase, requireRealEngines, uniqueKafkaPrefix } from "../../support/real-engines.ts"
+import { freshDatabase, requireRealEngines, requireThreeClusters, uniqueKafkaPrefix } from "../../support/real-engines.ts"
 import { waitFor } from "../../support/wait-for.ts"
 
 const token = "real-replicas-operator-token-0123"
@@ -122,9 +122,7 @@ const lastDesired = async (ctx: Ctx): Promise<Map<string, DesiredNamespace>> => 
 
 replicas.before(async (ctx) => {
   const { kafkaBrokers } = requireRealEngines()
-  const kubeconfigs = (process.env.FABRIC_KUBECONFIGS ?? "").split(",").filter(Boolean)
-  const admins = (process.env.FABRIC_ADMIN_KUBECONFIGS ?? "").split(",").filter(Boolean)
-  if (kubeconfigs.length < 3 || admins.length !== kubeconfigs.length) throw new Error("FABRIC_KUBECONFIGS / FABRIC_ADMIN_KUBECONFIGS must list 3 clusters: run `npm run infra:up`")
+  const { kubeconfigs, admins } = requireThreeClusters()
   const database = await freshDatabase()
   ctx.dropDatabase = database.drop
   ctx.prefix = uniqueKafkaPrefix()
@@ -136,14 +134,14 @@ replicas.before(async (ctx) => {
     // only a notification can bring a watch a change in this suite's time
     FABRIC_WATCH_POLL_SECONDS: "600",
   }
-  ctx.apiservers = admins.slice(0, 3).map((path) => {
+  ctx.apiservers = admins.map((path) => {
     const kc = new KubeConfig()
     kc.loadFromFile(path)
     return kc.makeApiClient(CoreV1Api)
   })
   ctx.replicas = [await startFabricProcess(ctx.env, 60_000, ["rpc"]), await startFabricProcess(ctx.env, 60_000, ["rpc"])]
   ctx.daemons = []
-  for (const path of kubeconfigs.slice(0, 3)) {
+  for (const path of kubeconfigs) {
     const kc = new KubeConfig()
     kc.loadFromFile(path)
     ctx.daemons.push(await startFabricProcess(ctx.env, 60_000, ["daemon", "--cluster", kc.getCurrentContext(), "--kubeconfig", path]))
