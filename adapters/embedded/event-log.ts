@@ -100,14 +100,8 @@ export const layer = (options: EventLogOptions = {}) =>
         let spent = false
         const publish = Effect.fn("FencedPublisher.publish")(function* (messages: ReadonlyArray<TopicMessage>) {
           if (spent) return yield* new EventBusUnavailable({ reason: `publisher ${name} failed before; open a new one` })
-          const byTopic = new Map<string, Array<OutgoingMessage>>()
-          for (const { topic, ...message } of messages) {
-            const list = byTopic.get(topic) ?? []
-            list.push(message)
-            byTopic.set(topic, list)
-          }
           const batches = []
-          for (const [topic, list] of byTopic) batches.push({ topic, info: yield* knownTopic(topic), messages: list })
+          for (const [topic, list] of Map.groupBy(messages, (m) => m.topic)) batches.push({ topic, info: yield* knownTopic(topic), messages: list })
           yield* publisher.publishFenced(fence, batches).pipe(Effect.tapError(() => Effect.sync(() => { spent = true })))
         })
         return { publish } satisfies FencedPublisher

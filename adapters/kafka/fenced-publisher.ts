@@ -5,7 +5,7 @@
 // add a message after the new one's. Each publish is one transaction; consumers read committed
 // (kafkajs's default), so an aborted one is never delivered.
 import { Effect } from "effect"
-import type { Kafka, Message } from "kafkajs"
+import type { Kafka } from "kafkajs"
 import { EventBusUnavailable, PublisherFenced, type FencedPublisher, type TopicMessage } from "../../src/services/event-bus.ts"
 import { connected, producerOptions } from "./client.ts"
 import type { KafkaConfig } from "./config.ts"
@@ -36,18 +36,12 @@ export const openFencedPublisher = (kafka: Kafka, config: KafkaConfig, name: str
     const publish = Effect.fn("FencedPublisher.publish")(function* (messages: ReadonlyArray<TopicMessage>) {
       if (spent) return yield* new EventBusUnavailable({ reason: `publisher ${name} failed before; open a new one` })
       if (messages.length === 0) return
-      const byTopic = new Map<string, Array<Message>>()
-      for (const message of messages) {
-        const list = byTopic.get(message.topic) ?? []
-        list.push(toKafkaMessage(message))
-        byTopic.set(message.topic, list)
-      }
       yield* Effect.tryPromise({
         try: async () => {
           const transaction = await producer.transaction()
           try {
             // acks -1: every in-sync replica has the messages before the commit
-            await transaction.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, list]) => ({ topic, messages: list })) })
+            await transaction.sendBatch({ acks: -1, topicMessages: [...Map.groupBy(messages, (m) => m.topic)].map(([topic, list]) => ({ topic, messages: list.map(toKafkaMessage) })) })
             await transaction.commit()
           } catch (error) {
             await transaction.abort().catch(() => {})
