@@ -95,9 +95,9 @@ export const leasesLayer = (options: LeaseOptions) =>
         (sql) => Effect.promise(() => sql.end({ timeout: 0 }).catch(() => {})),
       )
 
-      const run = <A>(what: string, statement: () => PromiseLike<A>) =>
+      const run = <A>(what: string, statement: () => PromiseLike<A>, timeoutMs = pollMs * 5) =>
         Effect.tryPromise({ try: statement, catch: failed(what) }).pipe(
-          Effect.timeoutOrElse({ duration: pollMs * 5, orElse: () => Effect.fail(new Unavailable({ message: `${what}: no answer in ${pollMs * 5} ms` })) }),
+          Effect.timeoutOrElse({ duration: timeoutMs, orElse: () => Effect.fail(new Unavailable({ message: `${what}: no answer in ${timeoutMs} ms` })) }),
         )
 
       const check = Effect.gen(function* () {
@@ -137,8 +137,10 @@ export const leasesLayer = (options: LeaseOptions) =>
         Effect.gen(function* () {
           const term = contender.term
           if (!lose(contender)) return
+          // Bounded by one poll: on a shutdown with the server away, the session's end frees it anyway.
           yield* run(`give lease ${contender.name} up`, () =>
             session`select pg_advisory_unlock(${leaseClass}, ${contender.key}) from (select 1) as once where pg_backend_pid() = ${term!.pid}`,
+            pollMs,
           ).pipe(Effect.catch(() => Effect.void))
         })
 
