@@ -1,8 +1,9 @@
 // One kafkajs client per layer, its log lines routed into Effect's logger (so they carry the
 // process's log format and annotations) instead of kafkajs's own console output.
 import { Effect, type Context, type LogLevel } from "effect"
-import { Kafka, logLevel, type LogEntry, type logCreator } from "kafkajs"
+import { Kafka, logLevel, Partitioners, type Admin, type LogEntry, type logCreator, type Producer, type ProducerConfig } from "kafkajs"
 import type { KafkaConfig, KafkaLogLevel } from "./config.ts"
+import { tryKafka } from "./errors.ts"
 
 const kafkajsLevel: Record<KafkaLogLevel, logLevel> = {
   nothing: logLevel.NOTHING,
@@ -19,6 +20,9 @@ const severityOf = (level: logLevel): LogLevel.Severity =>
 const expected = [
   "Limiting retries for the idempotent producer", // finite retries: publish must fail so the caller (the outbox relay) retries
   "The group is rebalancing, re-joining", // every member join or leave
+  // CONCURRENT_TRANSACTIONS: a fenced publisher's next transaction began while the coordinator
+  // still wrote the last one's markers; kafkajs retries it (a failure that stays reaches the relay)
+  "Failed to send messages: The producer attempted to update a transaction while another concurrent operation",
 ]
 // kafkajs logs every error RESPONSE at error level (a heartbeat during a rebalance, "topic
 // already exists" from an idempotent createTopics); it handles them itself, and the ones that
@@ -52,3 +56,25 @@ export const makeKafkaClient = (config: KafkaConfig, context: Context.Context<ne
     logLevel: kafkajsLevel[config.logLevel],
     logCreator: routeToEffect(context),
   })
+
+/** Every producer of the bus, plain or transactional. */
+export const producerOptions = (config: KafkaConfig): ProducerConfig => ({
+  // idempotent: a retried send is written once; with one request in flight per broker,
+  // messages of one key stay in order even across retries
+  idempotent: true,
+  maxInFlightRequests: 1,
+  // murmur2 like the Java client: one key, one partition, whoever publishes
+  createPartitioner: Partitioners.DefaultPartitioner,
+  allowAutoTopicCreation: false,
+  retry: { retries: config.retries, initialRetryTime: config.initialRetryTimeMs, maxRetryTime: config.maxRetryTimeMs },
+})
+
+/** A connected admin client or producer, disconnected when the scope closes. */
+export const connected = <A extends Admin | Producer>(what: string, client: A) =>
+  Effect.acquireRelease(
+    tryKafka(`connect ${what}`, () => client.connect().catch(async (error: unknown) => {
+      await client.disconnect().catch(() => {})
+      throw error
+    })).pipe(Effect.as(client)),
+    () => Effect.promise(() => client.disconnect().catch(() => {})),
+  )

@@ -16,6 +16,10 @@ export const namespaced = (prefix: string) =>
       return EventBus.of({
         ensureTopics: (specs) => inner.ensureTopics(specs.map((s) => ({ ...s, name: wire(s.name) }))),
         publish: (topic, messages) => inner.publish(wire(topic), messages),
+        fencedPublisher: (name) =>
+          inner.fencedPublisher(wire(name)).pipe(Effect.map((publisher) => ({
+            publish: (messages) => publisher.publish(messages.map((m) => ({ ...m, topic: wire(m.topic) }))),
+          }))),
         subscribe: (sub) =>
           inner.subscribe({
             ...sub,

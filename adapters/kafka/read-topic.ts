@@ -1,5 +1,7 @@
 // EventBus.readAll on Kafka: a throw-away consumer group (never committed, deleted afterwards)
 // reads each partition from its low watermark to the high watermark taken at the start.
+// A partition is done when a fetched batch reaches that end, not when a message does: the last
+// offsets may be transaction markers (a fenced publisher's commits), which are never delivered.
 import { Effect } from "effect"
 import type { Admin, Kafka } from "kafkajs"
 import { EventBusUnavailable, type BusMessage } from "../../src/services/event-bus.ts"
@@ -21,14 +23,18 @@ export const readTopic = (kafka: Kafka, admin: Admin, config: KafkaConfig, topic
       try {
         await consumer.subscribe({ topic, fromBeginning: true })
         const done = Promise.withResolvers<void>()
+        // Emitted after a batch's messages were handled, and for a batch of markers only, whose
+        // messages nobody sees: lastOffset counts the markers too.
+        consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+          const last = remaining.get(payload.partition)
+          if (last !== undefined && BigInt(payload.lastOffset) >= last) remaining.delete(payload.partition)
+          if (remaining.size === 0) done.resolve()
+        })
         await consumer.run({
           autoCommit: false,
           eachMessage: async ({ partition, message }) => {
             const last = remaining.get(partition)
-            if (last === undefined || BigInt(message.offset) > last) return
-            messages.push(toBusMessage(topic, partition, message))
-            if (BigInt(message.offset) >= last) remaining.delete(partition)
-            if (remaining.size === 0) done.resolve()
+            if (last !== undefined && BigInt(message.offset) <= last) messages.push(toBusMessage(topic, partition, message))
           },
         })
         const timer = setTimeout(() => done.reject(new Error(`not at the end after ${config.joinTimeoutMs} ms`)), config.joinTimeoutMs)

@@ -5,7 +5,7 @@
 import { JsonSchema, Schema, SchemaRepresentation } from "effect"
 import {
   AccountResponse, ClusterListResponse, ClusterResponse, CreatedAccountResponse, ErrorBody, HealthResponse,
-  ProjectPageResponse, ProjectResponse, ShutdownEventData,
+  ProjectPageResponse, ProjectResponse, ReadyResponse, ShutdownEventData,
 } from "../http/response-schemas.ts"
 import { Project } from "../../src/domain/project.ts"
 import { ClusterIdParam, RemoveClusterQuery } from "./clusters.ts"
@@ -139,8 +139,8 @@ const routes: ReadonlyArray<RouteDoc> = [
   },
   {
     method: "get", path: "/readyz", operationId: "readyz", access: "anyone",
-    summary: "Readiness: the database answers.",
-    success: { status: 200, description: "Ready to serve.", json: HealthResponse },
+    summary: "Readiness: the database answers. Also names the replica holding each singleton's lease.",
+    success: { status: 200, description: "Ready to serve.", json: ReadyResponse },
     failures: [503],
   },
   {

@@ -29,6 +29,7 @@ const recordingBus = (published: NamespaceObservation[]) =>
   Layer.succeed(EventBus, EventBus.of({
     publish: (_topic, messages) => Effect.sync(() => { for (const m of messages) published.push(JSON.parse(m.value!)) }),
     ensureTopics: () => Effect.die("not used"),
+    fencedPublisher: () => Effect.die("not used"),
     subscribe: () => Effect.die("not used"),
     readAll: () => Effect.die("not used"),
     lag: () => Effect.die("not used"),

@@ -1,4 +1,5 @@
 // Layer composition, at the edge only: which adapter backs each service in this process.
+import { hostname } from "node:os"
 import { Layer } from "effect"
 import * as pglite from "../../adapters/embedded/pglite.ts"
 import * as eventLog from "../../adapters/embedded/event-log.ts"
@@ -9,6 +10,7 @@ import * as accountStore from "../../adapters/postgres/accounts.ts"
 import * as membershipStore from "../../adapters/postgres/clusters.ts"
 import * as debugSessions from "../../adapters/postgres/debug-sessions.ts"
 import * as idempotencyKeys from "../../adapters/postgres/idempotency.ts"
+import * as leases from "../../adapters/postgres/leases.ts"
 import * as legacy from "../../adapters/postgres/legacy-demeter.ts"
 import * as notifications from "../../adapters/postgres/notifications.ts"
 import * as outbox from "../../adapters/postgres/outbox.ts"
@@ -18,6 +20,7 @@ import * as actorSnapshots from "../../adapters/postgres/snapshots.ts"
 import type { FabricConfig } from "./config.ts"
 import { Changes } from "../services/changes.ts"
 import { Ids } from "../services/ids.ts"
+import { Leases } from "../services/leases.ts"
 import { Metrics } from "../services/metrics.ts"
 import { ManagementSettings } from "../services/settings.ts"
 import { Accounts } from "../management/accounts.ts"
@@ -42,6 +45,12 @@ export const kafkaBusLayer = (config: { readonly kafkaBrokers: ReadonlyArray<str
 const eventBusLayer = (config: Pick<FabricConfig, "kafkaBrokers" | "kafkaPrefix">) =>
   config.kafkaBrokers ? kafkaBusLayer({ kafkaBrokers: config.kafkaBrokers, kafkaPrefix: config.kafkaPrefix }) : eventLog.layer()
 
+/**
+ * This process among the replicas, as the lease holders show it: the host (the pod's name on
+ * Kubernetes) and the pid, within the 63 bytes of a Postgres application_name.
+ */
+const replicaName = () => `${hostname().slice(0, 50)}:${process.pid}`
+
 /** Everything the management side needs, over one database. */
 export const managementLayer = (config: Pick<FabricConfig, "databaseUrl" | "kafkaBrokers" | "kafkaPrefix" | "projectQuota" | "statelyInspect"> & { readonly dataDir: string | undefined }) => {
   const database = databaseLayer(config)
@@ -51,8 +60,10 @@ export const managementLayer = (config: Pick<FabricConfig, "databaseUrl" | "kafk
   )
   // A real server notifies every replica; PGlite is one process (and one session: no LISTEN connection).
   const changes = config.databaseUrl ? notifications.changesLayer({ url: config.databaseUrl }) : Changes.layer
+  // Replicas share a real server, so leases are its advisory locks; PGlite is one process.
+  const singletonLeases = config.databaseUrl ? leases.leasesLayer({ url: config.databaseUrl, holder: replicaName() }) : Leases.layer(replicaName())
   const settings = Layer.succeed(ManagementSettings, { projectQuota: config.projectQuota })
-  const base = Layer.mergeAll(stores, Ids.layer, changes, settings, Metrics.layer)
+  const base = Layer.mergeAll(stores, Ids.layer, changes, singletonLeases, settings, Metrics.layer)
   const management = Layer.mergeAll(Projects.layer, Observations.layer, Authentication.layer, Readiness.layer, DebugReads.layer, ClusterRegistry.layer).pipe(
     Layer.provideMerge(Accounts.layer),
     Layer.provideMerge(IdempotentRequests.layer),

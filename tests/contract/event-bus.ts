@@ -541,5 +541,39 @@ export const eventBusContract = (
       }),
     ))
 
+  test("fencedPublisher: opening a newer publisher of a name fences the older one; each publish lands whole, per topic in order", () =>
+    run(
+      Effect.gen(function* () {
+        const bus = yield* EventBus
+        const desired = unique("fenced-desired")
+        const status = unique("fenced-status")
+        yield* bus.ensureTopics([{ name: desired, partitions: 2, compacted: false }, { name: status, partitions: 1, compacted: false }])
+        const writer = unique("writer")
+        const older = yield* bus.fencedPublisher(writer)
+        yield* older.publish([
+          { topic: desired, key: "p1", value: "1" }, { topic: status, key: "s", value: "s1" }, { topic: desired, key: "p1", value: "2" },
+        ])
+        const newer = yield* bus.fencedPublisher(writer)
+        const refused = yield* Effect.flip(older.publish([{ topic: desired, key: "p1", value: "stale" }, { topic: status, key: "s", value: "stale" }]))
+        assert.is(refused._tag, "PublisherFenced")
+        yield* newer.publish([{ topic: desired, key: "p1", value: "3" }])
+        // another name is not fenced by it
+        const other = yield* bus.fencedPublisher(unique("other-writer"))
+        yield* other.publish([{ topic: status, key: "s", value: "s2" }])
+
+        const values = (messages: ReadonlyArray<BusMessage>) => messages.map((m) => m.value)
+        assert.equal(values(yield* bus.readAll(desired)), ["1", "2", "3"])
+        assert.equal(values(yield* bus.readAll(status)), ["s1", "s2"])
+        const inbox = makeInbox()
+        const reader = unique("fenced-reader")
+        yield* bus.subscribe({ group: reader, topics: [desired, status], fromBeginning: true, handle: inbox.handle })
+        yield* eventually("5 messages", Effect.sync(() => inbox.messages.length >= 5), inbox.values)
+        assert.equal(inbox.messages.filter((m) => m.key === "p1").map((m) => m.value), ["1", "2", "3"])
+        assert.not.ok(inbox.values().includes("stale"), "a fenced publish was delivered")
+        // what a group has handled counts as done, however the publishes were committed on the bus
+        for (const topic of [desired, status]) yield* eventually(`lag 0 on ${topic}`, bus.lag(reader, topic).pipe(Effect.map((lag) => lag === 0)), inbox.values)
+      }),
+    ))
+
   return test
 }
