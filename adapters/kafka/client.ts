@@ -1,8 +1,9 @@
 // One kafkajs client per layer, its log lines routed into Effect's logger (so they carry the
 // process's log format and annotations) instead of kafkajs's own console output.
 import { Effect, type Context, type LogLevel } from "effect"
-import { Kafka, logLevel, type LogEntry, type logCreator } from "kafkajs"
-import type { KafkaConfig, KafkaLogLevel } from "./config.ts"
+import { Kafka, logLevel, type LogEntry, type logCreator, type SASLOptions } from "kafkajs"
+import type { ConnectionOptions } from "node:tls"
+import type { KafkaConfig, KafkaLogLevel, KafkaTls } from "./config.ts"
 
 const kafkajsLevel: Record<KafkaLogLevel, logLevel> = {
   nothing: logLevel.NOTHING,
@@ -38,10 +39,20 @@ const routeToEffect = (context: Context.Context<never>): logCreator => () => (en
   Effect.runForkWith(context)(Effect.logWithLevel(severity)(message).pipe(Effect.annotateLogs(annotations)))
 }
 
+/** kafkajs's `ssl` option: Node's TLS options (a CA replaces the system's list; a server name is also sent as SNI). */
+const sslOptions = (tls: KafkaTls): ConnectionOptions => ({
+  ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+  ...(tls.cert === undefined ? {} : { cert: tls.cert, key: tls.key }),
+  ...(tls.serverName === undefined ? {} : { servername: tls.serverName }),
+})
+
 export const makeKafkaClient = (config: KafkaConfig, context: Context.Context<never>): Kafka =>
   new Kafka({
     clientId: config.clientId,
     brokers: [...config.brokers],
+    ...(config.tls === undefined ? {} : { ssl: sslOptions(config.tls) }),
+    // (a union of mechanisms is not one of kafkajs's per-mechanism option types, though each member is)
+    ...(config.sasl === undefined ? {} : { sasl: { ...config.sasl } as SASLOptions }),
     connectionTimeout: config.connectionTimeoutMs,
     requestTimeout: config.requestTimeoutMs,
     retry: {

@@ -47,12 +47,16 @@ export const layer = (config: KafkaConfig) =>
       )
 
       const ensureTopics = Effect.fn("EventBus.ensureTopics")(function* (specs: ReadonlyArray<TopicSpec>) {
-        if (specs.length === 0) return
-        // resolves false when every topic already exists; existing topics are left as they are
-        yield* tryKafka(`create topics ${specs.map((s) => s.name).join(",")}`, () =>
+        // Only the missing ones: a Kafka user without CREATE (a daemon's) is refused a create
+        // even for topics that exist, and sees (lists) only the topics it may describe.
+        const existing = new Set(yield* tryKafka("list topics", () => admin.listTopics()))
+        const missing = specs.filter((spec) => !existing.has(spec.name))
+        if (missing.length === 0) return
+        // resolves false when another process created them meanwhile; existing topics are left as they are
+        yield* tryKafka(`create topics ${missing.map((s) => s.name).join(",")}`, () =>
           admin.createTopics({
             waitForLeaders: true,
-            topics: specs.map((spec) => ({
+            topics: missing.map((spec) => ({
               topic: spec.name,
               numPartitions: spec.partitions,
               replicationFactor: config.replicationFactor,
@@ -81,8 +85,8 @@ export const layer = (config: KafkaConfig) =>
         return uncommittedMessages(committed.find((t) => t.topic === topic)?.partitions ?? [], ends)
       })
 
-      const readAll = Effect.fn("EventBus.readAll")(function* (topic: string) {
-        return yield* readTopic(kafka, admin, config, topic)
+      const readAll = Effect.fn("EventBus.readAll")(function* (topic: string, group: string) {
+        return yield* readTopic(kafka, admin, config, topic, group)
       })
 
       return EventBus.of({ ensureTopics, publish, subscribe, lag, readAll })

@@ -1,5 +1,6 @@
 import { Context, Effect, Exit, Layer, Schema } from "effect"
-import postgres from "postgres"
+import type postgres from "postgres"
+import { openPostgres } from "./connection.ts"
 import { Unavailable } from "../../src/domain/errors.ts"
 import { Transactions } from "../../src/services/transactions.ts"
 import { migrate } from "./migrate.ts"
@@ -116,7 +117,7 @@ export const layerUrl = (options: PostgresOptions) =>
     Effect.acquireRelease(
       Effect.tryPromise({
         try: async () => {
-          const pool = postgres(options.url, { max: options.max ?? 10, onnotice: () => {}, connection: { application_name: "fabric" } })
+          const pool = openPostgres(options.url, { max: options.max ?? 10, onnotice: () => {}, connection: { application_name: "fabric" } })
           await migrate(pool)
           return Database.of({ pool })
         },

@@ -526,9 +526,9 @@ export const eventBusContract = (
         const bus = yield* EventBus
         const topic = unique("read-all")
         yield* bus.ensureTopics([{ name: topic, partitions: 3, compacted: false }])
-        assert.equal(yield* bus.readAll(topic), [], "an empty topic reads as nothing")
+        assert.equal(yield* bus.readAll(topic, unique("reader")), [], "an empty topic reads as nothing")
         yield* bus.publish(topic, numbered("m", 12, (i) => `project-${i % 4}`))
-        const all = yield* bus.readAll(topic)
+        const all = yield* bus.readAll(topic, unique("reader"))
         assert.is(all.length, 12)
         for (const key of ["project-0", "project-1", "project-2", "project-3"]) {
           const values = all.filter((m) => m.key === key).map((m) => Number(m.value!.slice(1)))

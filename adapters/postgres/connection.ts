@@ -1,0 +1,67 @@
+// Opening Postgres from a DATABASE_URL with libpq's TLS parameters, `sslmode` and `sslrootcert`.
+// postgres.js 3.4 (read in node_modules/postgres/src) takes `sslmode` but checks verify-ca like
+// verify-full and only against the system's CAs, and sends any other parameter it does not know,
+// `sslrootcert=<file>` included, to the server as a run-time setting, which the server refuses.
+// So both are taken out of the URL here and become the driver's TLS options.
+import { readFileSync } from "node:fs"
+import type { ConnectionOptions } from "node:tls"
+import { Schema } from "effect"
+import postgres from "postgres"
+
+export const sslModes = ["disable", "require", "verify-ca", "verify-full"] as const
+export type SslMode = (typeof sslModes)[number]
+const isSslMode = Schema.is(Schema.Literals(sslModes))
+
+export interface DatabaseTls {
+  /** The URL without the parameters handled here. */
+  readonly url: string
+  /** Undefined: the URL names no sslmode, and the connection is not encrypted (postgres.js's default). */
+  readonly mode: SslMode | undefined
+  /** A CA file to verify the server against; undefined: the system's CAs. */
+  readonly rootCertFile: string | undefined
+}
+
+/** libpq parameters with no meaning here: refused rather than sent to the server as settings. */
+const unsupported = ["sslcert", "sslkey", "sslpassword", "sslcrl", "sslcrldir", "sslsni", "sslcertmode", "requiressl"]
+
+/** Reads the TLS parameters of a DATABASE_URL; throws an Error that says what is wrong. */
+export const databaseTls = (databaseUrl: string): DatabaseTls => {
+  const url = new URL(databaseUrl)
+  const mode = url.searchParams.get("sslmode") ?? undefined
+  const rootCert = url.searchParams.get("sslrootcert") ?? undefined
+  for (const name of unsupported) if (url.searchParams.has(name)) throw new Error(`${name} is not supported (only sslmode and sslrootcert are)`)
+  if (mode === "prefer" || mode === "allow") {
+    throw new Error(`sslmode=${mode} is not supported: it falls back to an unencrypted connection without telling; use ${sslModes.join(", ")}`)
+  }
+  if (mode !== undefined && !isSslMode(mode)) throw new Error(`sslmode=${mode} is not one of ${sslModes.join(", ")}`)
+  if (rootCert !== undefined && (mode === undefined || mode === "disable")) throw new Error(`sslrootcert is set but sslmode is ${mode ?? "not"}: set sslmode=verify-full (or verify-ca)`)
+  if (rootCert === "") throw new Error("sslrootcert is empty")
+  url.searchParams.delete("sslmode")
+  url.searchParams.delete("sslrootcert")
+  // libpq: sslrootcert=system means the system's CAs and forces verify-full; with a CA file, require verifies the CA too.
+  const effective: SslMode | undefined = rootCert === "system" ? "verify-full" : mode === "require" && rootCert !== undefined ? "verify-ca" : mode
+  return { url: url.toString(), mode: effective, rootCertFile: rootCert === "system" ? undefined : rootCert }
+}
+
+const readCa = (file: string): string => {
+  try {
+    return readFileSync(file, "utf8")
+  } catch (e) {
+    throw new Error(`sslrootcert=${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? String(e)})`)
+  }
+}
+
+/** postgres.js's `ssl` option for a mode. */
+const sslOption = ({ mode, rootCertFile }: DatabaseTls): false | ConnectionOptions => {
+  if (mode === undefined || mode === "disable") return false
+  if (mode === "require") return { rejectUnauthorized: false }
+  const ca = rootCertFile === undefined ? {} : { ca: readCa(rootCertFile) }
+  // verify-ca: the chain up to the CA, whatever name the certificate carries (libpq's meaning).
+  return mode === "verify-ca" ? { ...ca, rejectUnauthorized: true, checkServerIdentity: () => undefined } : { ...ca, rejectUnauthorized: true }
+}
+
+/** A postgres.js pool for a DATABASE_URL, its TLS parameters applied. */
+export const openPostgres = <T extends Record<string, postgres.PostgresType> = {}>(databaseUrl: string, options: postgres.Options<T> = {}) => {
+  const tls = databaseTls(databaseUrl)
+  return postgres(tls.url, { ...options, ssl: sslOption(tls) })
+}
