@@ -1,7 +1,7 @@
 // One kafkajs client per layer, its log lines routed into Effect's logger (so they carry the
 // process's log format and annotations) instead of kafkajs's own console output.
 import { Effect, type Context, type LogLevel } from "effect"
-import { Kafka, logLevel, type LogEntry, type logCreator, type SASLOptions } from "kafkajs"
+import { Kafka, logLevel, type KafkaConfig as KafkaJsConfig, type LogEntry, type logCreator, type SASLOptions } from "kafkajs"
 import type { ConnectionOptions } from "node:tls"
 import type { KafkaConfig, KafkaLogLevel, KafkaTls } from "./config.ts"
 
@@ -46,13 +46,18 @@ const sslOptions = (tls: KafkaTls): ConnectionOptions => ({
   ...(tls.serverName === undefined ? {} : { servername: tls.serverName }),
 })
 
+/** kafkajs's `ssl` and `sasl` options for the settings (also for clients outside the EventBus: probes, tests). */
+export const kafkajsSecurity = (config: Pick<KafkaConfig, "sasl" | "tls">): Pick<KafkaJsConfig, "ssl" | "sasl"> => ({
+  ...(config.tls === undefined ? {} : { ssl: sslOptions(config.tls) }),
+  // (a union of mechanisms is not one of kafkajs's per-mechanism option types, though each member is)
+  ...(config.sasl === undefined ? {} : { sasl: { ...config.sasl } as SASLOptions }),
+})
+
 export const makeKafkaClient = (config: KafkaConfig, context: Context.Context<never>): Kafka =>
   new Kafka({
     clientId: config.clientId,
     brokers: [...config.brokers],
-    ...(config.tls === undefined ? {} : { ssl: sslOptions(config.tls) }),
-    // (a union of mechanisms is not one of kafkajs's per-mechanism option types, though each member is)
-    ...(config.sasl === undefined ? {} : { sasl: { ...config.sasl } as SASLOptions }),
+    ...kafkajsSecurity(config),
     connectionTimeout: config.connectionTimeoutMs,
     requestTimeout: config.requestTimeoutMs,
     retry: {

@@ -2,9 +2,11 @@
 // postgres.js 3.4 (read in node_modules/postgres/src) takes `sslmode` but checks verify-ca like
 // verify-full and only against the system's CAs, and sends any other parameter it does not know,
 // `sslrootcert=<file>` included, to the server as a run-time setting, which the server refuses.
-// So both are taken out of the URL here and become the driver's TLS options.
+// So both are taken out of the URL here and become the driver's TLS options. And postgres.js sets
+// no server name for an IP address, so Node would check the certificate against "localhost":
+// verify-full checks the URL's host itself.
 import { readFileSync } from "node:fs"
-import type { ConnectionOptions } from "node:tls"
+import { checkServerIdentity, type ConnectionOptions } from "node:tls"
 import { Schema } from "effect"
 import postgres from "postgres"
 
@@ -19,6 +21,8 @@ export interface DatabaseTls {
   readonly mode: SslMode | undefined
   /** A CA file to verify the server against; undefined: the system's CAs. */
   readonly rootCertFile: string | undefined
+  /** The name the server's certificate must carry (verify-full). */
+  readonly host: string
 }
 
 /** libpq parameters with no meaning here: refused rather than sent to the server as settings. */
@@ -36,11 +40,16 @@ export const databaseTls = (databaseUrl: string): DatabaseTls => {
   if (mode !== undefined && !isSslMode(mode)) throw new Error(`sslmode=${mode} is not one of ${sslModes.join(", ")}`)
   if (rootCert !== undefined && (mode === undefined || mode === "disable")) throw new Error(`sslrootcert is set but sslmode is ${mode ?? "not"}: set sslmode=verify-full (or verify-ca)`)
   if (rootCert === "") throw new Error("sslrootcert is empty")
+  // postgres.js takes host1,host2,...; one certificate check cannot know which one answered.
+  const authority = databaseUrl.slice(databaseUrl.indexOf("://") + 3).split(/[/?]/)[0]!
+  if (authority.slice(authority.indexOf("@") + 1).includes(",") && (mode === "verify-full" || rootCert === "system")) {
+    throw new Error("sslmode=verify-full takes one host, not a list")
+  }
   url.searchParams.delete("sslmode")
   url.searchParams.delete("sslrootcert")
   // libpq: sslrootcert=system means the system's CAs and forces verify-full; with a CA file, require verifies the CA too.
   const effective: SslMode | undefined = rootCert === "system" ? "verify-full" : mode === "require" && rootCert !== undefined ? "verify-ca" : mode
-  return { url: url.toString(), mode: effective, rootCertFile: rootCert === "system" ? undefined : rootCert }
+  return { url: url.toString(), mode: effective, rootCertFile: rootCert === "system" ? undefined : rootCert, host: url.hostname.replace(/^\[(.*)\]$/, "$1") }
 }
 
 const readCa = (file: string): string => {
@@ -52,12 +61,16 @@ const readCa = (file: string): string => {
 }
 
 /** postgres.js's `ssl` option for a mode. */
-const sslOption = ({ mode, rootCertFile }: DatabaseTls): false | ConnectionOptions => {
+const sslOption = ({ mode, rootCertFile, host }: DatabaseTls): false | ConnectionOptions => {
   if (mode === undefined || mode === "disable") return false
   if (mode === "require") return { rejectUnauthorized: false }
   const ca = rootCertFile === undefined ? {} : { ca: readCa(rootCertFile) }
-  // verify-ca: the chain up to the CA, whatever name the certificate carries (libpq's meaning).
-  return mode === "verify-ca" ? { ...ca, rejectUnauthorized: true, checkServerIdentity: () => undefined } : { ...ca, rejectUnauthorized: true }
+  return {
+    ...ca,
+    rejectUnauthorized: true,
+    // verify-ca: the chain up to the CA, whatever name the certificate carries (libpq's meaning).
+    checkServerIdentity: mode === "verify-ca" ? () => undefined : (_name, cert) => checkServerIdentity(host, cert),
+  }
 }
 
 /** A postgres.js pool for a DATABASE_URL, its TLS parameters applied. */
