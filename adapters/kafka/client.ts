@@ -23,8 +23,11 @@ const expected = [
 ]
 // kafkajs logs every error RESPONSE at error level (a heartbeat during a rebalance, "topic
 // already exists" from an idempotent createTopics); it handles them itself, and the ones that
-// matter reach the caller as a failed call or a consumer crash, which are logged there.
-const isHandledResponse = (namespace: string, message: string) => namespace === "Connection" && message.startsWith("Response ")
+// matter reach the caller as a failed call or a consumer crash, which are logged there. Except a
+// refusal by the broker's authorizer: a group's ("Group authorization failed") reaches the caller
+// only as "Failed to find group coordinator", so its response line is what names the missing ACL.
+const isHandledResponse = (namespace: string, message: string, error: unknown) =>
+  namespace === "Connection" && message.startsWith("Response ") && !/authorization failed/i.test(String(error ?? ""))
 
 const routeToEffect = (context: Context.Context<never>): logCreator => () => (entry: LogEntry) => {
   const { message, timestamp: _timestamp, logger: _logger, ...extra } = entry.log as unknown as Record<string, unknown> & { message: string }
@@ -34,7 +37,7 @@ const routeToEffect = (context: Context.Context<never>): logCreator => () => (en
     if (key !== "stack" && (typeof value !== "object" || value === null)) annotations[key] = value
     else if (value instanceof Error) annotations[key] = `${value.name}: ${value.message}`
   }
-  const routine = isHandledResponse(entry.namespace, message) || expected.some((text) => message.startsWith(text))
+  const routine = isHandledResponse(entry.namespace, message, extra.error) || expected.some((text) => message.startsWith(text))
   const severity = routine ? "Debug" : severityOf(entry.level)
   Effect.runForkWith(context)(Effect.logWithLevel(severity)(message).pipe(Effect.annotateLogs(annotations)))
 }

@@ -13,8 +13,10 @@ export const describeKafkaError = (error: unknown): string => {
   let current: unknown = error
   while (current !== undefined && current !== null && parts.length < 4) {
     if (current instanceof Error) {
-      const { type, code } = current as { type?: unknown; code?: unknown }
-      const tag = typeof type === "string" ? type : typeof code === "string" ? code : undefined
+      const { type, code, errors } = current as { type?: unknown; code?: unknown; errors?: unknown }
+      // KafkaJSAggregateError (createTopics): the per-topic errors' names
+      const inner = Array.isArray(errors) ? [...new Set(errors.map((e: { type?: unknown }) => e?.type).filter((t) => typeof t === "string"))].join(",") : ""
+      const tag = typeof type === "string" ? type : typeof code === "string" ? code : inner !== "" ? inner : undefined
       parts.push(`${current.name}${tag === undefined ? "" : ` [${tag}]`}: ${current.message}`)
       current = (current as { cause?: unknown }).cause
     } else {

@@ -78,3 +78,10 @@ export const openPostgres = <T extends Record<string, postgres.PostgresType> = {
   const tls = databaseTls(databaseUrl)
   return postgres(tls.url, { ...options, ssl: sslOption(tls) })
 }
+
+/** "self-signed certificate in certificate chain (SELF_SIGNED_CERT_IN_CHAIN)": a connection failure with the code that names it. */
+export const describeConnectError = (cause: unknown): string => {
+  const { message, code } = cause as { message?: unknown; code?: unknown }
+  const text = typeof message === "string" ? message : String(cause)
+  return typeof code === "string" && !text.includes(code) ? `${text} (${code})` : text
+}

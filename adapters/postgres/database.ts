@@ -1,6 +1,6 @@
 import { Context, Effect, Exit, Layer, Schema } from "effect"
 import type postgres from "postgres"
-import { openPostgres } from "./connection.ts"
+import { describeConnectError, openPostgres } from "./connection.ts"
 import { Unavailable } from "../../src/domain/errors.ts"
 import { Transactions } from "../../src/services/transactions.ts"
 import { migrate } from "./migrate.ts"
@@ -121,7 +121,7 @@ export const layerUrl = (options: PostgresOptions) =>
           await migrate(pool)
           return Database.of({ pool })
         },
-        catch: (cause) => new Unavailable({ message: `cannot open database: ${(cause as Error).message}` }),
+        catch: (cause) => new Unavailable({ message: `cannot open database: ${describeConnectError(cause)}` }),
       }),
       ({ pool }) => Effect.promise(() => pool.end({ timeout: 5 })),
     ),

@@ -28,6 +28,7 @@ KAFKA_CONTROLLER_PORT=59093
 # client's source port there once took 59192 between the free-port check and the broker's bind.
 KAFKA_SECURE_PORT=29192
 KAFKA_SECURE_CONTROLLER_PORT=29193
+KAFKA_SECURE_MTLS_PORT=29194          # the same broker, a client certificate required
 ETCD_PORT=52379
 ETCD_PEER_PORT=52380
 APISERVER_BASE_PORT=56443   # a=56443, b=56444, ... z=56468; longer names from 56470
@@ -467,42 +468,31 @@ kafka_secure_probe() {
     "$NODE" --no-warnings "$HERE/kafka-ready.ts" "127.0.0.1:$KAFKA_SECURE_PORT" "$@"
 }
 
-start_kafka_secure() {
-  local d="$KAFKA_SECURE_DIR" u m scram=()
-  if pid_alive "$d/pid" "$d/server.properties" && kafka_secure_probe 5 >/dev/null 2>&1; then
-    rm -f "$d/started-at"
-    log "secure kafka already running on 127.0.0.1:$KAFKA_SECURE_PORT"; return 0
-  fi
-  stop_pid "$d/pid" "$d/server.properties" "secure kafka"
-  require_port_free "$KAFKA_SECURE_PORT" "secure kafka"; require_port_free "$KAFKA_SECURE_CONTROLLER_PORT" "secure kafka controller"
-  mkdir -p "$d/users"; chmod 700 "$d"
-  # SCRAM users exist from the format on (KIP-900); a formatted node keeps the ones it had.
-  if [[ -f "$d/data/meta.properties" && "$(cat "$d/scram-users" 2>/dev/null)" != "$(secure_kafka_users)" ]]; then
-    die "the secure broker in $d was formatted with other SCRAM users; remove $d (or run 'infra.sh down') to format it again"
-  fi
-  for u in $(secure_kafka_users) controller; do [[ -f "$d/users/$u" ]] || openssl rand -hex 24 > "$d/users/$u"; done
-  [[ -f "$d/keystore.password" ]] || openssl rand -hex 16 > "$d/keystore.password"
-  openssl pkcs12 -export -in "$TLS_DIR/kafka.crt" -inkey "$TLS_DIR/kafka.key" -certfile "$TLS_DIR/ca.crt" -name kafka \
-    -passout "file:$d/keystore.password" -out "$d/keystore.p12" || die "openssl could not write the secure broker's keystore"
-  local admin controller; admin="$(cat "$d/users/admin")"; controller="$(cat "$d/users/controller")"
-  { cat <<EOF
+# The secure broker's settings (its users' passwords and the keystore's are created once).
+secure_kafka_properties() {
+  local d="$KAFKA_SECURE_DIR" admin controller scram_login="org.apache.kafka.common.security.scram.ScramLoginModule required"
+  admin="$(cat "$d/users/admin")"; controller="$(cat "$d/users/controller")"
+  cat <<EOF
 controller.quorum.voters=1@127.0.0.1:$KAFKA_SECURE_CONTROLLER_PORT
-listeners=SECURE://127.0.0.1:$KAFKA_SECURE_PORT,CONTROLLER://127.0.0.1:$KAFKA_SECURE_CONTROLLER_PORT
-advertised.listeners=SECURE://127.0.0.1:$KAFKA_SECURE_PORT
+listeners=SECURE://127.0.0.1:$KAFKA_SECURE_PORT,MTLS://127.0.0.1:$KAFKA_SECURE_MTLS_PORT,CONTROLLER://127.0.0.1:$KAFKA_SECURE_CONTROLLER_PORT
+advertised.listeners=SECURE://127.0.0.1:$KAFKA_SECURE_PORT,MTLS://127.0.0.1:$KAFKA_SECURE_MTLS_PORT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=SECURE
-listener.security.protocol.map=SECURE:SASL_SSL,CONTROLLER:SASL_PLAINTEXT
-# clients: SCRAM over TLS; a client certificate is checked when one is sent (Fabric's optional mutual TLS)
+listener.security.protocol.map=SECURE:SASL_SSL,MTLS:SASL_SSL,CONTROLLER:SASL_PLAINTEXT
+# clients: SCRAM over TLS on SECURE; on MTLS the same, and a client certificate from the CA is required
 listener.name.secure.sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512
-listener.name.secure.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
-listener.name.secure.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="$admin";
+listener.name.secure.scram-sha-256.sasl.jaas.config=$scram_login;
+listener.name.secure.scram-sha-512.sasl.jaas.config=$scram_login username="admin" password="$admin";
+listener.name.mtls.sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.mtls.scram-sha-256.sasl.jaas.config=$scram_login;
+listener.name.mtls.scram-sha-512.sasl.jaas.config=$scram_login;
+listener.name.mtls.ssl.client.auth=required
 sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
 ssl.keystore.type=PKCS12
 ssl.keystore.location=$d/keystore.p12
 ssl.keystore.password=$(cat "$d/keystore.password")
 ssl.truststore.type=PEM
 ssl.truststore.location=$TLS_DIR/ca.crt
-ssl.client.auth=requested
 # the controller listener (this node talking to itself): PLAIN with a static user, as SCRAM
 # credentials live in the metadata the controller serves
 listener.name.controller.sasl.enabled.mechanisms=PLAIN
@@ -512,8 +502,30 @@ authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
 super.users=User:admin;User:controller
 allow.everyone.if.no.acl.found=false
 EOF
-    kafka_common_properties "$d"; } > "$d/server.properties"
-  chmod 600 "$d/server.properties"
+  kafka_common_properties "$d"
+}
+
+# Idempotent: a running broker is left alone unless its settings changed (then it restarts on its data).
+start_kafka_secure() {
+  local d="$KAFKA_SECURE_DIR" u m scram=()
+  mkdir -p "$d/users"; chmod 700 "$d"
+  for u in $(secure_kafka_users) controller; do [[ -f "$d/users/$u" ]] || openssl rand -hex 24 > "$d/users/$u"; done
+  [[ -f "$d/keystore.password" ]] || openssl rand -hex 16 > "$d/keystore.password"
+  ( umask 077; secure_kafka_properties > "$d/server.properties.next" )
+  if pid_alive "$d/pid" "$d/server.properties" && cmp -s "$d/server.properties.next" "$d/server.properties" && kafka_secure_probe 5 >/dev/null 2>&1; then
+    rm -f "$d/started-at" "$d/server.properties.next"
+    log "secure kafka already running on 127.0.0.1:$KAFKA_SECURE_PORT"; return 0
+  fi
+  stop_pid "$d/pid" "$d/server.properties" "secure kafka"
+  require_port_free "$KAFKA_SECURE_PORT" "secure kafka"; require_port_free "$KAFKA_SECURE_MTLS_PORT" "secure kafka (mutual TLS)"
+  require_port_free "$KAFKA_SECURE_CONTROLLER_PORT" "secure kafka controller"
+  # SCRAM users exist from the format on (KIP-900); a formatted node keeps the ones it had.
+  if [[ -f "$d/data/meta.properties" && "$(cat "$d/scram-users" 2>/dev/null)" != "$(secure_kafka_users)" ]]; then
+    die "the secure broker in $d was formatted with other SCRAM users; remove $d (or run 'infra.sh down') to format it again"
+  fi
+  openssl pkcs12 -export -in "$TLS_DIR/kafka.crt" -inkey "$TLS_DIR/kafka.key" -certfile "$TLS_DIR/ca.crt" -name kafka \
+    -passout "file:$d/keystore.password" -out "$d/keystore.p12" || die "openssl could not write the secure broker's keystore"
+  mv -f "$d/server.properties.next" "$d/server.properties"
   for u in $(secure_kafka_users); do
     for m in SCRAM-SHA-256 SCRAM-SHA-512; do scram+=(--add-scram "$m=[name=$u,password=$(cat "$d/users/$u")]"); done
   done
@@ -838,6 +850,7 @@ env_secure() {
   echo "export FABRIC_TLS_DATABASE_URL='postgres://$PG_USER:$PG_PASSWORD@localhost:$PG_PORT/postgres?sslmode=verify-full&sslrootcert=$TLS_DIR/ca.crt'"
   [[ -f "$KAFKA_SECURE_DIR/users/admin" ]] || return 0
   echo "export FABRIC_SECURE_KAFKA_BROKERS='127.0.0.1:$KAFKA_SECURE_PORT'"
+  echo "export FABRIC_SECURE_KAFKA_MTLS_BROKERS='127.0.0.1:$KAFKA_SECURE_MTLS_PORT'"
   for u in $(secure_kafka_users); do echo "export $(password_var "$u")='$(cat "$KAFKA_SECURE_DIR/users/$u")'"; done
 }
 
@@ -848,7 +861,7 @@ cmd_status() {
   st() { if "$@" >/dev/null 2>&1; then echo up; else echo DOWN; rc=1; fi; }
   printf '%-28s %-6s %s\n' postgres "$( [[ -n "$(pg_bindir)" ]] && st pg_ready || echo DOWN)" "127.0.0.1:$PG_PORT"
   printf '%-28s %-6s %s\n' kafka "$(st pid_alive "$KAFKA_DIR/pid" kafka.Kafka)" "127.0.0.1:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT)"
-  printf '%-28s %-6s %s\n' "kafka secure" "$(st pid_alive "$KAFKA_SECURE_DIR/pid" "$KAFKA_SECURE_DIR/server.properties")" "127.0.0.1:$KAFKA_SECURE_PORT SASL_SSL (controller $KAFKA_SECURE_CONTROLLER_PORT)"
+  printf '%-28s %-6s %s\n' "kafka secure" "$(st pid_alive "$KAFKA_SECURE_DIR/pid" "$KAFKA_SECURE_DIR/server.properties")" "127.0.0.1:$KAFKA_SECURE_PORT SASL_SSL, $KAFKA_SECURE_MTLS_PORT + client cert (controller $KAFKA_SECURE_CONTROLLER_PORT)"
   printf '%-28s %-6s %s\n' "postgres TLS" "$( [[ -n "$(pg_bindir)" && -f "$TLS_DIR/ca.crt" ]] && st pg_tls_ready || echo DOWN)" "localhost:$PG_PORT verify-full"
   printf '%-28s %-6s %s\n' etcd "$(st etcd_ready)" "127.0.0.1:$ETCD_PORT"
   for d in "$RUN"/kube/*/; do

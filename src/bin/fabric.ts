@@ -5,7 +5,7 @@ import { makeDevProcess } from "../processes/dev.ts"
 import { loadOrCreateOperatorToken, operatorTokenFile } from "../processes/operator-token.ts"
 import { runMain } from "../processes/run-main.ts"
 import { existsSync } from "node:fs"
-import { openPostgres } from "../../adapters/postgres/connection.ts"
+import { describeConnectError, openPostgres } from "../../adapters/postgres/connection.ts"
 import { migrate } from "../../adapters/postgres/migrate.ts"
 import type { KubeconfigSource } from "../../adapters/kubernetes/kubeconfig.ts"
 import { parseArgs } from "../cli/args.ts"
@@ -70,6 +70,9 @@ switch (command) {
     try {
       const applied = await migrate(pool)
       console.log(applied.length === 0 ? "migrations: up to date" : `migrations applied: ${applied.join(", ")}`)
+    } catch (e) {
+      console.error(`fabric: migrate: ${describeConnectError(e)}`)
+      process.exitCode = 1
     } finally {
       await pool.end()
     }
