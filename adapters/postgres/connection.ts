@@ -30,26 +30,33 @@ const unsupported = ["sslcert", "sslkey", "sslpassword", "sslcrl", "sslcrldir", 
 
 /** Reads the TLS parameters of a DATABASE_URL; throws an Error that says what is wrong. */
 export const databaseTls = (databaseUrl: string): DatabaseTls => {
-  const url = new URL(databaseUrl)
-  const mode = url.searchParams.get("sslmode") ?? undefined
-  const rootCert = url.searchParams.get("sslrootcert") ?? undefined
-  for (const name of unsupported) if (url.searchParams.has(name)) throw new Error(`${name} is not supported (only sslmode and sslrootcert are)`)
+  // By hand, not with URL: postgres.js takes host1:port1,host2:port2, which URL does not parse.
+  const at = databaseUrl.indexOf("?")
+  const params = new URLSearchParams(at < 0 ? "" : databaseUrl.slice(at + 1))
+  const mode = params.get("sslmode") ?? undefined
+  const rootCert = params.get("sslrootcert") ?? undefined
+  for (const name of unsupported) if (params.has(name)) throw new Error(`${name} is not supported (only sslmode and sslrootcert are)`)
   if (mode === "prefer" || mode === "allow") {
     throw new Error(`sslmode=${mode} is not supported: it falls back to an unencrypted connection without telling; use ${sslModes.join(", ")}`)
   }
   if (mode !== undefined && !isSslMode(mode)) throw new Error(`sslmode=${mode} is not one of ${sslModes.join(", ")}`)
   if (rootCert !== undefined && (mode === undefined || mode === "disable")) throw new Error(`sslrootcert is set but sslmode is ${mode ?? "not"}: set sslmode=verify-full (or verify-ca)`)
   if (rootCert === "") throw new Error("sslrootcert is empty")
-  // postgres.js takes host1,host2,...; one certificate check cannot know which one answered.
   const authority = databaseUrl.slice(databaseUrl.indexOf("://") + 3).split(/[/?]/)[0]!
-  if (authority.slice(authority.indexOf("@") + 1).includes(",") && (mode === "verify-full" || rootCert === "system")) {
-    throw new Error("sslmode=verify-full takes one host, not a list")
-  }
-  url.searchParams.delete("sslmode")
-  url.searchParams.delete("sslrootcert")
+  const hosts = authority.slice(authority.lastIndexOf("@") + 1)
   // libpq: sslrootcert=system means the system's CAs and forces verify-full; with a CA file, require verifies the CA too.
   const effective: SslMode | undefined = rootCert === "system" ? "verify-full" : mode === "require" && rootCert !== undefined ? "verify-ca" : mode
-  return { url: url.toString(), mode: effective, rootCertFile: rootCert === "system" ? undefined : rootCert, host: url.hostname.replace(/^\[(.*)\]$/, "$1") }
+  // one certificate check cannot know which of several hosts answered
+  if (hosts.includes(",") && effective === "verify-full") throw new Error("sslmode=verify-full takes one host, not a list")
+  params.delete("sslmode")
+  params.delete("sslrootcert")
+  const rest = params.toString()
+  return {
+    url: `${at < 0 ? databaseUrl : databaseUrl.slice(0, at)}${rest === "" ? "" : `?${rest}`}`,
+    mode: effective,
+    rootCertFile: rootCert === "system" ? undefined : rootCert,
+    host: decodeURIComponent(hosts.startsWith("[") ? hosts.slice(1, hosts.indexOf("]")) : hosts.split(":")[0]!),
+  }
 }
 
 const readCa = (file: string): string => {
