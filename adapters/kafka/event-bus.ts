@@ -79,9 +79,14 @@ export const layer = (config: KafkaConfig) =>
       })
 
       const lag = Effect.fn("EventBus.lag")(function* (group: string, topic: string) {
-        const [committed, ends] = yield* tryKafka(`read lag of ${group} on ${topic}`, () =>
-          Promise.all([admin.fetchOffsets({ groupId: group, topics: [topic] }), admin.fetchTopicOffsets(topic)]),
-        )
+        // Both answers before failing: a request still in flight when the layer closes would make
+        // kafkajs connect again after its disconnect, and keep the process alive.
+        const [committed, ends] = yield* tryKafka(`read lag of ${group} on ${topic}`, async () => {
+          const [offsets, topicEnds] = await Promise.allSettled([admin.fetchOffsets({ groupId: group, topics: [topic] }), admin.fetchTopicOffsets(topic)])
+          if (offsets.status === "rejected") throw offsets.reason
+          if (topicEnds.status === "rejected") throw topicEnds.reason
+          return [offsets.value, topicEnds.value] as const
+        })
         return uncommittedMessages(committed.find((t) => t.topic === topic)?.partitions ?? [], ends)
       })
 

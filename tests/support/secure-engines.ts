@@ -16,6 +16,8 @@ const required = (name: string): string => {
 
 export const requireSecureEngines = () => ({
   brokers: required("FABRIC_SECURE_KAFKA_BROKERS"),
+  /** The same broker's listener that requires a client certificate from the CA. */
+  mtlsBrokers: required("FABRIC_SECURE_KAFKA_MTLS_BROKERS"),
   caFile: required("FABRIC_INFRA_CA_FILE"),
   otherCaFile: required("FABRIC_INFRA_OTHER_CA_FILE"),
   clientCertFile: required("FABRIC_INFRA_CLIENT_CERT_FILE"),
