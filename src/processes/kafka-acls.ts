@@ -54,11 +54,11 @@ export const daemonGrants = (prefix: string, clusterId: string): ReadonlyArray<K
   grant("group", "prefixed", `${prefix}${daemonGroup(clusterId)}.`, "Read", "Delete"),
 ]
 
-/** The `kafka-acls.sh` commands that give `user` the grants (`$ADMIN` names a client config file of a Kafka admin). */
+/** Shell lines that give `user` the grants; `$ACLS` is `kafka-acls.sh --bootstrap-server ... --command-config <a Kafka admin's client config>`. */
 export const kafkaAclsCommands = (user: string, grants: ReadonlyArray<KafkaGrant>): ReadonlyArray<string> =>
   grants.map((g) =>
     [
-      "kafka-acls.sh --bootstrap-server $KAFKA --command-config $ADMIN --add",
+      "$ACLS --add",
       `--allow-principal User:${user}`,
       ...g.operations.map((o) => `--operation ${o}`),
       ...(g.pattern === "prefixed" ? ["--resource-pattern-type prefixed"] : []),
