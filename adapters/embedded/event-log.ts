@@ -121,7 +121,8 @@ export const layer = (options: EventLogOptions = {}) =>
         return Number(rows[0]?.lag ?? 0)
       })
 
-      const readAll = Effect.fn("EventBus.readAll")(function* (topic: string) {
+      // reads the log directly: no group needed
+      const readAll = Effect.fn("EventBus.readAll")(function* (topic: string, _group: string) {
         const info = yield* knownTopic(topic)
         yield* reader.refreshEnds([topic])
         const all: Array<BusMessage> = []

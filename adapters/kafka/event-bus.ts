@@ -26,12 +26,16 @@ export const layer = (config: KafkaConfig) =>
       const producer = yield* connected("producer", kafka.producer(producerOptions(config)))
 
       const ensureTopics = Effect.fn("EventBus.ensureTopics")(function* (specs: ReadonlyArray<TopicSpec>) {
-        if (specs.length === 0) return
-        // resolves false when every topic already exists; existing topics are left as they are
-        yield* tryKafka(`create topics ${specs.map((s) => s.name).join(",")}`, () =>
+        // Only the missing ones: a Kafka user without CREATE (a daemon's) is refused a create
+        // even for topics that exist, and sees (lists) only the topics it may describe.
+        const existing = new Set(yield* tryKafka("list topics", () => admin.listTopics()))
+        const missing = specs.filter((spec) => !existing.has(spec.name))
+        if (missing.length === 0) return
+        // resolves false when another process created them meanwhile; existing topics are left as they are
+        yield* tryKafka(`create topics ${missing.map((s) => s.name).join(",")}`, () =>
           admin.createTopics({
             waitForLeaders: true,
-            topics: specs.map((spec) => ({
+            topics: missing.map((spec) => ({
               topic: spec.name,
               numPartitions: spec.partitions,
               replicationFactor: config.replicationFactor,
@@ -54,14 +58,19 @@ export const layer = (config: KafkaConfig) =>
       })
 
       const lag = Effect.fn("EventBus.lag")(function* (group: string, topic: string) {
-        const [committed, ends] = yield* tryKafka(`read lag of ${group} on ${topic}`, () =>
-          Promise.all([admin.fetchOffsets({ groupId: group, topics: [topic] }), admin.fetchTopicOffsets(topic)]),
-        )
+        // Both answers before failing: a request still in flight when the layer closes would make
+        // kafkajs connect again after its disconnect, and keep the process alive.
+        const [committed, ends] = yield* tryKafka(`read lag of ${group} on ${topic}`, async () => {
+          const [offsets, topicEnds] = await Promise.allSettled([admin.fetchOffsets({ groupId: group, topics: [topic] }), admin.fetchTopicOffsets(topic)])
+          if (offsets.status === "rejected") throw offsets.reason
+          if (topicEnds.status === "rejected") throw topicEnds.reason
+          return [offsets.value, topicEnds.value] as const
+        })
         return uncommittedMessages(committed.find((t) => t.topic === topic)?.partitions ?? [], ends)
       })
 
-      const readAll = Effect.fn("EventBus.readAll")(function* (topic: string) {
-        return yield* readTopic(kafka, admin, config, topic)
+      const readAll = Effect.fn("EventBus.readAll")(function* (topic: string, group: string) {
+        return yield* readTopic(kafka, admin, config, topic, group)
       })
 
       const fencedPublisher = Effect.fn("EventBus.fencedPublisher")(function* (name: string) {

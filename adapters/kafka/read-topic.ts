@@ -1,5 +1,7 @@
 // EventBus.readAll on Kafka: a throw-away consumer group (never committed, deleted afterwards)
-// reads each partition from its low watermark to the high watermark taken at the start.
+// reads each partition from its low watermark to the high watermark taken at the start. The group
+// is named after the caller's own (`<group>.read-all.<uuid>`): kafkajs has no group-less reads,
+// and so an ACL on the prefix `<group>.` is all a Kafka user needs for it.
 // A partition is done when a fetched batch reaches that end, not when a message does: the last
 // offsets may be transaction markers (a fenced publisher's commits), which are never delivered.
 import { Effect } from "effect"
@@ -9,13 +11,13 @@ import type { KafkaConfig } from "./config.ts"
 import { tryKafka } from "./errors.ts"
 import { toBusMessage } from "./records.ts"
 
-export const readTopic = (kafka: Kafka, admin: Admin, config: KafkaConfig, topic: string) =>
+export const readTopic = (kafka: Kafka, admin: Admin, config: KafkaConfig, topic: string, group: string) =>
   Effect.gen(function* () {
     const ends = yield* tryKafka(`read the ends of ${topic}`, () => admin.fetchTopicOffsets(topic))
     // partition -> last offset to read (high watermark - 1); empty partitions are done already
     const remaining = new Map(ends.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high) - 1n]))
     if (remaining.size === 0) return [] as ReadonlyArray<BusMessage>
-    const groupId = `${config.clientId}.read-all.${crypto.randomUUID()}`
+    const groupId = `${group}.read-all.${crypto.randomUUID()}`
     const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: config.maxWaitTimeMs, allowAutoTopicCreation: false })
     const messages: BusMessage[] = []
     const read = async () => {

@@ -1,5 +1,6 @@
 import { Context, Effect, Exit, Layer, Schema } from "effect"
-import postgres from "postgres"
+import type postgres from "postgres"
+import { describeConnectError, openPostgres } from "./connection.ts"
 import { Unavailable } from "../../src/domain/errors.ts"
 import { Transactions } from "../../src/services/transactions.ts"
 import { migrate } from "./migrate.ts"
@@ -116,11 +117,11 @@ export const layerUrl = (options: PostgresOptions) =>
     Effect.acquireRelease(
       Effect.tryPromise({
         try: async () => {
-          const pool = postgres(options.url, { max: options.max ?? 10, onnotice: () => {}, connection: { application_name: "fabric" } })
+          const pool = openPostgres(options.url, { max: options.max ?? 10, onnotice: () => {}, connection: { application_name: "fabric" } })
           await migrate(pool)
           return Database.of({ pool })
         },
-        catch: (cause) => new Unavailable({ message: `cannot open database: ${(cause as Error).message}` }),
+        catch: (cause) => new Unavailable({ message: `cannot open database: ${describeConnectError(cause)}` }),
       }),
       ({ pool }) => Effect.promise(() => pool.end({ timeout: 5 })),
     ),

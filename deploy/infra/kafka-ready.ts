@@ -3,8 +3,12 @@
 // coordinator (__consumer_offsets) and hand out a producer id, so the first test does not
 // meet "coordinator is loading" retries.
 // Usage: node kafka-ready.ts [brokers] [timeoutSeconds] [--warm]
+// Credentials and TLS come from Fabric's own variables (FABRIC_KAFKA_SASL_*, FABRIC_KAFKA_TLS*),
+// read by Fabric's own parser: the probe connects the way Fabric would.
 import { createRequire } from "node:module";
 import path from "node:path";
+import { kafkajsSecurity } from "../../adapters/kafka/client.ts";
+import { parseKafkaSecurity } from "../../src/processes/kafka-security-config.ts";
 
 const require = createRequire(path.join(process.env.FABRIC_NODE_MODULES ?? path.resolve(import.meta.dirname, "../../node_modules"), "noop.js"));
 const { Kafka, logLevel } = require("kafkajs");
@@ -18,6 +22,7 @@ const deadline = Date.now() + timeoutMs;
 const kafka = new Kafka({
   clientId: "fabric-infra-ready",
   brokers,
+  ...kafkajsSecurity(parseKafkaSecurity(process.env, true)),
   logLevel: logLevel.NOTHING,
   connectionTimeout: 2000,
   requestTimeout: 5000,

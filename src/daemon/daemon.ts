@@ -50,7 +50,7 @@ const runBounded = (options: DaemonOptions) =>
     // A broker that is still starting (or a topic whose leaders are being elected) is worth
     // waiting for at start: give it about a minute before giving up.
     const startupRetry = Schedule.max([Schedule.min([Schedule.exponential("200 millis"), Schedule.spaced("5 seconds")]), Schedule.recurs(15)])
-    const everything = yield* bus.readAll(topics.projects).pipe(
+    const everything = yield* bus.readAll(topics.projects, daemonGroup(cluster.id)).pipe(
       Effect.tapError((e) => Effect.logWarning("cannot read the desired state yet; retrying", { cluster: cluster.id, reason: e.reason })),
       Effect.retry(startupRetry),
     )

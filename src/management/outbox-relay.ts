@@ -27,7 +27,7 @@ export interface RelayOptions {
 }
 
 /** The fenced publisher's name: on Kafka, with the installation's prefix, the transactional id. */
-const relayPublisher = "fabric.outbox-relay"
+export const relayPublisher = "fabric.outbox-relay"
 
 /** Backoff between failed turns: doubles from the first to the last, back to the first once a turn publishes. */
 const retryMs = { first: 100, last: 5_000 }

@@ -38,12 +38,15 @@ const databaseLayer = (config: { readonly databaseUrl: string | undefined; reado
   config.databaseUrl ? postgres.layerUrl({ url: config.databaseUrl })
   : pglite.layer({ dataDir: config.dataDir === undefined ? undefined : `${config.dataDir}/db` })
 
-/** Kafka when brokers are configured (names prefixed by FABRIC_KAFKA_PREFIX); else the embedded log in the same database. */
-export const kafkaBusLayer = (config: { readonly kafkaBrokers: ReadonlyArray<string>; readonly kafkaPrefix: string }) =>
-  namespaced(config.kafkaPrefix).pipe(Layer.provide(kafka.layer(kafka.makeKafkaConfig({ brokers: config.kafkaBrokers }))))
+type KafkaSettings = Pick<FabricConfig, "kafkaBrokers" | "kafkaPrefix" | "kafkaSasl" | "kafkaTls">
 
-const eventBusLayer = (config: Pick<FabricConfig, "kafkaBrokers" | "kafkaPrefix">) =>
-  config.kafkaBrokers ? kafkaBusLayer({ kafkaBrokers: config.kafkaBrokers, kafkaPrefix: config.kafkaPrefix }) : eventLog.layer()
+/** Kafka when brokers are configured (names prefixed by FABRIC_KAFKA_PREFIX, with its credentials and TLS). */
+export const kafkaBusLayer = (config: KafkaSettings & { readonly kafkaBrokers: ReadonlyArray<string> }) =>
+  namespaced(config.kafkaPrefix).pipe(Layer.provide(kafka.layer(kafka.makeKafkaConfig({ brokers: config.kafkaBrokers, sasl: config.kafkaSasl, tls: config.kafkaTls }))))
+
+/** Kafka, else the embedded log in the same database. */
+const eventBusLayer = (config: KafkaSettings) =>
+  config.kafkaBrokers ? kafkaBusLayer({ ...config, kafkaBrokers: config.kafkaBrokers }) : eventLog.layer()
 
 /**
  * This process among the replicas, as the lease holders show it: the host (the pod's name on
@@ -52,7 +55,7 @@ const eventBusLayer = (config: Pick<FabricConfig, "kafkaBrokers" | "kafkaPrefix"
 const replicaName = () => `${hostname().slice(0, 50)}:${process.pid}`
 
 /** Everything the management side needs, over one database. */
-export const managementLayer = (config: Pick<FabricConfig, "databaseUrl" | "kafkaBrokers" | "kafkaPrefix" | "projectQuota" | "statelyInspect"> & { readonly dataDir: string | undefined }) => {
+export const managementLayer = (config: Pick<FabricConfig, "databaseUrl" | "projectQuota" | "statelyInspect"> & KafkaSettings & { readonly dataDir: string | undefined }) => {
   const database = databaseLayer(config)
   const stores = Layer.mergeAll(
     accountStore.layer, projectReadModel.layer, actorSnapshots.layer, outbox.layer, idempotencyKeys.layer, membershipStore.layer, debugSessions.layer,

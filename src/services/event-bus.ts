@@ -91,9 +91,11 @@ export class EventBus extends Context.Service<EventBus, {
   /**
    * Every message in the topic from its beginning up to its end at the time of the call, per
    * partition in offset order, committing nothing (how a daemon rebuilds what is desired from the
-   * compacted topic after a restart).
+   * compacted topic after a restart). `group` is the caller's consumer group: where the bus needs
+   * a group of its own to read (Kafka), it is named after this one, so the caller needs no
+   * rights beyond its own group's.
    */
-  readonly readAll: (topic: string) => Effect.Effect<ReadonlyArray<BusMessage>, EventBusUnavailable>
+  readonly readAll: (topic: string, group: string) => Effect.Effect<ReadonlyArray<BusMessage>, EventBusUnavailable>
   /** Messages not yet committed by a group, summed over partitions (for metrics and tests). */
   readonly lag: (group: string, topic: string) => Effect.Effect<number, EventBusUnavailable>
 }>()("fabric/EventBus") {}

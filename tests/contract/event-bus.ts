@@ -526,9 +526,9 @@ export const eventBusContract = (
         const bus = yield* EventBus
         const topic = unique("read-all")
         yield* bus.ensureTopics([{ name: topic, partitions: 3, compacted: false }])
-        assert.equal(yield* bus.readAll(topic), [], "an empty topic reads as nothing")
+        assert.equal(yield* bus.readAll(topic, unique("reader")), [], "an empty topic reads as nothing")
         yield* bus.publish(topic, numbered("m", 12, (i) => `project-${i % 4}`))
-        const all = yield* bus.readAll(topic)
+        const all = yield* bus.readAll(topic, unique("reader"))
         assert.is(all.length, 12)
         for (const key of ["project-0", "project-1", "project-2", "project-3"]) {
           const values = all.filter((m) => m.key === key).map((m) => Number(m.value!.slice(1)))
@@ -562,8 +562,8 @@ export const eventBusContract = (
         yield* other.publish([{ topic: status, key: "s", value: "s2" }])
 
         const values = (messages: ReadonlyArray<BusMessage>) => messages.map((m) => m.value)
-        assert.equal(values(yield* bus.readAll(desired)), ["1", "2", "3"])
-        assert.equal(values(yield* bus.readAll(status)), ["s1", "s2"])
+        assert.equal(values(yield* bus.readAll(desired, unique("reader"))), ["1", "2", "3"])
+        assert.equal(values(yield* bus.readAll(status, unique("reader"))), ["s1", "s2"])
         const inbox = makeInbox()
         const reader = unique("fenced-reader")
         yield* bus.subscribe({ group: reader, topics: [desired, status], fromBeginning: true, handle: inbox.handle })

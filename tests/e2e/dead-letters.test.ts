@@ -19,7 +19,7 @@ const deadLetters = async (fabric: TestFabric, key: string, count: number): Prom
   const deadline = Date.now() + 20_000
   let found: DeadLetter[] = []
   while (Date.now() < deadline) {
-    const all = await fabric.runtime.runPromise(EventBus.use((bus) => bus.readAll(topics.dlq)))
+    const all = await fabric.runtime.runPromise(EventBus.use((bus) => bus.readAll(topics.dlq, "dead-letters-test")))
     found = all.filter((m) => m.key === key).map((m) => JSON.parse(m.value!) as DeadLetter)
     if (found.length >= count) return found
     await new Promise((r) => setTimeout(r, 100))
