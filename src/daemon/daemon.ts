@@ -13,7 +13,7 @@ import { encodeJson, topics, type ClusterSignal } from "../domain/messages.ts"
 import { daemonGroup } from "../domain/topics.ts"
 import { Cluster } from "../services/cluster.ts"
 import { EventBus } from "../services/event-bus.ts"
-import { Metrics } from "../services/metrics.ts"
+import { followTopic } from "../services/follow-topic.ts"
 import { boundCalls } from "./call-bound.ts"
 import { defaultDaemonConcurrency, projectLanes } from "./concurrency.ts"
 import { decodeDesired, DesiredState } from "./desired-state.ts"
@@ -44,7 +44,6 @@ const runBounded = (options: DaemonOptions) =>
   Effect.gen(function* () {
     const cluster = yield* Cluster
     const bus = yield* EventBus
-    const context = yield* Effect.context<Cluster | EventBus | Metrics>()
     const desired = new DesiredState()
     const projects = new KeyedLock()
     // A broker that is still starting (or a topic whose leaders are being elected) is worth
@@ -74,19 +73,13 @@ const runBounded = (options: DaemonOptions) =>
         Effect.annotateLogs("cluster", cluster.id),
       ),
     )
-    yield* bus.subscribe({
+    // Desired state is level-based: of a project's queued messages only the newest generation
+    // needs reconciling, the older ones are superseded (handleDesiredBatch says so in the log).
+    yield* followTopic({
       group: daemonGroup(cluster.id),
-      topics: [topics.projects],
-      fromBeginning: true,
+      topic: topics.projects,
       concurrency: projectLanes(options.concurrency),
-      // Desired state is level-based: of a project's queued messages only the newest generation
-      // needs reconciling, the older ones are superseded (handleDesiredBatch says so in the log).
-      batchPerKey: true,
-      handle: (messages) =>
-        handleDesiredBatch(messages, options, desired, projects).pipe(
-          Effect.annotateLogs("cluster", cluster.id),
-          Effect.provideContext(context),
-        ),
+      handle: (messages) => handleDesiredBatch(messages, options, desired, projects).pipe(Effect.annotateLogs("cluster", cluster.id)),
     })
     yield* Effect.forkScoped(
       repairDrift(desired, projects, { reportPresent: false, repair: true, concurrency: options.concurrency }).pipe(

@@ -3,7 +3,8 @@
 import { Effect, Schema } from "effect"
 import { NamespaceObservation, topics } from "../domain/messages.ts"
 import { crashPoint } from "../services/crash-points.ts"
-import { EventBus, type KeyBatch } from "../services/event-bus.ts"
+import type { KeyBatch } from "../services/event-bus.ts"
+import { followTopic } from "../services/follow-topic.ts"
 import { requestIdHeader, withRequestId } from "../services/request-id.ts"
 import { sendToDeadLetters } from "../services/dead-letters.ts"
 import { withSpanFromMessages } from "../services/trace-context.ts"
@@ -42,15 +43,9 @@ const handleStatusMessages = (messages: KeyBatch) =>
  */
 const statusConcurrency = 8
 
-export const subscribeStatus = Effect.gen(function* () {
-  const bus = yield* EventBus
-  const context = yield* Effect.context<Observations | EventBus>()
-  yield* bus.subscribe({
-    group: managementGroup,
-    topics: [topics.status],
-    fromBeginning: true,
-    concurrency: statusConcurrency,
-    batchPerKey: true,
-    handle: (messages) => handleStatusMessages(messages).pipe(Effect.provideContext(context)),
-  })
+export const subscribeStatus = followTopic({
+  group: managementGroup,
+  topic: topics.status,
+  concurrency: statusConcurrency,
+  handle: handleStatusMessages,
 })
