@@ -4,11 +4,12 @@ import { test } from "uvu"
 import * as assert from "uvu/assert"
 import { createActor, fromPromise, waitFor } from "xstate"
 import { accountMachine, type AccountInput } from "./account.ts"
+import { AccountId } from "../src/domain/account.ts"
 
 type StepName = "writeLegacyAccount" | "writeAccountState"
 
 const input: AccountInput = {
-  accountId: "acc-1", name: "Ada", email: "ada@example.com", apiKeyHash: "9f86d08188", at: "2025-01-01T00:00:00.000Z",
+  accountId: AccountId.make(`acc_${"a".repeat(20)}`), name: "Ada", email: "ada@example.com", apiKeyHash: "9f86d08188", at: "2025-01-01T00:00:00.000Z",
 }
 
 const deferred = () => {

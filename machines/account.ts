@@ -3,10 +3,11 @@
 // (the default) the host runs the whole saga in one transaction, so a refusal (duplicate email)
 // rolls everything back; a snapshot is only ever stored once the saga has settled.
 import { assign, setup } from "xstate"
+import type { AccountId } from "../src/domain/account.ts"
 import { declareStep, toStepFailure, type StepFailure } from "./steps.ts"
 
 export interface AccountInput {
-  readonly accountId: string
+  readonly accountId: AccountId
   readonly name: string
   readonly email: string
   readonly apiKeyHash: string

@@ -1,7 +1,9 @@
 // A project: its namespace in every member cluster. Driven by RPC calls (create, delete) and by
 // the daemons' observations; effects run as invoked steps provided by the host (machines/host.ts).
 import { assign, setup, type SnapshotFrom } from "xstate"
-import type { ProjectPhase } from "../src/domain/project.ts"
+import type { AccountId } from "../src/domain/account.ts"
+import type { ClusterId } from "../src/domain/cluster.ts"
+import type { ProjectId, ProjectPhase } from "../src/domain/project.ts"
 import {
   applyObservation, everyClusterDeleted, holdUnclaimed, joinCluster, releaseCluster, removeCluster, setReachable, everyClusterReady, markAll, pendingClusters,
   someClusterFailed, type Clusters, type Observation, type Unclaimed,
@@ -9,19 +11,19 @@ import {
 import { declareStep, toStepFailure, type StepFailure } from "./steps.ts"
 
 export interface ProjectInput {
-  readonly projectId: string
-  readonly accountId: string
+  readonly projectId: ProjectId
+  readonly accountId: AccountId
   readonly name: string
   readonly namespace: string
-  readonly clusterIds: ReadonlyArray<string>
+  readonly clusterIds: ReadonlyArray<ClusterId>
   /** Members that are Unreachable right now (a subset of clusterIds). */
-  readonly unreachableClusterIds?: ReadonlyArray<string>
+  readonly unreachableClusterIds?: ReadonlyArray<ClusterId>
   readonly at: string
 }
 
 export interface ProjectContext {
-  readonly projectId: string
-  readonly accountId: string
+  readonly projectId: ProjectId
+  readonly accountId: AccountId
   readonly name: string
   readonly namespace: string
   readonly generation: number
@@ -37,18 +39,18 @@ export type ProjectEvent =
   | ({ readonly type: "project.observed" } & Observation)
   | { readonly type: "project.delete"; readonly at: string }
   /** A cluster joined the fleet: the project gains it until its daemon reports. */
-  | { readonly type: "cluster.joined"; readonly clusterId: string; readonly at: string }
+  | { readonly type: "cluster.joined"; readonly clusterId: ClusterId; readonly at: string }
   /** An operator removed the cluster: the project stops waiting for it. */
-  | { readonly type: "cluster.removed"; readonly clusterId: string; readonly reason: string; readonly at: string }
+  | { readonly type: "cluster.removed"; readonly clusterId: ClusterId; readonly reason: string; readonly at: string }
   /** A deletion gives up on a cluster (unreachable past the deadline); the reason is kept. */
-  | { readonly type: "cluster.released"; readonly clusterId: string; readonly reason: string; readonly at: string }
+  | { readonly type: "cluster.released"; readonly clusterId: ClusterId; readonly reason: string; readonly at: string }
   /** The cluster stopped (or resumed) sending heartbeats. */
-  | { readonly type: "cluster.reachability"; readonly clusterId: string; readonly reachable: boolean; readonly at: string }
+  | { readonly type: "cluster.reachability"; readonly clusterId: ClusterId; readonly reachable: boolean; readonly at: string }
 
 /** What the steps need to write: the desired state every cluster should converge to. */
 export interface DesiredStateInput {
-  readonly projectId: string
-  readonly accountId: string
+  readonly projectId: ProjectId
+  readonly accountId: AccountId
   readonly name: string
   readonly namespace: string
   readonly generation: number
@@ -61,7 +63,7 @@ const desired = (context: ProjectContext, deleted: boolean): DesiredStateInput =
   generation: context.generation, deleted, at: context.updatedAt,
 })
 
-const joined = (context: ProjectContext, clusterId: string, phase: "Pending" | "Deleting", at: string): Partial<ProjectContext> => {
+const joined = (context: ProjectContext, clusterId: ClusterId, phase: "Pending" | "Deleting", at: string): Partial<ProjectContext> => {
   const next = joinCluster(context.clusters, context.unclaimed ?? {}, context.generation, clusterId, phase, at)
   return next.clusters === context.clusters ? {} : { clusters: next.clusters, unclaimed: next.unclaimed, updatedAt: at }
 }

@@ -3,6 +3,7 @@
 // NotFound, deletion through a Terminating phase. Used by `fabric dev` and the embedded tests; the
 // contract suite holds it to the same behaviour as the live layer. Web-standard only.
 import { Clock, Effect, Layer } from "effect"
+import { ClusterId } from "../../src/domain/cluster.ts"
 import {
   annotationsFor,
   Cluster,
@@ -29,7 +30,7 @@ export const layer = (options: SimulatedClusterOptions) =>
   Layer.effect(
     Cluster,
     Effect.sync(() => {
-      const cluster = options.id
+      const cluster = ClusterId.make(options.id)
       const state = options.state ?? new SimulatedClusterState()
 
       // Every call pays the injected latency and may hit an injected outage, like a round trip.

@@ -3,6 +3,7 @@
 // modified; a namespace being deleted is reported as such, never as success.
 import { CoreV1Api, type V1Namespace } from "@kubernetes/client-node"
 import { Effect, Layer } from "effect"
+import { ClusterId } from "../../src/domain/cluster.ts"
 import {
   annotationsFor,
   Cluster,
@@ -44,7 +45,7 @@ export const layer = (config: KubernetesClusterConfig): Layer.Layer<Cluster, Clu
   Layer.effect(
     Cluster,
     Effect.gen(function* () {
-      const cluster = config.id
+      const cluster = ClusterId.make(config.id)
       const core = yield* Effect.try({
         try: () => loadKubeConfig(config.kubeconfig).makeApiClient(CoreV1Api),
         catch: (error) => new ClusterUnavailable({ cluster, reason: `cannot load kubeconfig: ${error instanceof Error ? error.message : String(error)}` }),

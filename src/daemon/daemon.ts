@@ -9,6 +9,7 @@
 // calls are in flight, a permit held only for the call itself. So a deletion that waits for its
 // namespace to be gone, or a project waiting out an outage, holds only its own project.
 import { Clock, Effect, Schedule } from "effect"
+import type { ClusterId } from "../domain/cluster.ts"
 import { encodeJson, topics, type ClusterSignal } from "../domain/messages.ts"
 import { daemonGroup } from "../domain/topics.ts"
 import { Cluster } from "../services/cluster.ts"
@@ -34,7 +35,7 @@ export const defaultDaemonOptions: DaemonOptions = {
   retryBase: "200 millis", retryCap: "30 seconds", deletionPollMs: 250, heartbeatMs: 10_000, driftIntervalMs: 60_000, concurrency: defaultDaemonConcurrency,
 }
 
-const announce = (clusterId: string, kind: ClusterSignal["kind"]) =>
+const announce = (clusterId: ClusterId, kind: ClusterSignal["kind"]) =>
   Effect.gen(function* () {
     const signal: ClusterSignal = { clusterId, kind, at: new Date(yield* Clock.currentTimeMillis).toISOString() }
     yield* (yield* EventBus).publish(topics.clusters, [{ key: clusterId, value: encodeJson(signal) }])

@@ -3,6 +3,7 @@
 import { Effect } from "effect"
 import { test } from "uvu"
 import * as assert from "uvu/assert"
+import { ClusterId } from "../../src/domain/cluster.ts"
 import { ClusterRegistry, noticeChunk } from "../../src/management/cluster-registry.ts"
 import { startFabric, type TestFabric } from "../support/embedded-fabric.ts"
 import { waitFor } from "../support/wait-for.ts"
@@ -29,7 +30,7 @@ test.before(async () => {
 test.after(() => fabric.stop())
 
 const signal = (clusterId: string, kind: "joined" | "heartbeat" | "left") =>
-  fabric.runtime.runPromise(ClusterRegistry.use((r) => r.signal({ clusterId, kind, at: new Date().toISOString() })))
+  fabric.runtime.runPromise(ClusterRegistry.use((r) => r.signal({ clusterId: ClusterId.make(clusterId), kind, at: new Date().toISOString() })))
 
 /** Projects whose per-cluster rows include `clusterId`, from the read model. */
 const projectsWith = async (clusterId: string) =>
