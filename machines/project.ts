@@ -8,7 +8,7 @@ import {
   applyObservation, everyClusterDeleted, holdUnclaimed, joinCluster, releaseCluster, removeCluster, setReachable, everyClusterReady, markAll, pendingClusters,
   someClusterFailed, type Clusters, type Observation, type Unclaimed,
 } from "./project-status.ts"
-import { declareStep, toStepFailure, type StepFailure } from "./steps.ts"
+import { declareStep, refusedTo, type StepFailure } from "./steps.ts"
 
 export interface ProjectInput {
   readonly projectId: ProjectId
@@ -68,7 +68,7 @@ const joined = (context: ProjectContext, clusterId: ClusterId, phase: "Pending" 
   return next.clusters === context.clusters ? {} : { clusters: next.clusters, unclaimed: next.unclaimed, updatedAt: at }
 }
 
-export const projectMachine = setup({
+const project = setup({
   types: {
     context: {} as ProjectContext,
     events: {} as ProjectEvent,
@@ -127,7 +127,29 @@ export const projectMachine = setup({
     }),
     recordFailure: assign((_, failure: StepFailure) => ({ failure })),
   },
-}).createMachine({
+})
+
+interface StepTransitions {
+  /** The desired state the step writes: the namespace present, or deleted. */
+  readonly deleted: boolean
+  readonly then: string
+  /** Where a refusal goes (the failure recorded); without it a failing step fails the actor. */
+  readonly refused?: string
+}
+
+/** A state that runs one step (an invoke named after it) with the project's desired state. */
+const stepState = (step: "recordProject" | "requestDeletion" | "finalizeDeletion", transitions: StepTransitions) =>
+  project.createStateConfig({
+    invoke: {
+      id: step,
+      src: step,
+      input: ({ context }) => desired(context, transitions.deleted),
+      onDone: { target: transitions.then },
+      ...(transitions.refused === undefined ? {} : { onError: refusedTo(transitions.refused) }),
+    },
+  })
+
+export const projectMachine = project.createMachine({
   id: "project",
   context: ({ input }) => ({
     projectId: input.projectId, accountId: input.accountId, name: input.name, namespace: input.namespace,
@@ -135,15 +157,7 @@ export const projectMachine = setup({
   }),
   initial: "creating",
   states: {
-    creating: {
-      invoke: {
-        id: "recordProject",
-        src: "recordProject",
-        input: ({ context }) => desired(context, false),
-        onDone: { target: "live" },
-        onError: { target: "rejected", actions: { type: "recordFailure", params: ({ event }) => toStepFailure(event.error) } },
-      },
-    },
+    creating: stepState("recordProject", { deleted: false, then: "live", refused: "rejected" }),
     /** Creation refused (quota, conflict): the host rolls the transaction back; never persisted. */
     rejected: { type: "final" },
     live: {
@@ -188,27 +202,13 @@ export const projectMachine = setup({
         "cluster.reachability": { actions: "recordReachability" },
       },
       states: {
-        requesting: {
-          invoke: {
-            id: "requestDeletion",
-            src: "requestDeletion",
-            input: ({ context }) => desired(context, true),
-            onDone: { target: "waiting" },
-          },
-        },
+        requesting: stepState("requestDeletion", { deleted: true, then: "waiting" }),
         waiting: {
           always: { guard: "everyClusterDeleted", target: "#project.finalizing" },
         },
       },
     },
-    finalizing: {
-      invoke: {
-        id: "finalizeDeletion",
-        src: "finalizeDeletion",
-        input: ({ context }) => desired(context, true),
-        onDone: { target: "deleted" },
-      },
-    },
+    finalizing: stepState("finalizeDeletion", { deleted: true, then: "deleted" }),
     deleted: { type: "final" },
   },
 })
