@@ -3,7 +3,7 @@
 import { suite } from "uvu"
 import * as assert from "uvu/assert"
 import { expectOk } from "../client.ts"
-import { expectApiError } from "../../tests/support/api-error.ts"
+import { clusterPhaseOf, expectApiError } from "../../tests/support/typed-api.ts"
 import { startFabric, type TestFabric } from "../../tests/support/embedded-fabric.ts"
 
 const removal = suite<{ fabric: TestFabric }>("DELETE /v1/clusters/:clusterId")
@@ -16,9 +16,6 @@ removal.after(async (ctx) => ctx.fabric.stop())
 const remove = (fabric: TestFabric, clusterId: string, query: { force?: "true" | "false" } = {}) =>
   fabric.client.v1.clusters[":clusterId"].$delete({ param: { clusterId }, query })
 
-const phaseOf = async (fabric: TestFabric, id: string) =>
-  (await expectOk(fabric.client.v1.clusters.$get())).clusters.find((c) => c.id === id)?.phase
-
 removal("a cluster with another one Active is removed (202); the last Active one is refused with 409 and stays Active", async ({ fabric }) => {
   const first = await remove(fabric, "sim-b")
   assert.is(first.status, 202)
@@ -29,7 +26,7 @@ removal("a cluster with another one Active is removed (202); the last Active one
   assert.is(last.body?.error.code, "conflict")
   assert.match(last.body?.error.message ?? "", /sim-a is the last Active cluster/)
   assert.match(last.body?.error.message ?? "", /force=true/)
-  assert.is(await phaseOf(fabric, "sim-a"), "Active")
+  assert.is(await clusterPhaseOf(fabric.client, "sim-a"), "Active")
   // force=false is the same as no force
   assert.is((await expectApiError(remove(fabric, "sim-a", { force: "false" }))).status, 409)
 })
@@ -39,7 +36,7 @@ removal("force must be true or false (400, named by its path)", async ({ fabric 
   const r = await fabric.request("DELETE", "/v1/clusters/sim-a?force=yes")
   assert.is(r.status, 400, r.text)
   assert.equal(r.json.error.issues.map((i: { path: string }) => i.path), ["query.force"])
-  assert.is(await phaseOf(fabric, "sim-a"), "Active")
+  assert.is(await clusterPhaseOf(fabric.client, "sim-a"), "Active")
 })
 
 removal("?force=true removes the last Active cluster; removing it again answers 202 and changes nothing", async ({ fabric }) => {
@@ -48,7 +45,7 @@ removal("?force=true removes the last Active cluster; removing it again answers 
     assert.is(removed.status, 202)
     assert.is((await expectOk(removed)).cluster.phase, "Removed")
   }
-  assert.is(await phaseOf(fabric, "sim-a"), "Removed")
+  assert.is(await clusterPhaseOf(fabric.client, "sim-a"), "Removed")
 })
 
 removal("an unknown cluster is 404", async ({ fabric }) => {

@@ -2,7 +2,7 @@
 import { suite } from "uvu"
 import * as assert from "uvu/assert"
 import { expectOk } from "../../rpc/client.ts"
-import { expectApiError } from "../support/api-error.ts"
+import { expectApiError, withIdempotencyKey } from "../support/typed-api.ts"
 import { startFabric, type TestFabric } from "../support/embedded-fabric.ts"
 
 const idem = suite<{ fabric: TestFabric }>("idempotency")
@@ -13,10 +13,8 @@ const totals = (fabric: TestFabric) =>
   fabric.sql(`select (select count(*)::int from demeter.accounts) as accounts, (select count(*)::int from demeter.projects) as projects,
     (select count(*)::int from fabric.outbox) as outbox`).then((r) => ({ ...r[0] }))
 
-const withKey = (key: string) => ({ headers: { "idempotency-key": key } })
-
 idem("an account replay returns the same account and project and creates nothing new", async ({ fabric }) => {
-  const create = () => fabric.client.v1.accounts.$post({ json: { name: "Acme", email: "acme@example.test" } }, withKey("create-acme-1"))
+  const create = () => fabric.client.v1.accounts.$post({ json: { name: "Acme", email: "acme@example.test" } }, withIdempotencyKey("create-acme-1"))
   const first = await create()
   assert.is(first.status, 201)
   const created = await expectOk(first)
@@ -32,9 +30,9 @@ idem("an account replay returns the same account and project and creates nothing
 })
 
 idem("the same key with another body is 409 and writes nothing", async ({ fabric }) => {
-  await expectOk(fabric.client.v1.accounts.$post({ json: { name: "One", email: "one@example.test" } }, withKey("create-other")))
+  await expectOk(fabric.client.v1.accounts.$post({ json: { name: "One", email: "one@example.test" } }, withIdempotencyKey("create-other")))
   const before = await totals(fabric)
-  const refused = await expectApiError(fabric.client.v1.accounts.$post({ json: { name: "Two", email: "two@example.test" } }, withKey("create-other")))
+  const refused = await expectApiError(fabric.client.v1.accounts.$post({ json: { name: "Two", email: "two@example.test" } }, withIdempotencyKey("create-other")))
   assert.is(refused.status, 409)
   assert.is(refused.body?.error.code, "conflict")
   assert.equal(await totals(fabric), before)
@@ -43,7 +41,7 @@ idem("the same key with another body is 409 and writes nothing", async ({ fabric
 idem("project replays (sequential and concurrent) create one project", async ({ fabric }) => {
   const acc = await expectOk(fabric.client.v1.accounts.$post({ json: { name: "Proj", email: "proj@example.test" } }))
   const create = () => fabric.clientFor(acc.apiKey!).v1.accounts[":accountId"].projects.$post(
-    { param: { accountId: acc.account.id }, json: { name: "X" } }, withKey("project-x"))
+    { param: { accountId: acc.account.id }, json: { name: "X" } }, withIdempotencyKey("project-x"))
   const results = await Promise.all([1, 2, 3].map(create))
   assert.equal(results.map((r) => r.status), [201, 201, 201])
   const projects = await Promise.all(results.map((r) => expectOk(r)))
@@ -58,7 +56,7 @@ idem("keys are scoped per account: two accounts may use the same key", async ({ 
   const projectOf = async (name: string, email: string) => {
     const acc = await expectOk(fabric.client.v1.accounts.$post({ json: { name, email } }))
     const created = await fabric.clientFor(acc.apiKey!).v1.accounts[":accountId"].projects.$post(
-      { param: { accountId: acc.account.id }, json: { name: "p" } }, withKey("shared-key"))
+      { param: { accountId: acc.account.id }, json: { name: "p" } }, withIdempotencyKey("shared-key"))
     assert.is(created.status, 201)
     return (await expectOk(created)).project
   }

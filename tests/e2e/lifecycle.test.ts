@@ -9,6 +9,7 @@ import * as assert from "uvu/assert"
 import { expectOk } from "../../rpc/client.ts"
 import { isOwnedBy } from "../../src/services/cluster.ts"
 import { startFabric, type TestFabric } from "../support/embedded-fabric.ts"
+import { clusterPhaseOf, createProject, deleteProject } from "../support/typed-api.ts"
 import { waitFor } from "../support/wait-for.ts"
 
 interface Ctx { fabric: TestFabric; dataDir: string | undefined }
@@ -27,19 +28,10 @@ lifecycle.after.each(async (ctx) => {
 })
 
 let accounts = 0
-const createProject = async (fabric: TestFabric, accountId: string, name: string) =>
-  (await expectOk(fabric.client.v1.accounts[":accountId"].projects.$post({ param: { accountId }, json: { name } }))).project
-
-const deleteProject = async (fabric: TestFabric, projectId: string) =>
-  (await expectOk(fabric.client.v1.projects[":projectId"].$delete({ param: { projectId } }))).project
-
-const clusterPhaseOf = async (fabric: TestFabric, id: string) =>
-  (await expectOk(fabric.client.v1.clusters.$get())).clusters.find((c) => c.id === id)?.phase
-
 const readyProjects = async (fabric: TestFabric, count: number) => {
   const acc = await expectOk(fabric.client.v1.accounts.$post({ json: { name: `Life ${++accounts}`, email: `life${accounts}@example.test` } }))
   const ids = [acc.project.id]
-  for (let i = 1; i < count; i++) ids.push((await createProject(fabric, acc.account.id, `service ${i}`)).id)
+  for (let i = 1; i < count; i++) ids.push((await createProject(fabric.client, acc.account.id, `service ${i}`)).id)
   return Promise.all(ids.map((id) => fabric.waitForProject(id, (p) => p.phase === "Ready")))
 }
 
@@ -53,7 +45,7 @@ lifecycle("deletion across three clusters, restarted mid-deletion: every namespa
   const [project] = await readyProjects(ctx.fabric, 1)
   // sim-b's namespace stays Terminating until released (contents with a finalizer).
   ctx.fabric.states.get("sim-b")!.hold(project!.namespace)
-  assert.is((await deleteProject(ctx.fabric, project!.id)).phase, "Deleting")
+  assert.is((await deleteProject(ctx.fabric.client, project!.id)).phase, "Deleting")
   const partly = await ctx.fabric.waitForProject(project!.id, (p) => p.clusters["sim-a"]!.phase === "Deleted" && p.clusters["sim-c"]!.phase === "Deleted")
   assert.is(partly.phase, "Deleting")
   assert.is(partly.clusters["sim-b"]!.phase, "Deleting")
@@ -70,7 +62,7 @@ lifecycle("deletion across three clusters, restarted mid-deletion: every namespa
 lifecycle("a cluster removed mid-deletion is let go with the reason recorded; the others finish", async (ctx) => {
   const [project] = await readyProjects(ctx.fabric, 1)
   ctx.fabric.states.get("sim-c")!.hold(project!.namespace)
-  await deleteProject(ctx.fabric, project!.id)
+  await deleteProject(ctx.fabric.client, project!.id)
   await ctx.fabric.waitForProject(project!.id, (p) => p.clusters["sim-a"]!.phase === "Deleted" && p.clusters["sim-b"]!.phase === "Deleted")
 
   await expectOk(ctx.fabric.client.v1.clusters[":clusterId"].$delete({ param: { clusterId: "sim-c" }, query: {} }))
@@ -79,7 +71,7 @@ lifecycle("a cluster removed mid-deletion is let go with the reason recorded; th
   assert.match(gone.clusters["sim-c"]!.reason ?? "", /removed by the operator/)
   // Let go means Fabric stopped waiting, not that the namespace vanished: it is still there.
   assert.ok(ctx.fabric.states.get("sim-c")!.lookup(project!.namespace))
-  assert.is(await clusterPhaseOf(ctx.fabric, "sim-c"), "Removed")
+  assert.is(await clusterPhaseOf(ctx.fabric.client, "sim-c"), "Removed")
 
   // After a restart the removed cluster stays removed and new projects do not wait for it.
   ctx.fabric = await ctx.fabric.restart({ clusters: { "sim-a": {}, "sim-b": {} } })
@@ -90,7 +82,7 @@ lifecycle("a cluster removed mid-deletion is let go with the reason recorded; th
 lifecycle("a cluster that joins later backfills every live project, and is a member of new ones", async (ctx) => {
   const projects = await readyProjects(ctx.fabric, 5)
   const [deleted, ...live] = projects
-  await deleteProject(ctx.fabric, deleted!.id)
+  await deleteProject(ctx.fabric.client, deleted!.id)
   await ctx.fabric.waitForProject(deleted!.id, (p) => p.phase === "Deleted")
 
   const joined = ctx.fabric.addCluster("sim-d")
@@ -108,7 +100,7 @@ lifecycle("a cluster that joins later backfills every live project, and is a mem
 })
 
 const active = (fabric: TestFabric, id: string) =>
-  waitFor(`${id} Active`, async () => ((await clusterPhaseOf(fabric, id)) === "Active" ? true : undefined), 30_000, 50)
+  waitFor(`${id} Active`, async () => ((await clusterPhaseOf(fabric.client, id)) === "Active" ? true : undefined), 30_000, 50)
 
 lifecycle("a removed cluster whose daemon starts again is a member again: its projects count it and it reports Ready", async (ctx) => {
   ctx.fabric.addCluster("sim-g")
@@ -167,7 +159,7 @@ lifecycle("an unreachable apiserver causes no deletion anywhere; the cluster rec
   const simA = ctx.fabric.states.get("sim-a")!
   simA.failing = true
   // A change while sim-a is down: it reports Failed, the project is Degraded, nothing is deleted.
-  const extra = await createProject(ctx.fabric, projects[0]!.accountId, "during outage")
+  const extra = await createProject(ctx.fabric.client, projects[0]!.accountId, "during outage")
   const degraded = await ctx.fabric.waitForProject(extra.id, (p) => p.phase === "Degraded")
   assert.is(degraded.clusters["sim-a"]!.phase, "Failed")
   await new Promise((r) => setTimeout(r, 1_000)) // several drift intervals (200 ms each) pass
@@ -219,8 +211,8 @@ lifecycle("a namespace the apiserver refuses does not hold up the projects behin
   const [first] = await readyProjects(ctx.fabric, 1)
   const simB = ctx.fabric.states.get("sim-b")!
   simB.refusing.set("prj-refused-", "admission webhook denied the request")
-  const refused = await createProject(ctx.fabric, first!.accountId, "refused")
-  const after = await createProject(ctx.fabric, first!.accountId, "after")
+  const refused = await createProject(ctx.fabric.client, first!.accountId, "refused")
+  const after = await createProject(ctx.fabric.client, first!.accountId, "after")
   const degraded = await ctx.fabric.waitForProject(refused.id, (p) => p.phase === "Degraded")
   assert.match(degraded.clusters["sim-b"]!.reason ?? "", /admission webhook denied the request \(refused/)
   const behind = await ctx.fabric.waitForProject(after.id, (p) => p.phase === "Ready")
@@ -233,8 +225,8 @@ lifecycle("a namespace the apiserver refuses does not hold up the projects behin
 
   // Deletion refused in sim-b: the project waits there, a deletion behind it finishes.
   simB.refusing.set("prj-refused-", "admission webhook denied the request")
-  await deleteProject(ctx.fabric, refused.id)
-  await deleteProject(ctx.fabric, after.id)
+  await deleteProject(ctx.fabric.client, refused.id)
+  await deleteProject(ctx.fabric.client, after.id)
   const waiting = await ctx.fabric.waitForProject(refused.id, (p) => p.clusters["sim-b"]!.phase === "Failed")
   assert.is(waiting.phase, "Deleting")
   await ctx.fabric.waitForProject(after.id, (p) => p.phase === "Deleted")
@@ -253,7 +245,7 @@ lifecycle("a deletion lets an unreachable cluster go after the deadline, with th
   const [project] = await readyProjects(ctx.fabric, 1)
   assert.is(project!.clusters["sim-f"]!.phase, "Ready")
   await ctx.fabric.stopCluster("sim-f")
-  await deleteProject(ctx.fabric, project!.id)
+  await deleteProject(ctx.fabric.client, project!.id)
   const gone = await ctx.fabric.waitForProject(project!.id, (p) => p.phase === "Deleted", undefined, 20_000)
   assert.match(gone.clusters["sim-f"]!.reason ?? "", /unreachable for more than 2s/)
   // The namespace in the silent cluster was not touched by anyone.
