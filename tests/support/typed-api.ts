@@ -3,17 +3,20 @@
 import type { ClientResponse } from "hono/client"
 import { expectOk, FabricApiError, type FabricClient } from "../../rpc/client.ts"
 
-/** Awaits a typed call that must be refused: its FabricApiError (status, error body); a 2xx fails the test. */
-export const expectApiError = async <R extends ClientResponse<unknown, number, "json">>(call: Promise<R> | R): Promise<FabricApiError> => {
-  const answered = await expectOk(call).then(
-    (body) => ({ ok: true as const, body }),
-    (error: unknown) => {
-      if (error instanceof FabricApiError) return { ok: false as const, error }
-      throw error
-    },
-  )
-  if (answered.ok) throw new Error(`expected a refusal, got a 2xx answer: ${JSON.stringify(answered.body)}`)
-  return answered.error
+type TypedCall<R> = Promise<R> | R
+
+/** A typed call's 2xx body, or its refusal as a FabricApiError; a call that got no answer still rejects. */
+export const bodyOrRefusal = <R extends ClientResponse<unknown, number, "json">>(call: TypedCall<R>) =>
+  expectOk(call).catch((error: unknown) => {
+    if (error instanceof FabricApiError) return error
+    throw error
+  })
+
+/** Awaits a typed call that must be refused: its FabricApiError (status, error body, headers); a 2xx fails the test. */
+export const expectApiError = async <R extends ClientResponse<unknown, number, "json">>(call: TypedCall<R>): Promise<FabricApiError> => {
+  const answered = await bodyOrRefusal(call)
+  if (answered instanceof FabricApiError) return answered
+  throw new Error(`expected a refusal, got a 2xx answer: ${JSON.stringify(answered)}`)
 }
 
 /** The request options of a call sent with an Idempotency-Key (docs/api.md, Idempotency). */
