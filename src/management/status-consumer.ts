@@ -2,6 +2,7 @@
 // to its project's actor. Undecodable messages go to the DLQ with the reason, never blocking.
 import { Effect, Schema } from "effect"
 import { NamespaceObservation, topics } from "../domain/messages.ts"
+import type { ProjectId } from "../domain/project.ts"
 import { crashPoint } from "../services/crash-points.ts"
 import type { KeyBatch } from "../services/event-bus.ts"
 import { followTopic } from "../services/follow-topic.ts"
@@ -22,7 +23,7 @@ const decodeObservation = Schema.decodeUnknownExit(Schema.fromJsonString(Namespa
 const handleStatusMessages = (messages: KeyBatch) =>
   Effect.gen(function* () {
     // Keyed by project id, so one project's; grouped all the same, whatever a producer keyed.
-    const byProject = new Map<string, NamespaceObservation[]>()
+    const byProject = new Map<ProjectId, NamespaceObservation[]>()
     for (const message of messages) {
       const decoded = decodeObservation(message.value ?? "")
       if (decoded._tag === "Failure") yield* sendToDeadLetters(message, `undecodable observation: ${String(decoded.cause)}`)
