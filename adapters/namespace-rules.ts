@@ -2,11 +2,17 @@
 // hold them to one behaviour.
 import { Effect } from "effect"
 import { dns1123Rule, isDns1123Label } from "../src/domain/names.ts"
+import type { ClusterId } from "../src/domain/cluster.ts"
 import {
   accountAnnotation,
+  annotationsFor,
+  ClusterUnavailable,
   generationAnnotation,
+  isOwnedBy,
+  labelsFor,
   managedByLabel,
   managedByValue,
+  NamespaceConflict,
   projectLabel,
   type ManagedNamespace,
 } from "../src/services/cluster.ts"
@@ -37,7 +43,10 @@ export const isManagedByFabric = (labels: Metadata): boolean => labels?.[managed
 /** Label selector for the same set, as the apiserver takes it. */
 export const managedSelector = `${managedByLabel}=${managedByValue}`
 
-/** Reads back what labelsFor / annotationsFor wrote. */
+/** What Fabric writes on a project's namespace: its labels and annotations. */
+export const managedMetadataFor = (ns: ManagedNamespace) => ({ labels: labelsFor(ns), annotations: annotationsFor(ns) })
+
+/** Reads back what managedMetadataFor wrote. */
 export const managedNamespaceFrom = (name: string, labels: Metadata, annotations: Metadata): ManagedNamespace => {
   const generation = Number(annotations?.[generationAnnotation])
   return {
@@ -48,5 +57,10 @@ export const managedNamespaceFrom = (name: string, labels: Metadata, annotations
   }
 }
 
-export const terminatingReason = (name: string): string =>
-  `namespace "${name}" is Terminating (being deleted); it can be created again once it is gone, retry later`
+/** A namespace by that name that is not this project's is never adopted nor touched: a conflict. */
+export const requireOwned = (cluster: ClusterId, ns: ManagedNamespace, labels: Metadata): Effect.Effect<void, NamespaceConflict> =>
+  isOwnedBy(labels, ns.projectId) ? Effect.void : Effect.fail(new NamespaceConflict({ cluster, namespace: ns.name }))
+
+/** Ours, but being deleted: it can be ensured again once it is gone, an outage to wait out. */
+export const stillTerminating = (cluster: ClusterId, name: string) =>
+  new ClusterUnavailable({ cluster, reason: `namespace "${name}" is Terminating (being deleted); it can be created again once it is gone, retry later` })

@@ -1,4 +1,5 @@
 // Pure rules of a project's per-cluster status; the project machine's guards and actions call these.
+import type { ClusterId } from "../src/domain/cluster.ts"
 import type { ClusterNamespacePhase, ProjectPhase } from "../src/domain/project.ts"
 
 export interface ClusterState {
@@ -15,7 +16,7 @@ export interface ClusterState {
 export type Clusters = Readonly<Record<string, ClusterState>>
 
 export interface Observation {
-  readonly clusterId: string
+  readonly clusterId: ClusterId
   readonly generation: number
   readonly phase: "Ready" | "Failed" | "Deleted"
   readonly reason?: string

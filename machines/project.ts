@@ -1,27 +1,29 @@
 // A project: its namespace in every member cluster. Driven by RPC calls (create, delete) and by
 // the daemons' observations; effects run as invoked steps provided by the host (machines/host.ts).
 import { assign, setup, type SnapshotFrom } from "xstate"
-import type { ProjectPhase } from "../src/domain/project.ts"
+import type { AccountId } from "../src/domain/account.ts"
+import type { ClusterId } from "../src/domain/cluster.ts"
+import type { ProjectId, ProjectPhase } from "../src/domain/project.ts"
 import {
   applyObservation, everyClusterDeleted, holdUnclaimed, joinCluster, releaseCluster, removeCluster, setReachable, everyClusterReady, markAll, pendingClusters,
   someClusterFailed, type Clusters, type Observation, type Unclaimed,
 } from "./project-status.ts"
-import { declareStep, toStepFailure, type StepFailure } from "./steps.ts"
+import { declareStep, refusedTo, type StepFailure } from "./steps.ts"
 
 export interface ProjectInput {
-  readonly projectId: string
-  readonly accountId: string
+  readonly projectId: ProjectId
+  readonly accountId: AccountId
   readonly name: string
   readonly namespace: string
-  readonly clusterIds: ReadonlyArray<string>
+  readonly clusterIds: ReadonlyArray<ClusterId>
   /** Members that are Unreachable right now (a subset of clusterIds). */
-  readonly unreachableClusterIds?: ReadonlyArray<string>
+  readonly unreachableClusterIds?: ReadonlyArray<ClusterId>
   readonly at: string
 }
 
 export interface ProjectContext {
-  readonly projectId: string
-  readonly accountId: string
+  readonly projectId: ProjectId
+  readonly accountId: AccountId
   readonly name: string
   readonly namespace: string
   readonly generation: number
@@ -37,18 +39,18 @@ export type ProjectEvent =
   | ({ readonly type: "project.observed" } & Observation)
   | { readonly type: "project.delete"; readonly at: string }
   /** A cluster joined the fleet: the project gains it until its daemon reports. */
-  | { readonly type: "cluster.joined"; readonly clusterId: string; readonly at: string }
+  | { readonly type: "cluster.joined"; readonly clusterId: ClusterId; readonly at: string }
   /** An operator removed the cluster: the project stops waiting for it. */
-  | { readonly type: "cluster.removed"; readonly clusterId: string; readonly reason: string; readonly at: string }
+  | { readonly type: "cluster.removed"; readonly clusterId: ClusterId; readonly reason: string; readonly at: string }
   /** A deletion gives up on a cluster (unreachable past the deadline); the reason is kept. */
-  | { readonly type: "cluster.released"; readonly clusterId: string; readonly reason: string; readonly at: string }
+  | { readonly type: "cluster.released"; readonly clusterId: ClusterId; readonly reason: string; readonly at: string }
   /** The cluster stopped (or resumed) sending heartbeats. */
-  | { readonly type: "cluster.reachability"; readonly clusterId: string; readonly reachable: boolean; readonly at: string }
+  | { readonly type: "cluster.reachability"; readonly clusterId: ClusterId; readonly reachable: boolean; readonly at: string }
 
 /** What the steps need to write: the desired state every cluster should converge to. */
 export interface DesiredStateInput {
-  readonly projectId: string
-  readonly accountId: string
+  readonly projectId: ProjectId
+  readonly accountId: AccountId
   readonly name: string
   readonly namespace: string
   readonly generation: number
@@ -61,12 +63,12 @@ const desired = (context: ProjectContext, deleted: boolean): DesiredStateInput =
   generation: context.generation, deleted, at: context.updatedAt,
 })
 
-const joined = (context: ProjectContext, clusterId: string, phase: "Pending" | "Deleting", at: string): Partial<ProjectContext> => {
+const joined = (context: ProjectContext, clusterId: ClusterId, phase: "Pending" | "Deleting", at: string): Partial<ProjectContext> => {
   const next = joinCluster(context.clusters, context.unclaimed ?? {}, context.generation, clusterId, phase, at)
   return next.clusters === context.clusters ? {} : { clusters: next.clusters, unclaimed: next.unclaimed, updatedAt: at }
 }
 
-export const projectMachine = setup({
+const project = setup({
   types: {
     context: {} as ProjectContext,
     events: {} as ProjectEvent,
@@ -125,7 +127,29 @@ export const projectMachine = setup({
     }),
     recordFailure: assign((_, failure: StepFailure) => ({ failure })),
   },
-}).createMachine({
+})
+
+interface StepTransitions {
+  /** The desired state the step writes: the namespace present, or deleted. */
+  readonly deleted: boolean
+  readonly then: string
+  /** Where a refusal goes (the failure recorded); without it a failing step fails the actor. */
+  readonly refused?: string
+}
+
+/** A state that runs one step (an invoke named after it) with the project's desired state. */
+const stepState = (step: "recordProject" | "requestDeletion" | "finalizeDeletion", transitions: StepTransitions) =>
+  project.createStateConfig({
+    invoke: {
+      id: step,
+      src: step,
+      input: ({ context }) => desired(context, transitions.deleted),
+      onDone: { target: transitions.then },
+      ...(transitions.refused === undefined ? {} : { onError: refusedTo(transitions.refused) }),
+    },
+  })
+
+export const projectMachine = project.createMachine({
   id: "project",
   context: ({ input }) => ({
     projectId: input.projectId, accountId: input.accountId, name: input.name, namespace: input.namespace,
@@ -133,15 +157,7 @@ export const projectMachine = setup({
   }),
   initial: "creating",
   states: {
-    creating: {
-      invoke: {
-        id: "recordProject",
-        src: "recordProject",
-        input: ({ context }) => desired(context, false),
-        onDone: { target: "live" },
-        onError: { target: "rejected", actions: { type: "recordFailure", params: ({ event }) => toStepFailure(event.error) } },
-      },
-    },
+    creating: stepState("recordProject", { deleted: false, then: "live", refused: "rejected" }),
     /** Creation refused (quota, conflict): the host rolls the transaction back; never persisted. */
     rejected: { type: "final" },
     live: {
@@ -186,27 +202,13 @@ export const projectMachine = setup({
         "cluster.reachability": { actions: "recordReachability" },
       },
       states: {
-        requesting: {
-          invoke: {
-            id: "requestDeletion",
-            src: "requestDeletion",
-            input: ({ context }) => desired(context, true),
-            onDone: { target: "waiting" },
-          },
-        },
+        requesting: stepState("requestDeletion", { deleted: true, then: "waiting" }),
         waiting: {
           always: { guard: "everyClusterDeleted", target: "#project.finalizing" },
         },
       },
     },
-    finalizing: {
-      invoke: {
-        id: "finalizeDeletion",
-        src: "finalizeDeletion",
-        input: ({ context }) => desired(context, true),
-        onDone: { target: "deleted" },
-      },
-    },
+    finalizing: stepState("finalizeDeletion", { deleted: true, then: "deleted" }),
     deleted: { type: "final" },
   },
 })

@@ -3,17 +3,9 @@
 // NotFound, deletion through a Terminating phase. Used by `fabric dev` and the embedded tests; the
 // contract suite holds it to the same behaviour as the live layer. Web-standard only.
 import { Clock, Effect, Layer } from "effect"
-import {
-  annotationsFor,
-  Cluster,
-  ClusterRefused,
-  ClusterUnavailable,
-  isOwnedBy,
-  labelsFor,
-  NamespaceConflict,
-  type ManagedNamespace,
-} from "../../src/services/cluster.ts"
-import { isManagedByFabric, managedNamespaceFrom, requireValidName, terminatingReason } from "../namespace-rules.ts"
+import { ClusterId } from "../../src/domain/cluster.ts"
+import { Cluster, ClusterRefused, ClusterUnavailable, type ManagedNamespace } from "../../src/services/cluster.ts"
+import { isManagedByFabric, managedMetadataFor, managedNamespaceFrom, requireOwned, requireValidName, stillTerminating } from "../namespace-rules.ts"
 import { SimulatedClusterState } from "./simulated-cluster-state.ts"
 
 export { SimulatedClusterState } from "./simulated-cluster-state.ts"
@@ -29,7 +21,7 @@ export const layer = (options: SimulatedClusterOptions) =>
   Layer.effect(
     Cluster,
     Effect.sync(() => {
-      const cluster = options.id
+      const cluster = ClusterId.make(options.id)
       const state = options.state ?? new SimulatedClusterState()
 
       // Every call pays the injected latency and may hit an injected outage, like a round trip.
@@ -58,15 +50,11 @@ export const layer = (options: SimulatedClusterOptions) =>
         yield* refusal(ns.name)
         const existing = state.lookup(ns.name, now)
         if (!existing) {
-          state.create(ns.name, { labels: labelsFor(ns), annotations: annotationsFor(ns) }, now)
+          state.create(ns.name, managedMetadataFor(ns), now)
           return "created" as const
         }
-        if (!isOwnedBy(existing.labels, ns.projectId)) {
-          return yield* new NamespaceConflict({ cluster, namespace: ns.name })
-        }
-        if (existing.goneAt !== undefined) {
-          return yield* new ClusterUnavailable({ cluster, reason: terminatingReason(ns.name) })
-        }
+        yield* requireOwned(cluster, ns, existing.labels)
+        if (existing.goneAt !== undefined) return yield* stillTerminating(cluster, ns.name)
         return "unchanged" as const
       })
 
@@ -76,9 +64,7 @@ export const layer = (options: SimulatedClusterOptions) =>
         yield* outage(ns.name)
         const existing = state.lookup(ns.name, now)
         if (!existing) return "absent" as const
-        if (!isOwnedBy(existing.labels, ns.projectId)) {
-          return yield* new NamespaceConflict({ cluster, namespace: ns.name })
-        }
+        yield* requireOwned(cluster, ns, existing.labels)
         yield* refusal(ns.name)
         state.delete(ns.name, now)
         return "deleting" as const

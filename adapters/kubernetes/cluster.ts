@@ -3,17 +3,9 @@
 // modified; a namespace being deleted is reported as such, never as success.
 import { CoreV1Api, type V1Namespace } from "@kubernetes/client-node"
 import { Effect, Layer } from "effect"
-import {
-  annotationsFor,
-  Cluster,
-  ClusterRefused,
-  ClusterUnavailable,
-  isOwnedBy,
-  labelsFor,
-  NamespaceConflict,
-  type ManagedNamespace,
-} from "../../src/services/cluster.ts"
-import { managedNamespaceFrom, managedSelector, requireValidName, terminatingReason } from "../namespace-rules.ts"
+import { ClusterId } from "../../src/domain/cluster.ts"
+import { Cluster, ClusterRefused, ClusterUnavailable, type ManagedNamespace } from "../../src/services/cluster.ts"
+import { managedMetadataFor, managedNamespaceFrom, managedSelector, requireOwned, requireValidName, stillTerminating } from "../namespace-rules.ts"
 import { type ApiFailure, describeFailure, isRefusal } from "./api-failure.ts"
 import { loadKubeConfig, type KubeconfigSource } from "./kubeconfig.ts"
 import { makeRequester, type RetryPolicy } from "./requests.ts"
@@ -44,7 +36,7 @@ export const layer = (config: KubernetesClusterConfig): Layer.Layer<Cluster, Clu
   Layer.effect(
     Cluster,
     Effect.gen(function* () {
-      const cluster = config.id
+      const cluster = ClusterId.make(config.id)
       const core = yield* Effect.try({
         try: () => loadKubeConfig(config.kubeconfig).makeApiClient(CoreV1Api),
         catch: (error) => new ClusterUnavailable({ cluster, reason: `cannot load kubeconfig: ${error instanceof Error ? error.message : String(error)}` }),
@@ -80,7 +72,7 @@ export const layer = (config: KubernetesClusterConfig): Layer.Layer<Cluster, Clu
           const body: V1Namespace = {
             apiVersion: "v1",
             kind: "Namespace",
-            metadata: { name: ns.name, labels: labelsFor(ns), annotations: annotationsFor(ns) },
+            metadata: { name: ns.name, ...managedMetadataFor(ns) },
           }
           // AlreadyExists: ours (fine), someone else's (conflict), or ours being deleted. When it
           // vanishes between the 409 and the read (its deletion just finished), create again.
@@ -96,10 +88,8 @@ export const layer = (config: KubernetesClusterConfig): Layer.Layer<Cluster, Clu
               return yield* new ClusterUnavailable({ cluster, reason: `namespace "${ns.name}" keeps vanishing while being created; retry` })
             }
           }
-          if (!isOwnedBy(existing.metadata?.labels, ns.projectId)) {
-            return yield* new NamespaceConflict({ cluster, namespace: ns.name })
-          }
-          if (isTerminating(existing)) return yield* new ClusterUnavailable({ cluster, reason: terminatingReason(ns.name) })
+          yield* requireOwned(cluster, ns, existing.metadata?.labels)
+          if (isTerminating(existing)) return yield* stillTerminating(cluster, ns.name)
           return "unchanged" as const
         },
         Effect.catchTag("ApiFailure", unavailable),
@@ -110,9 +100,7 @@ export const layer = (config: KubernetesClusterConfig): Layer.Layer<Cluster, Clu
           yield* requireValidName(ns.name)
           const existing = yield* read(ns.name)
           if (!existing) return "absent" as const
-          if (!isOwnedBy(existing.metadata?.labels, ns.projectId)) {
-            return yield* new NamespaceConflict({ cluster, namespace: ns.name })
-          }
+          yield* requireOwned(cluster, ns, existing.metadata?.labels)
           if (isTerminating(existing)) return "deleting" as const
           // The uid precondition makes sure we delete the namespace we just checked, not one
           // recreated by someone else in between (that answers 409 Conflict).

@@ -110,19 +110,39 @@ export interface PostgresOptions {
   readonly max?: number
 }
 
-/** A real Postgres server (`DATABASE_URL`); migrations run before the layer is ready. */
-export const layerUrl = (options: PostgresOptions) =>
+/** A pool, and how to close it with whatever it runs over. */
+export interface OpenedPool {
+  readonly pool: postgres.Sql
+  readonly close: () => Promise<void>
+}
+
+/**
+ * The Database over the pool `open` makes: migrations run before the layer is ready, and the pool
+ * closes with the layer's scope, or at once when the migrations fail. Any failure to open is
+ * Unavailable, naming `what` was being opened.
+ */
+export const migratedLayer = (what: string, open: () => Promise<OpenedPool>) =>
   Layer.effect(
     Database,
     Effect.acquireRelease(
       Effect.tryPromise({
         try: async () => {
-          const pool = openPostgres(options.url, { max: options.max ?? 10, onnotice: () => {}, connection: { application_name: "fabric" } })
-          await migrate(pool)
-          return Database.of({ pool })
+          const opened = await open()
+          await migrate(opened.pool).catch(async (error: unknown) => {
+            await opened.close()
+            throw error
+          })
+          return opened
         },
-        catch: (cause) => new Unavailable({ message: `cannot open database: ${describeConnectError(cause)}` }),
+        catch: (cause) => new Unavailable({ message: `cannot open ${what}: ${describeConnectError(cause)}` }),
       }),
-      ({ pool }) => Effect.promise(() => pool.end({ timeout: 5 })),
-    ),
+      (opened) => Effect.promise(opened.close),
+    ).pipe(Effect.map(({ pool }) => Database.of({ pool }))),
   )
+
+/** A real Postgres server (`DATABASE_URL`). */
+export const layerUrl = (options: PostgresOptions) =>
+  migratedLayer("database", async () => {
+    const pool = openPostgres(options.url, { max: options.max ?? 10, onnotice: () => {}, connection: { application_name: "fabric" } })
+    return { pool, close: () => pool.end({ timeout: 5 }) }
+  })

@@ -9,11 +9,12 @@
 // calls are in flight, a permit held only for the call itself. So a deletion that waits for its
 // namespace to be gone, or a project waiting out an outage, holds only its own project.
 import { Clock, Effect, Schedule } from "effect"
+import type { ClusterId } from "../domain/cluster.ts"
 import { encodeJson, topics, type ClusterSignal } from "../domain/messages.ts"
 import { daemonGroup } from "../domain/topics.ts"
 import { Cluster } from "../services/cluster.ts"
 import { EventBus } from "../services/event-bus.ts"
-import { Metrics } from "../services/metrics.ts"
+import { followTopic } from "../services/follow-topic.ts"
 import { boundCalls } from "./call-bound.ts"
 import { defaultDaemonConcurrency, projectLanes } from "./concurrency.ts"
 import { decodeDesired, DesiredState } from "./desired-state.ts"
@@ -34,7 +35,7 @@ export const defaultDaemonOptions: DaemonOptions = {
   retryBase: "200 millis", retryCap: "30 seconds", deletionPollMs: 250, heartbeatMs: 10_000, driftIntervalMs: 60_000, concurrency: defaultDaemonConcurrency,
 }
 
-const announce = (clusterId: string, kind: ClusterSignal["kind"]) =>
+const announce = (clusterId: ClusterId, kind: ClusterSignal["kind"]) =>
   Effect.gen(function* () {
     const signal: ClusterSignal = { clusterId, kind, at: new Date(yield* Clock.currentTimeMillis).toISOString() }
     yield* (yield* EventBus).publish(topics.clusters, [{ key: clusterId, value: encodeJson(signal) }])
@@ -44,7 +45,6 @@ const runBounded = (options: DaemonOptions) =>
   Effect.gen(function* () {
     const cluster = yield* Cluster
     const bus = yield* EventBus
-    const context = yield* Effect.context<Cluster | EventBus | Metrics>()
     const desired = new DesiredState()
     const projects = new KeyedLock()
     // A broker that is still starting (or a topic whose leaders are being elected) is worth
@@ -74,19 +74,13 @@ const runBounded = (options: DaemonOptions) =>
         Effect.annotateLogs("cluster", cluster.id),
       ),
     )
-    yield* bus.subscribe({
+    // Desired state is level-based: of a project's queued messages only the newest generation
+    // needs reconciling, the older ones are superseded (handleDesiredBatch says so in the log).
+    yield* followTopic({
       group: daemonGroup(cluster.id),
-      topics: [topics.projects],
-      fromBeginning: true,
+      topic: topics.projects,
       concurrency: projectLanes(options.concurrency),
-      // Desired state is level-based: of a project's queued messages only the newest generation
-      // needs reconciling, the older ones are superseded (handleDesiredBatch says so in the log).
-      batchPerKey: true,
-      handle: (messages) =>
-        handleDesiredBatch(messages, options, desired, projects).pipe(
-          Effect.annotateLogs("cluster", cluster.id),
-          Effect.provideContext(context),
-        ),
+      handle: (messages) => handleDesiredBatch(messages, options, desired, projects).pipe(Effect.annotateLogs("cluster", cluster.id)),
     })
     yield* Effect.forkScoped(
       repairDrift(desired, projects, { reportPresent: false, repair: true, concurrency: options.concurrency }).pipe(

@@ -6,7 +6,9 @@ import { Effect, Fiber, Layer } from "effect"
 import { test } from "uvu"
 import * as assert from "uvu/assert"
 import { layer as simulatedCluster, SimulatedClusterState } from "../../adapters/embedded/cluster.ts"
+import { AccountId } from "../domain/account.ts"
 import { encodeJson, topics, type DesiredNamespace, type NamespaceObservation } from "../domain/messages.ts"
+import { ProjectId } from "../domain/project.ts"
 import { Cluster } from "../services/cluster.ts"
 import { EventBus, type BusMessage, type KeyBatch } from "../services/event-bus.ts"
 import { Metrics } from "../services/metrics.ts"
@@ -17,8 +19,11 @@ import { KeyedLock } from "./keyed-lock.ts"
 
 const options: HandlingOptions = { retryBase: "5 millis", retryCap: "20 millis", deletionPollMs: 5 }
 
+/** A valid project id (prj_ and 20 characters) that still says which project it is. */
+const idOf = (project: string) => ProjectId.make(`prj_${project.padEnd(20, "z")}`)
+
 const desired = (project: string, generation: number, deleted: boolean): DesiredNamespace =>
-  ({ projectId: `prj_${project}`, accountId: "acc_1", namespace: `prj-${project}-abc123`, generation, deleted })
+  ({ projectId: idOf(project), accountId: AccountId.make("acc_aaaaaaaaaaaaaaaaaaaa"), namespace: `prj-${project}-abc123`, generation, deleted })
 
 let offset = 0
 const message = (d: DesiredNamespace): BusMessage =>
@@ -62,11 +67,11 @@ test("with one apiserver permit, a deletion waiting for Terminating lets another
     yield* handleDesiredBatch(creation, options, known, projects).pipe(
       Effect.timeoutOrElse({ duration: "30 seconds", orElse: () => Effect.die(new Error("the creation waited for the deletion")) }),
     )
-    assert.equal(story(published), ["prj_other Ready@1"], "the creation finished while the deletion was still being followed")
+    assert.equal(story(published), [`${idOf("other")} Ready@1`], "the creation finished while the deletion was still being followed")
     state.release(doomed.namespace)
     yield* Fiber.join(following)
   })))
-  assert.equal(story(published), ["prj_other Ready@1", "prj_doomed Deleted@2"])
+  assert.equal(story(published), [`${idOf("other")} Ready@1`, `${idOf("doomed")} Deleted@2`])
   assert.is(state.lookup(doomed.namespace), undefined)
 })
 
@@ -75,11 +80,11 @@ test("of a project's queued messages only the newest generation is reconciled; a
   const project = desired("queued", 1, false)
   const batch: KeyBatch = [message(project), message({ ...project, generation: 2, deleted: true }), message(project)]
   await Effect.runPromise(run(handleDesiredBatch(batch, options, known, projects)))
-  assert.equal(story(published), ["prj_queued Deleted@2"])
+  assert.equal(story(published), [`${idOf("queued")} Deleted@2`])
   assert.is(state.lookup(project.namespace), undefined, "generation 1 was never created")
   // The outbox relay publishing generation 1 again later: superseded, the cluster untouched.
   await Effect.runPromise(run(handleDesiredBatch([message(project)], options, known, projects)))
-  assert.equal(story(published), ["prj_queued Deleted@2"])
+  assert.equal(story(published), [`${idOf("queued")} Deleted@2`])
   assert.is(state.lookup(project.namespace), undefined)
 })
 

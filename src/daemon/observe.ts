@@ -1,11 +1,12 @@
 import { Clock, Effect } from "effect"
+import type { ClusterId } from "../domain/cluster.ts"
 import { encodeJson, topics, type DesiredNamespace, type NamespaceObservation } from "../domain/messages.ts"
 import { EventBus } from "../services/event-bus.ts"
 import { requestIdHeader } from "../services/request-id.ts"
 import { traceHeaders } from "../services/trace-context.ts"
 
 /** Publishes what this cluster observed for one project generation (durable when it returns). */
-export const observe = (desired: DesiredNamespace, clusterId: string, phase: NamespaceObservation["phase"], reason: string | undefined, requestId: string | undefined) =>
+export const observe = (desired: DesiredNamespace, clusterId: ClusterId, phase: NamespaceObservation["phase"], reason: string | undefined, requestId: string | undefined) =>
   Effect.gen(function* () {
     const observation: NamespaceObservation = {
       projectId: desired.projectId, clusterId, generation: desired.generation, phase,

@@ -1,4 +1,7 @@
 import { Schema } from "effect"
+import { AccountId } from "./account.ts"
+import { ClusterId } from "./cluster.ts"
+import { ProjectId } from "./project.ts"
 
 /** Kafka topics (docs/architecture.md). */
 export const topics = {
@@ -10,8 +13,8 @@ export const topics = {
 
 /** fabric.projects, key = project id, compacted: what every cluster should hold for a project. */
 export const DesiredNamespace = Schema.Struct({
-  projectId: Schema.String,
-  accountId: Schema.String,
+  projectId: ProjectId,
+  accountId: AccountId,
   namespace: Schema.String,
   generation: Schema.Number,
   deleted: Schema.Boolean,
@@ -20,8 +23,8 @@ export type DesiredNamespace = typeof DesiredNamespace.Type
 
 /** fabric.status, key = project id: what one cluster observed for one generation. */
 export const NamespaceObservation = Schema.Struct({
-  projectId: Schema.String,
-  clusterId: Schema.String,
+  projectId: ProjectId,
+  clusterId: ClusterId,
   generation: Schema.Number,
   phase: Schema.Literals(["Ready", "Failed", "Deleted"]),
   reason: Schema.optional(Schema.String),
@@ -31,7 +34,7 @@ export type NamespaceObservation = typeof NamespaceObservation.Type
 
 /** fabric.clusters, key = cluster id: a daemon's membership signals. */
 export const ClusterSignal = Schema.Struct({
-  clusterId: Schema.String,
+  clusterId: ClusterId,
   kind: Schema.Literals(["joined", "heartbeat", "left"]),
   at: Schema.String,
 })

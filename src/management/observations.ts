@@ -4,6 +4,7 @@ import { makeHost, type HostServices } from "../../machines/host.ts"
 import { hostedProject, type ProjectSteps } from "../../machines/project-steps.ts"
 import type { DomainError } from "../domain/errors.ts"
 import type { NamespaceObservation } from "../domain/messages.ts"
+import type { ProjectId } from "../domain/project.ts"
 import { layerContext } from "./layer-context.ts"
 
 export class Observations extends Context.Service<Observations, {
@@ -11,13 +12,13 @@ export class Observations extends Context.Service<Observations, {
    * Daemons' observations of ONE project, in the order they were published, applied in one
    * transaction (one load, one save); stale or duplicate ones change nothing (at-least-once).
    */
-  readonly recordObservations: (projectId: string, observations: ReadonlyArray<NamespaceObservation>) => Effect.Effect<void, DomainError>
+  readonly recordObservations: (projectId: ProjectId, observations: ReadonlyArray<NamespaceObservation>) => Effect.Effect<void, DomainError>
 }>()("fabric/Observations") {
   static readonly layer = Layer.effect(Observations, Effect.gen(function* () {
     const provide = yield* layerContext<ProjectSteps | HostServices>()
     const projects = makeHost(hostedProject)
 
-    const recordObservations = Effect.fn("Observations.recordObservations")(function* (projectId: string, observations: ReadonlyArray<NamespaceObservation>) {
+    const recordObservations = Effect.fn("Observations.recordObservations")(function* (projectId: ProjectId, observations: ReadonlyArray<NamespaceObservation>) {
       yield* projects.sendAll(projectId, observations.map((o) => ({ type: "project.observed" as const, ...o, at: o.observedAt }))).pipe(
         Effect.catchTag("NotFound", () => Effect.logWarning("observations for an unknown project ignored", { projectId, count: observations.length })),
       )
