@@ -16,7 +16,7 @@
 // wanted lease that is free is tried with pg_try_advisory_lock. A check that fails or hangs
 // counts as losing every lease: what cannot be seen cannot be held.
 import { Effect, Latch, Layer } from "effect"
-import postgres from "postgres"
+import { openPostgres } from "./connection.ts"
 import { Unavailable } from "../../src/domain/errors.ts"
 import { Leases, logGivenUp, retakeAfterMs, type LeaseHolder } from "../../src/services/leases.ts"
 
@@ -75,7 +75,7 @@ export const leasesLayer = (options: LeaseOptions) =>
 
       const session = yield* Effect.acquireRelease(
         Effect.sync(() =>
-          postgres(options.url, {
+          openPostgres(options.url, {
             max: 1,
             // never replaced on a timer: a new session holds no lock
             max_lifetime: null,
