@@ -70,36 +70,42 @@ const pathParamsOf = (route: RouteDoc): ReadonlyArray<Schema.Constraint> =>
     return schema
   })
 
+/** A success that answers JSON of `json`. */
+const jsonSuccess = (status: number) => (description: string, json: Schema.Constraint): RouteDoc["success"] => ({ status, description, json })
+const ok = jsonSuccess(200)
+const created = jsonSuccess(201)
+const accepted = jsonSuccess(202)
+
 const routes: ReadonlyArray<RouteDoc> = [
   {
     method: "post", path: "/v1/accounts", operationId: "createAccount", access: "operator", idempotent: true,
     summary: "Create an account with its default project; the API key is returned once.",
     body: CreateAccountBody,
-    success: { status: 201, description: "The account, its default project and its API key.", json: CreatedAccountResponse },
+    success: created("The account, its default project and its API key.", CreatedAccountResponse),
     failures: [409],
   },
   {
     method: "get", path: "/v1/accounts/{accountId}", operationId: "getAccount", access: "operator or own key",
     summary: "Read an account.",
-    success: { status: 200, description: "The account.", json: AccountResponse },
+    success: ok("The account.", AccountResponse),
   },
   {
     method: "post", path: "/v1/accounts/{accountId}/projects", operationId: "createProject", access: "operator or own key", idempotent: true,
     summary: "Create a project: a namespace in every member cluster.",
     body: CreateProjectBody,
-    success: { status: 201, description: "The project, phase Provisioning.", json: ProjectResponse },
+    success: created("The project, phase Provisioning.", ProjectResponse),
     failures: [409, 422],
   },
   {
     method: "get", path: "/v1/accounts/{accountId}/projects", operationId: "listProjects", access: "operator or own key",
     summary: "List an account's projects, a page at a time (limit 1 to 100, default 20).",
     query: ListProjectsQuery,
-    success: { status: 200, description: "One page of projects.", json: ProjectPageResponse },
+    success: ok("One page of projects.", ProjectPageResponse),
   },
   {
     method: "get", path: "/v1/projects/{projectId}", operationId: "getProject", access: "operator or own key",
     summary: "Read a project with its per-cluster status.",
-    success: { status: 200, description: "The project.", json: ProjectResponse },
+    success: ok("The project.", ProjectResponse),
   },
   {
     method: "get", path: "/v1/projects/{projectId}/watch", operationId: "watchProject", access: "operator or own key",
@@ -119,29 +125,29 @@ const routes: ReadonlyArray<RouteDoc> = [
   {
     method: "delete", path: "/v1/projects/{projectId}", operationId: "deleteProject", access: "operator or own key",
     summary: "Delete a project: its namespace goes from every cluster.",
-    success: { status: 202, description: "The project, phase Deleting.", json: ProjectResponse },
+    success: accepted("The project, phase Deleting.", ProjectResponse),
   },
   {
     method: "get", path: "/v1/clusters", operationId: "listClusters", access: "operator",
     summary: "List member clusters.",
-    success: { status: 200, description: "Every cluster Fabric knows.", json: ClusterListResponse },
+    success: ok("Every cluster Fabric knows.", ClusterListResponse),
   },
   {
     method: "delete", path: "/v1/clusters/{clusterId}", operationId: "removeCluster", access: "operator",
     summary: "Remove a cluster from the fleet: projects stop waiting for it; its namespaces are left alone. The last Active cluster only with force=true (409 otherwise).",
     query: RemoveClusterQuery,
-    success: { status: 202, description: "The cluster, phase Removed.", json: ClusterResponse },
+    success: accepted("The cluster, phase Removed.", ClusterResponse),
     failures: [409],
   },
   {
     method: "get", path: "/healthz", operationId: "healthz", access: "anyone",
     summary: "Liveness.",
-    success: { status: 200, description: "The process is live.", json: HealthResponse },
+    success: ok("The process is live.", HealthResponse),
   },
   {
     method: "get", path: "/readyz", operationId: "readyz", access: "anyone",
     summary: "Readiness: the database answers. Also names the replica holding each singleton's lease.",
-    success: { status: 200, description: "Ready to serve.", json: ReadyResponse },
+    success: ok("Ready to serve.", ReadyResponse),
     failures: [503],
   },
   {
