@@ -40,7 +40,7 @@ export interface FaultProxyOptions {
 }
 
 /** mulberry32: a small seeded generator, uniform on [0, 1). */
-const seeded = (seed: number) => () => {
+export const seededRandom = (seed: number) => () => {
   seed = (seed + 0x6d2b79f5) | 0
   let t = seed
   t = Math.imul(t ^ (t >>> 15), t | 1)
@@ -58,7 +58,7 @@ const status = (res: ServerResponse, code: number, reason: string) => {
 }
 
 export const startFaultProxy = async (target: { readonly host: string; readonly port: number }, options: FaultProxyOptions): Promise<FaultProxy> => {
-  const random = seeded(options.seed ?? 1)
+  const random = seededRandom(options.seed ?? 1)
   const agent = new Agent({ keepAlive: true, ca: options.ca })
   let rate = 0
   let requests = 0
