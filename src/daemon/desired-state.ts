@@ -1,5 +1,6 @@
-// What this cluster should hold, as far as the daemon has handled it: the newest desired state
-// per project. Rebuilt after a restart from the compacted fabric.projects topic.
+// What this cluster should hold, as far as the daemon has taken it on (handled, or being handled
+// and tried again until its report is out): the newest desired state per project. Rebuilt after
+// a restart from the compacted fabric.projects topic.
 import { Schema } from "effect"
 import { DesiredNamespace } from "../domain/messages.ts"
 import type { ManagedNamespace } from "../services/cluster.ts"

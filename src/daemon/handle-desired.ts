@@ -122,10 +122,15 @@ export const handleDesiredBatch = (messages: KeyBatch, options: HandlingOptions,
     for (const d of older) yield* superseded(d, newest.desired.generation)
     yield* projects.withLock(newest.desired.projectId)(
       Effect.suspend(() => {
-        // Known from the topic already (read at start, or handled): this message is an older copy.
+        // Known from the topic already (read at start, or taken on): this message is an older copy.
         const known = state.get(newest.desired.projectId)
         if (known !== undefined && known.generation > newest.desired.generation) return superseded(newest, known.generation)
-        return handleDesired(newest.message, newest.desired, options).pipe(Effect.tap(() => Effect.sync(() => state.apply(newest.desired))))
+        // Taken on before the cluster is touched, not once the report is out: a handling that
+        // changed the cluster but could not publish (the broker down) is tried again later, with
+        // the lock free in between, and a drift pass in that gap must push toward this generation.
+        // Knowing only the older one, it would create again the namespace this deletion removed.
+        state.apply(newest.desired)
+        return handleDesired(newest.message, newest.desired, options)
       }),
     )
   })
