@@ -681,6 +681,13 @@ cmd_kafka_kill() {
     sleep 0.1
   done
   ! kill -0 "$pid" 2>/dev/null || [[ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" == Z ]] || die "kafka (pid $pid) still alive after SIGKILL"
+  # The JVM's main thread shows as a zombie while its other threads still exit, and the sockets
+  # close with the last of them: gone means the ports are free too.
+  for ((i = 0; i < 300; i++)); do
+    port_open "$KAFKA_PORT" || port_open "$KAFKA_CONTROLLER_PORT" || break
+    sleep 0.1
+  done
+  ! port_open "$KAFKA_PORT" && ! port_open "$KAFKA_CONTROLLER_PORT" || die "kafka (pid $pid) killed, but its ports are still open after 30s"
   rm -f "$KAFKA_DIR/pid"
   log "kafka (pid $pid) killed with SIGKILL"
 }
