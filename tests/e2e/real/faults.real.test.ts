@@ -11,8 +11,12 @@
 // After each fault it waits until a project created after it is Ready in every cluster. Then the
 // client stops, and: every key maps to exactly one project; every live project is Ready and every
 // deleted one Deleted, in every cluster; each live project's namespace exists exactly once in every
-// apiserver and no deleted one anywhere; the legacy demeter.* rows equal Fabric's; every consumer
-// group's lag is 0 and the outbox is empty; nothing is in the dead-letter topic. It prints the counts.
+// apiserver and no deleted one anywhere, and none was ever created twice (a watch on every apiserver
+// saw each name with one uid: nothing deleted was brought back, nothing vanished and was repaired);
+// the legacy demeter.* rows equal Fabric's; every consumer group's lag is 0 and the outbox is
+// empty; nothing is in the dead-letter topic. It prints the counts. rpc is killed, and Postgres
+// restarted, while a create is in flight, so some answers are lost after the commit: their retry
+// must be a replay (counted: the project's createdAt is before the failed attempt ended).
 //
 // The campaign kills engines, so it runs on engines of its own, never the shared ones:
 // `FABRIC_INFRA_PROFILE=faults deploy/infra/infra.sh up` (own run dir, ports +1000, the cached
@@ -22,7 +26,7 @@
 import { spawn } from "node:child_process"
 import { mkdirSync, readFileSync } from "node:fs"
 import { createServer, type AddressInfo } from "node:net"
-import { CoreV1Api, KubeConfig, type V1Namespace } from "@kubernetes/client-node"
+import { CoreV1Api, KubeConfig, Watch, type V1Namespace } from "@kubernetes/client-node"
 import { Kafka, logLevel } from "kafkajs"
 import postgres from "postgres"
 import { suite } from "uvu"
@@ -90,12 +94,16 @@ interface Key {
   namespace?: string
   /** Why the client stopped trying: a refusal (4xx) or its deadline. */
   abandoned?: string
+  /** When the first failed attempt ended (the answer was lost, or the call refused for now). */
+  firstFailureAt?: number
 }
 
 interface Deletion { readonly projectId: string; attempts: number; done: boolean; abandoned?: string }
 
 interface Counts {
   attempts: number
+  /** Creates sent and not yet answered, right now. */
+  creating: number
   failures: Map<string, number>
   skippedTicks: number
 }
@@ -123,8 +131,9 @@ const makeClient = (baseUrl: () => string, counts: Counts) => {
     for (;;) {
       k.attempts++
       counts.attempts++
+      counts.creating++
       try {
-        const r = await call("POST", k.path, k.body, { "idempotency-key": k.key })
+        const r = await call("POST", k.path, k.body, { "idempotency-key": k.key }).finally(() => counts.creating--)
         if (r.status === 201) {
           const project = r.json.project
           k.answers.add(project.id)
@@ -134,9 +143,11 @@ const makeClient = (baseUrl: () => string, counts: Counts) => {
           return
         }
         failed(`${k.kind} create ${r.status} ${r.json?.error?.code ?? ""}`.trim())
+        k.firstFailureAt ??= Date.now()
         if (refusal(r.status)) { k.abandoned = `${r.status} ${JSON.stringify(r.json)}`; return }
       } catch (e) {
         failed(`${k.kind} create: ${describe(e)}`)
+        k.firstFailureAt ??= Date.now()
       }
       if (Date.now() > deadline) { k.abandoned = "deadline"; return }
       await sleep(Math.min(100 * 2 ** Math.min(k.attempts, 5), 2_000))
@@ -165,6 +176,43 @@ const makeClient = (baseUrl: () => string, counts: Counts) => {
 }
 
 // ---------------------------------------------------------------------------------------------
+// every managed namespace each apiserver ever held
+
+/**
+ * Watches one apiserver's managed namespaces for the whole campaign (again after every break: the
+ * apiserver stopped, restarted) and records every uid seen under each name. A name with two uids
+ * was created twice: deleted and brought back, or vanished and repaired.
+ */
+const watchNamespaces = (adminKubeconfig: string) => {
+  const kc = new KubeConfig()
+  kc.loadFromFile(adminKubeconfig)
+  const watch = new Watch(kc)
+  const uids = new Map<string, Set<string>>()
+  let stopped = false
+  let current: AbortController | undefined
+  let restarts = 0
+  const start = async (): Promise<void> => {
+    if (stopped) return
+    try {
+      current = await watch.watch("/api/v1/namespaces", { labelSelector: `${managedByLabel}=${managedByValue}` }, (_phase, ns: V1Namespace) => {
+        const name = ns.metadata?.name
+        const uid = ns.metadata?.uid
+        if (name && uid) uids.set(name, (uids.get(name) ?? new Set()).add(uid))
+      }, () => { restarts++; setTimeout(() => void start(), 1_000) })
+    } catch {
+      restarts++
+      setTimeout(() => void start(), 1_000)
+    }
+  }
+  void start()
+  return {
+    uids,
+    restarts: () => restarts,
+    stop: () => { stopped = true; current?.abort() },
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // the campaign
 
 interface Ctx {
@@ -175,6 +223,7 @@ interface Ctx {
   daemons: Map<string, SupervisedProcess>
   proxy: FaultProxy
   admin: Map<string, CoreV1Api>
+  watches: Map<string, ReturnType<typeof watchNamespaces>>
   sql: postgres.Sql
   enginesUp: boolean
 }
@@ -204,6 +253,7 @@ campaign.before(async (ctx) => {
     kc.loadFromFile(kube(id, "admin"))
     return [id, kc.makeApiClient(CoreV1Api)]
   }))
+  ctx.watches = new Map(clusters.map((id) => [id, watchNamespaces(kube(id, "admin"))]))
   const certs = `${run}/kube/c/certs`
   ctx.proxy = await startFaultProxy(apiserverOf(kube("c", "daemon")), {
     cert: readFileSync(`${certs}/apiserver.crt`), key: readFileSync(`${certs}/apiserver.key`), ca: readFileSync(`${certs}/apiserver.crt`), seed,
@@ -229,6 +279,7 @@ campaign.before(async (ctx) => {
 })
 
 campaign.after(async (ctx) => {
+  for (const w of ctx.watches?.values() ?? []) w.stop()
   for (const daemon of ctx.daemons?.values() ?? []) await daemon.stop().catch(() => undefined)
   await ctx.rpc?.stop().catch(() => undefined)
   await ctx.proxy?.close()
@@ -238,7 +289,9 @@ campaign.after(async (ctx) => {
 })
 
 campaign("creates and deletes under every fault: nothing lost, nothing doubled, every cluster and the legacy rows agree", async (ctx) => {
-  const counts: Counts = { attempts: 0, failures: new Map(), skippedTicks: 0 }
+  const counts: Counts = { attempts: 0, creating: 0, failures: new Map(), skippedTicks: 0 }
+  /** A create on its way, so the fault lands in the middle of one. */
+  const createInFlight = () => waitFor("a create in flight", async () => (counts.creating > 0 ? true : undefined), 60_000, 2)
   const client = makeClient(() => `http://127.0.0.1:${new URL(ctx.rpc.url).port}`, counts)
   const random = seededRandom(seed)
   const keys: Key[] = []
@@ -309,7 +362,8 @@ campaign("creates and deletes under every fault: nothing lost, nothing doubled, 
   try {
     await recovered("warm-up")
 
-    say("(a) SIGKILL fabric rpc")
+    await createInFlight()
+    say(`(a) SIGKILL fabric rpc (${counts.creating} creates in flight)`)
     await ctx.rpc.sigkill()
     faults.push("rpc SIGKILLed and restarted")
     await recovered("(a)")
@@ -329,7 +383,8 @@ campaign("creates and deletes under every fault: nothing lost, nothing doubled, 
     say("(c) broker started again")
     await recovered("(c)")
 
-    say("(d) restart Postgres (immediate)")
+    await createInFlight()
+    say(`(d) restart Postgres (immediate; ${counts.creating} creates in flight)`)
     await infra("postgres-restart", "immediate")
     faults.push("Postgres restarted (immediate)")
     await recovered("(d)")
@@ -407,6 +462,9 @@ campaign("creates and deletes under every fault: nothing lost, nothing doubled, 
     return stragglers.length === 0 ? all : undefined
   }, 300_000, 1_000)
   assert.equal(converged.map((p) => p.id).sort(), projects.map((p) => p.id).sort(), "the accounts list exactly the projects the keys made")
+  const createdAt = new Map(converged.map((p) => [p.id, Date.parse((p as unknown as { createdAt: string }).createdAt)]))
+  const retried = keys.filter((k) => k.firstFailureAt !== undefined)
+  const replayed = retried.filter((k) => createdAt.get(k.projectId!)! < k.firstFailureAt!)
 
   // --- every apiserver, read directly (not through the proxy)
   const namespaceCounts: string[] = []
@@ -434,7 +492,11 @@ campaign("creates and deletes under every fault: nothing lost, nothing doubled, 
       assert.is(await ctx.admin.get(id)!.readNamespace({ name: p.namespace }).then(() => "present", () => "absent"), "absent", `${id}: ${p.namespace}`)
     }
     assert.is(managed.length, live.length, `${id}: managed namespaces`)
-    namespaceCounts.push(`${id} ${managed.length}`)
+    const watched = ctx.watches.get(id)!
+    const twice = [...watched.uids].filter(([, uids]) => uids.size > 1).map(([name, uids]) => `${name} (${uids.size} uids)`)
+    assert.equal(twice, [], `${id}: namespaces created more than once during the campaign`)
+    for (const p of projects) assert.ok(watched.uids.has(p.namespace), `${id}: the watch never saw ${p.namespace}`)
+    namespaceCounts.push(`${id} ${managed.length} (the watch saw ${watched.uids.size} created, each once; ${watched.restarts()} watch restarts)`)
   }
 
   // --- the legacy rows are Fabric's
@@ -489,6 +551,7 @@ campaign("creates and deletes under every fault: nothing lost, nothing doubled, 
     "fault campaign counts:",
     ...faults.map((f) => `  fault: ${f}`),
     `  keys: ${keys.length} (${accounts.length} accounts, ${keys.length - accounts.length} projects of which ${keys.filter((k) => k.canary).length} canaries), each answered with exactly 1 project, replayed once more after the faults`,
+    `  keys retried after a failed attempt: ${retried.length}, of which ${replayed.length} had been committed by the failed attempt (the answer lost; the retry was a replay)`,
     `  calls: ${counts.attempts} (${retries} retries); failed attempts by answer: ${JSON.stringify(Object.fromEntries([...counts.failures].sort()))}; ticks skipped (40 in flight): ${counts.skippedTicks}`,
     `  projects: ${projects.length}: ${live.length} live, Ready in ${clusters.join(", ")}; ${deleted.length} Deleted in ${clusters.join(", ")}`,
     `  managed namespaces per apiserver: ${namespaceCounts.join(", ")} (each live project's exactly once, no deleted one)`,
