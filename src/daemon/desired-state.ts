@@ -22,8 +22,13 @@ export const managedNamespaceOf = (d: DesiredNamespace): ManagedNamespace =>
 
 export class DesiredState {
   readonly #byProject = new Map<string, DesiredNamespace>()
-  /** Deletions the drift check started itself (after a refusal): reported Deleted once gone. */
-  readonly deletionsStarted = new Set<string>()
+  /**
+   * Projects whose last report for their current generation was not the outcome it asks for:
+   * Failed (refused, or a foreign namespace in the way), or a deletion the drift check started
+   * itself. Once the cluster shows the outcome (the namespace in place, or gone), the drift check
+   * reports it: nothing else would, and the project would wait for this cluster forever.
+   */
+  readonly unsettled = new Set<string>()
 
   /** Keeps the newest generation of each project (a redelivered older message changes nothing). */
   apply(desired: DesiredNamespace): void {

@@ -2,7 +2,8 @@
 // published: a deletion following a Terminating namespace holds no apiserver permit (with ONE
 // permit, another project is handled meanwhile), and of a project's queued generations only the
 // newest is reconciled; a change done in the cluster whose report could not be published is not
-// undone by the drift check before the handler's retry.
+// undone by the drift check before the handler's retry; a refusal reported Failed is followed by
+// the outcome once the cluster shows it.
 import { Effect, Exit, Fiber, Layer } from "effect"
 import { test } from "uvu"
 import * as assert from "uvu/assert"
@@ -50,6 +51,8 @@ const setup = (permits: number) => {
     }).pipe(Effect.provide(Layer.mergeAll(simulatedCluster({ id: "sim", state }), recordingBus(published, bus), Metrics.layer)))
   return { state, published, bus, run, known: new DesiredState(), projects: new KeyedLock() }
 }
+
+const drift = { reportPresent: false, repair: true, concurrency: 4 }
 
 const story = (published: NamespaceObservation[]) => published.map((o) => `${o.projectId} ${o.phase}@${o.generation}`)
 
@@ -101,12 +104,49 @@ test("a deletion done whose report could not be published: the drift check befor
   assert.ok(Exit.isFailure(failed), "the handling failed on the report")
   assert.is(state.lookup(project.namespace), undefined, "deleted in the cluster")
   // A drift pass in that gap: the project is being deleted, so its absence is what it should be.
-  await Effect.runPromiseExit(run(repairDrift(known, projects, { reportPresent: false, repair: true, concurrency: 4 })))
+  await Effect.runPromiseExit(run(repairDrift(known, projects, drift)))
   assert.is(state.lookup(project.namespace), undefined, "the drift check created the deleted project's namespace again")
   bus.down = false
   await Effect.runPromise(run(handleDesiredBatch(deletion, options, known, projects)))
   assert.equal(story(published), ["prj_unreported Ready@1", "prj_unreported Deleted@2"])
   assert.is(state.lookup(project.namespace), undefined)
+})
+
+test("a deletion refused while following Terminating (403: an apiserver whose RBAC is not ready yet): Deleted once the namespace is gone", async () => {
+  const { state, published, run, known, projects } = setup(4)
+  const project = desired("refused-delete", 1, false)
+  await Effect.runPromise(run(handleDesiredBatch([message(project)], options, known, projects)))
+  state.hold(project.namespace)
+  await Effect.runPromise(run(Effect.gen(function* () {
+    const deleting = yield* Effect.forkChild(handleDesiredBatch([message({ ...project, generation: 2, deleted: true })], options, known, projects))
+    while (state.lookup(project.namespace)?.goneAt === undefined) yield* Effect.sleep(1)
+    state.refusing.set(project.namespace, "namespaces is forbidden")
+    yield* Fiber.join(deleting)
+  })))
+  assert.equal(story(published), ["prj_refused-delete Ready@1", "prj_refused-delete Failed@2"])
+  // The refusal passes and the namespace controller finishes: nothing will deliver that deletion
+  // again (its message is committed), so the drift check must say so.
+  state.refusing.clear()
+  state.release(project.namespace)
+  await Effect.runPromise(run(repairDrift(known, projects, drift)))
+  assert.equal(story(published), ["prj_refused-delete Ready@1", "prj_refused-delete Failed@2", "prj_refused-delete Deleted@2"])
+  await Effect.runPromise(run(repairDrift(known, projects, drift)))
+  assert.is(published.length, 3, "reported once")
+})
+
+test("a namespace in place whose last report was a refusal: Ready at the next drift check", async () => {
+  const { state, published, run, known, projects } = setup(4)
+  const project = desired("refused-ensure", 1, false)
+  await Effect.runPromise(run(handleDesiredBatch([message(project)], options, known, projects)))
+  // The same generation delivered again (a restart before the commit), refused this time.
+  state.refusing.set(project.namespace, "namespaces is forbidden")
+  await Effect.runPromise(run(handleDesiredBatch([message(project)], options, known, projects)))
+  assert.equal(story(published), ["prj_refused-ensure Ready@1", "prj_refused-ensure Failed@1"])
+  state.refusing.clear()
+  await Effect.runPromise(run(repairDrift(known, projects, drift)))
+  assert.equal(story(published), ["prj_refused-ensure Ready@1", "prj_refused-ensure Failed@1", "prj_refused-ensure Ready@1"])
+  await Effect.runPromise(run(repairDrift(known, projects, drift)))
+  assert.is(published.length, 3, "reported once")
 })
 
 test.run()

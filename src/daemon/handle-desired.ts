@@ -74,6 +74,7 @@ const handleDesired = (message: BusMessage, desired: DesiredNamespace, options: 
     yield* observe(desired, cluster.id, outcome.phase, outcome.reason, requestId)
     yield* metrics.increment(reconciles, { cluster: cluster.id })
     yield* crashPoint("daemon.after-status")
+    return outcome.phase
   }).pipe(
     // Continues the trace of the request that changed the project (the message's traceparent).
     Effect.withSpan("Daemon.handleDesired", { kind: "consumer", attributes: { offset: message.offset, projectId: desired.projectId, generation: desired.generation }, ...parentFrom(message.headers) }),
@@ -130,7 +131,13 @@ export const handleDesiredBatch = (messages: KeyBatch, options: HandlingOptions,
         // the lock free in between, and a drift pass in that gap must push toward this generation.
         // Knowing only the older one, it would create again the namespace this deletion removed.
         state.apply(newest.desired)
-        return handleDesired(newest.message, newest.desired, options)
+        return handleDesired(newest.message, newest.desired, options).pipe(
+          // A Failed report waits for the drift check to see the cluster as it should be.
+          Effect.tap((phase) => Effect.sync(() => {
+            if (phase === "Failed") state.unsettled.add(newest.desired.projectId)
+            else state.unsettled.delete(newest.desired.projectId)
+          })),
+        )
       }),
     )
   })
