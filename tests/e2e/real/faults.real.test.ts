@@ -24,8 +24,10 @@
 // Supervision: a Fabric process that exits when not asked to is started again (as Kubernetes
 // would) and the exit is counted; the campaign asserts there were none.
 import { spawn } from "node:child_process"
-import { mkdirSync, readFileSync } from "node:fs"
+import { appendFileSync, mkdirSync, readFileSync, rmSync } from "node:fs"
 import { createServer, type AddressInfo } from "node:net"
+import { homedir } from "node:os"
+import { join } from "node:path"
 import { CoreV1Api, KubeConfig, Watch, type V1Namespace } from "@kubernetes/client-node"
 import { Kafka, logLevel } from "kafkajs"
 import postgres from "postgres"
@@ -46,9 +48,16 @@ const clusters = ["a", "b", "c"] as const
 const intervalMs = Number(process.env.FABRIC_FAULTS_INTERVAL_MS ?? 700)
 const seed = Number(process.env.FABRIC_FAULTS_SEED ?? 9)
 const outageMs = 60_000
+const kafkaPrefix = "faults."
 const proxyFaultRate = 0.3
 
 const t0 = Date.now()
+/**
+ * Every wait ends by this point, so a campaign that does not converge fails with what it waited
+ * for and still tears its engines down, inside tests/run.ts's per-file limit (600 s by default).
+ */
+const budgetEnd = t0 + Number(process.env.FABRIC_FAULTS_BUDGET_MS ?? 540_000)
+const within = (ms: number) => Math.max(1_000, Math.min(ms, budgetEnd - Date.now()))
 const say = (line: string) => console.log(`[faults +${((Date.now() - t0) / 1000).toFixed(1)}s] ${line}`)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -64,6 +73,29 @@ const infra = (...args: string[]) =>
     child.stderr.on("data", (d) => (err += d))
     child.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`infra.sh ${args.join(" ")} (profile ${profile}) exited ${code}:\n${err}`))))
   })
+
+// tests/run.ts SIGKILLs a file that runs past its limit, and the Fabric processes it started live
+// on: every pid is written here, and the next run kills those still running (checked to be this
+// suite's: `fabric` processes with its Kafka prefix) before it starts.
+const pidFile = join(process.env.FABRIC_INFRA_CACHE ?? join(homedir(), ".cache/fabric-infra"), "fault-campaign.pids")
+const killLeftovers = (): number => {
+  let pids: string[]
+  try { pids = readFileSync(pidFile, "utf8").split("\n").filter(Boolean) } catch { return 0 }
+  let killed = 0
+  for (const pid of pids) {
+    try {
+      const environ = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0")
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8")
+      if (environ.includes(`FABRIC_KAFKA_PREFIX=${kafkaPrefix}`) && cmdline.includes("src/bin/fabric.ts")) {
+        process.kill(Number(pid), "SIGKILL")
+        killed++
+      }
+    } catch { /* gone already */ }
+  }
+  rmSync(pidFile, { force: true })
+  return killed
+}
+const recordPid = (pid: number) => appendFileSync(pidFile, `${pid}\n`)
 
 const freePort = () =>
   new Promise<number>((resolve, reject) => {
@@ -234,6 +266,8 @@ campaign.before(async (ctx) => {
   ctx.logDir = `/tmp/fabric-faults-${new Date().toISOString().replace(/[:.]/g, "-")}`
   mkdirSync(ctx.logDir, { recursive: true })
   say(`logs in ${ctx.logDir}`)
+  const leftovers = killLeftovers()
+  if (leftovers > 0) say(`killed ${leftovers} Fabric processes a killed run of this suite left`)
   await infra("down") // whatever a killed run left
   await infra("up")
   ctx.enginesUp = true
@@ -261,7 +295,7 @@ campaign.before(async (ctx) => {
   const daemonKubeconfig = { a: kube("a", "daemon"), b: kube("b", "daemon"), c: writeKubeconfigThrough(kube("c", "daemon"), ctx.proxy, `${ctx.logDir}/c-through-fault-proxy.kubeconfig`) }
 
   ctx.env = {
-    DATABASE_URL: databaseUrl, KAFKA_BROKERS: ctx.engines.KAFKA_BROKERS!, FABRIC_KAFKA_PREFIX: "faults.", FABRIC_ADMIN_TOKEN: token,
+    DATABASE_URL: databaseUrl, KAFKA_BROKERS: ctx.engines.KAFKA_BROKERS!, FABRIC_KAFKA_PREFIX: kafkaPrefix, FABRIC_ADMIN_TOKEN: token,
     FABRIC_KUBECONFIGS: "", FABRIC_PARTITIONS: "3", FABRIC_PROJECT_QUOTA: "1000",
     // Deadlines sized for a loaded 2-core machine: heartbeats often enough that a restarted daemon
     // is seen again at once; a cluster is Unreachable only after a real silence (the broker's
@@ -271,9 +305,9 @@ campaign.before(async (ctx) => {
     FABRIC_DRIFT_SECONDS: "15", FABRIC_OUTBOX_POLL_SECONDS: "2", FABRIC_SHUTDOWN_DRAIN_SECONDS: "5",
   }
   const rpcPort = await freePort() // fixed, so the client finds rpc again after every restart
-  ctx.rpc = new SupervisedProcess("rpc", { ...ctx.env, PORT: String(rpcPort) }, ["rpc"], ctx.logDir)
+  ctx.rpc = new SupervisedProcess("rpc", { ...ctx.env, PORT: String(rpcPort) }, ["rpc"], ctx.logDir, { onStart: recordPid })
   await ctx.rpc.start()
-  ctx.daemons = new Map(clusters.map((id) => [id, new SupervisedProcess(`daemon-${id}`, ctx.env, ["daemon", "--cluster", id, "--kubeconfig", daemonKubeconfig[id]], ctx.logDir)]))
+  ctx.daemons = new Map(clusters.map((id) => [id, new SupervisedProcess(`daemon-${id}`, ctx.env, ["daemon", "--cluster", id, "--kubeconfig", daemonKubeconfig[id]], ctx.logDir, { onStart: recordPid })]))
   for (const daemon of ctx.daemons.values()) await daemon.start()
   say(`fabric rpc on ${ctx.rpc.url}, daemons for ${clusters.join(", ")} (c through the fault proxy on :${ctx.proxy.port})`)
 })
@@ -284,6 +318,7 @@ campaign.after(async (ctx) => {
   await ctx.rpc?.stop().catch(() => undefined)
   await ctx.proxy?.close()
   await ctx.sql?.end({ timeout: 5 }).catch(() => undefined)
+  rmSync(pidFile, { force: true })
   if (ctx.enginesUp) await infra("down").catch((e) => say(`infra.sh down failed: ${e}`))
   say(`engines of profile ${profile} down; process logs kept in ${ctx.logDir}`)
 })
@@ -291,13 +326,13 @@ campaign.after(async (ctx) => {
 campaign("creates and deletes under every fault: nothing lost, nothing doubled, every cluster and the legacy rows agree", async (ctx) => {
   const counts: Counts = { attempts: 0, creating: 0, failures: new Map(), skippedTicks: 0 }
   /** A create on its way, so the fault lands in the middle of one. */
-  const createInFlight = () => waitFor("a create in flight", async () => (counts.creating > 0 ? true : undefined), 60_000, 2)
+  const createInFlight = () => waitFor("a create in flight", async () => (counts.creating > 0 ? true : undefined), within(60_000), 2)
   const client = makeClient(() => `http://127.0.0.1:${new URL(ctx.rpc.url).port}`, counts)
   const random = seededRandom(seed)
   const keys: Key[] = []
   const deletions = new Map<string, Deletion>()
   const runId = Date.now().toString(36)
-  const opDeadline = () => Date.now() + 240_000
+  const opDeadline = () => Date.now() + within(240_000)
 
   const getProject = async (id: string) => (await client.call("GET", `/v1/projects/${id}`)).json.project as { phase: string; generation: number; clusters: Record<string, { phase: string; observedGeneration: number }> }
   const readyEverywhere = (p: Awaited<ReturnType<typeof getProject>> | undefined) =>
@@ -354,7 +389,7 @@ campaign("creates and deletes under every fault: nothing lost, nothing doubled, 
       const p = await getProject(k.projectId!)
       last = p
       return readyEverywhere(p) ? true : undefined
-    }, 300_000, 500)
+    }, within(300_000), 500)
     say(`${label}: recovered in ${((Date.now() - since) / 1000).toFixed(1)} s (canary ${k.projectId} Ready in ${clusters.join(", ")})`)
   }
 
@@ -407,7 +442,7 @@ campaign("creates and deletes under every fault: nothing lost, nothing doubled, 
       const s = ctx.proxy.stats()
       const injected = s.faults["500"] + s.faults["503"] + s.faults.timeout - (before.faults["500"] + before.faults["503"] + before.faults.timeout)
       return Date.now() - faultyFrom >= 30_000 && injected >= 50 ? true : undefined
-    }, 240_000, 500)
+    }, within(240_000), 500)
     ctx.proxy.setFaultRate(0)
     const after = ctx.proxy.stats()
     const during = (k: "500" | "503" | "timeout") => after.faults[k] - before.faults[k]
@@ -460,7 +495,7 @@ campaign("creates and deletes under every fault: nothing lost, nothing doubled, 
       if (!ok) stragglers.push(`${p.id} ${p.deleted ? "(deleted)" : "(live)"} ${seen?.phase} ${JSON.stringify(seen?.clusters)}`)
     }
     return stragglers.length === 0 ? all : undefined
-  }, 300_000, 1_000)
+  }, within(300_000), 1_000)
   assert.equal(converged.map((p) => p.id).sort(), projects.map((p) => p.id).sort(), "the accounts list exactly the projects the keys made")
   const createdAt = new Map(converged.map((p) => [p.id, Date.parse((p as unknown as { createdAt: string }).createdAt)]))
   const retried = keys.filter((k) => k.firstFailureAt !== undefined)
@@ -529,13 +564,13 @@ campaign("creates and deletes under every fault: nothing lost, nothing doubled, 
     const groups = new Set(lag.map((s) => s.labels.group))
     const all = clusters.every((id) => groups.has(`fabric.daemon.${id}`)) && groups.size >= clusters.length + 2
     return all && lag.every((s) => s.value === 0) && unsent?.value === 0 ? true : undefined
-  }, 120_000, 1_000)
+  }, within(120_000), 1_000)
   const kafka = new Kafka({ clientId: "fabric-faults-check", brokers: ctx.engines.KAFKA_BROKERS!.split(","), logLevel: logLevel.NOTHING })
   const admin = kafka.admin()
   await admin.connect()
   let deadLetters: number
   try {
-    const offsets = await admin.fetchTopicOffsets("faults.fabric.dlq")
+    const offsets = await admin.fetchTopicOffsets(`${kafkaPrefix}fabric.dlq`)
     deadLetters = offsets.reduce((n, o) => n + Number(o.high), 0)
   } finally {
     await admin.disconnect()
