@@ -1,8 +1,9 @@
-// An HTTPS proxy in front of a kube-apiserver that answers a share of the requests with faults,
-// for the fault campaign (tests/e2e/real/faults.real.test.ts). Unlike the latency proxy (a TCP
-// relay), it terminates TLS with the apiserver's own certificate and key, so a kubeconfig that
-// points at it (writeKubeconfigThrough) keeps the same CA and token, and it can answer each HTTP
-// request on its own. While the fault rate is above 0, each request is, with that probability,
+// An HTTP(S) proxy that answers a share of the requests with faults, for the fault campaign
+// (tests/e2e/real/faults.real.test.ts): in front of a kube-apiserver, or of `fabric rpc` (the
+// client's side of the network). Unlike the latency proxy (a TCP relay), it speaks HTTP, so it can
+// answer each request on its own; in front of an apiserver it terminates TLS with the apiserver's
+// own certificate and key, so a kubeconfig that points at it (writeKubeconfigThrough) keeps the
+// same CA and token. While the fault rate is above 0, each request is, with that probability,
 // one of three faults, drawn evenly from a seeded generator (a run can be replayed):
 //   503      refused up front, never sent on (an overloaded load balancer)
 //   500      sent on, the apiserver does the work, its answer replaced by a 500 (the answer lost)
@@ -10,8 +11,9 @@
 //            hangs until the client gives up (the daemon's per-attempt timeout)
 // Every other request goes through unchanged. The faults are Kubernetes Status objects, as the
 // apiserver's own 500 and 503 are.
-import { Agent, createServer, request, type Server } from "node:https"
-import type { IncomingHttpHeaders, ServerResponse } from "node:http"
+import * as http from "node:http"
+import * as https from "node:https"
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http"
 
 export type Fault = "500" | "503" | "timeout"
 const faults: ReadonlyArray<Fault> = ["500", "503", "timeout"]
@@ -32,10 +34,12 @@ export interface FaultProxy {
 }
 
 export interface FaultProxyOptions {
-  /** The upstream's TLS: the proxy serves `cert` and `key`, and trusts `ca` upstream. */
-  readonly cert: string | Buffer
-  readonly key: string | Buffer
-  readonly ca: string | Buffer
+  /** The upstream's TLS: the proxy serves `cert` and `key`, and trusts `ca` upstream. Without it, plain HTTP. */
+  readonly tls?: {
+    readonly cert: string | Buffer
+    readonly key: string | Buffer
+    readonly ca: string | Buffer
+  }
   readonly seed?: number
 }
 
@@ -57,15 +61,17 @@ const status = (res: ServerResponse, code: number, reason: string) => {
   res.end(body)
 }
 
-export const startFaultProxy = async (target: { readonly host: string; readonly port: number }, options: FaultProxyOptions): Promise<FaultProxy> => {
+export const startFaultProxy = async (target: { readonly host: string; readonly port: number }, options: FaultProxyOptions = {}): Promise<FaultProxy> => {
   const random = seededRandom(options.seed ?? 1)
-  const agent = new Agent({ keepAlive: true, ca: options.ca })
+  const tls = options.tls
+  const agent = tls ? new https.Agent({ keepAlive: true, ca: tls.ca }) : new http.Agent({ keepAlive: true })
+  const request = tls ? https.request : http.request
   let rate = 0
   let requests = 0
   let passed = 0
   const counts: Record<Fault, number> = { "500": 0, "503": 0, timeout: 0 }
 
-  const server: Server = createServer({ cert: options.cert, key: options.key }, (req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     requests++
     const fault = rate > 0 && random() < rate ? faults[Math.floor(random() * faults.length)]! : undefined
     if (fault !== undefined) counts[fault]++
@@ -75,7 +81,7 @@ export const startFaultProxy = async (target: { readonly host: string; readonly 
       req.on("end", () => status(res, 503, "ServiceUnavailable"))
       return
     }
-    const upstream = request({ host: target.host, port: target.port, method: req.method, path: req.url, headers: endToEnd(req.headers), agent }, (answer) => {
+    const upstream = request({ host: target.host, port: target.port, method: req.method, path: req.url, headers: endToEnd(req.headers), agent }, (answer: IncomingMessage) => {
       if (fault === "500") {
         answer.resume()
         answer.on("end", () => status(res, 500, "InternalError"))
@@ -94,7 +100,8 @@ export const startFaultProxy = async (target: { readonly host: string; readonly 
     // the client gave up (or the proxy closed) before the answer was through
     res.on("close", () => { if (!res.writableFinished) upstream.destroy() })
     req.pipe(upstream)
-  })
+  }
+  const server: http.Server = tls ? https.createServer({ cert: tls.cert, key: tls.key }, handle) : http.createServer(handle)
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject)
     server.listen(0, "127.0.0.1", () => resolve())

@@ -4,6 +4,7 @@
 // proportions its seeded draw gives, and each is counted.
 import { execFileSync } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { createServer as createHttpServer } from "node:http"
 import { Agent, createServer, request } from "node:https"
 import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
@@ -49,7 +50,7 @@ const send = (port: number, agent: Agent, path: string, body: string, timeoutMs:
 
 test("rate 0: every request and answer passes through unchanged, over keep-alive connections", async () => {
   const upstream = await startUpstream()
-  const proxy = await startFaultProxy({ host: "127.0.0.1", port: upstream.port }, { cert, key, ca: cert, seed: 7 })
+  const proxy = await startFaultProxy({ host: "127.0.0.1", port: upstream.port }, { tls: { cert, key, ca: cert }, seed: 7 })
   const agent = new Agent({ keepAlive: true, ca: cert })
   try {
     for (let i = 0; i < 20; i++) {
@@ -70,7 +71,7 @@ test("rate 0: every request and answer passes through unchanged, over keep-alive
 
 test("rate 1: each request is a 503 (not sent on), a 500 (sent on, answer replaced) or a timeout (sent on, no answer)", async () => {
   const upstream = await startUpstream()
-  const proxy = await startFaultProxy({ host: "127.0.0.1", port: upstream.port }, { cert, key, ca: cert, seed: 7 })
+  const proxy = await startFaultProxy({ host: "127.0.0.1", port: upstream.port }, { tls: { cert, key, ca: cert }, seed: 7 })
   const agent = new Agent({ keepAlive: true, ca: cert })
   try {
     proxy.setFaultRate(1)
@@ -97,6 +98,31 @@ test("rate 1: each request is a 503 (not sent on), a 500 (sent on, answer replac
     agent.destroy()
     await proxy.close()
     await upstream.close()
+  }
+})
+
+test("plain HTTP (in front of fabric rpc): passes through, and a 500 is sent on with its answer replaced", async () => {
+  const seen: string[] = []
+  const upstream = createHttpServer((req, res) => { seen.push(String(req.url)); res.writeHead(201, { "x-upstream": "yes" }); res.end("made") })
+  await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", () => r()))
+  const proxy = await startFaultProxy({ host: "127.0.0.1", port: (upstream.address() as AddressInfo).port }, { seed: 3 })
+  try {
+    const through = await fetch(`http://127.0.0.1:${proxy.port}/one`, { method: "POST", body: "x" })
+    assert.is(through.status, 201)
+    assert.is(await through.text(), "made")
+    proxy.setFaultRate(1)
+    const kinds: string[] = []
+    for (let i = 0; i < 12; i++) {
+      const r = await fetch(`http://127.0.0.1:${proxy.port}/f${i}`, { method: "POST", body: "x", signal: AbortSignal.timeout(300) }).then((a) => String(a.status), () => "timeout")
+      kinds.push(r)
+    }
+    const stats = proxy.stats()
+    assert.equal(kinds.filter((k) => k === "500").length, stats.faults["500"])
+    assert.equal(kinds.filter((k) => k === "timeout").length, stats.faults.timeout)
+    assert.is(seen.length, 1 + stats.faults["500"] + stats.faults.timeout, "500s and timeouts reached the upstream")
+  } finally {
+    await proxy.close()
+    await new Promise<void>((r) => { upstream.close(() => r()); upstream.closeAllConnections() })
   }
 })
 

@@ -6,8 +6,9 @@
 //   (c) SIGKILLs the Kafka broker and starts it again,
 //   (d) restarts Postgres (immediate: no checkpoint, crash recovery),
 //   (e) stops apiserver b for 60 s,
-//   (f) makes the proxy in front of apiserver c (tests/support/fault-proxy.ts; daemon c talks to
-//       c only through it) answer 30% of requests with a 500, a 503 or no answer at all.
+//   (f) meanwhile, makes the proxy in front of apiserver c (tests/support/fault-proxy.ts; daemon c
+//       talks to c only through it) answer 30% of requests with a 500, a 503 or no answer at all,
+//       and another proxy, between the client and fabric rpc, do the same to the client's calls.
 // After each fault it waits until a project created after it is Ready in every cluster. Then the
 // client stops, and: every key maps to exactly one project; every live project is Ready and every
 // deleted one Deleted, in every cluster; each live project's namespace exists exactly once in every
@@ -15,8 +16,9 @@
 // saw each name with one uid: nothing deleted was brought back, nothing vanished and was repaired);
 // the legacy demeter.* rows equal Fabric's; every consumer group's lag is 0 and the outbox is
 // empty; nothing is in the dead-letter topic. It prints the counts. rpc is killed, and Postgres
-// restarted, while a create is in flight, so some answers are lost after the commit: their retry
-// must be a replay (counted: the project's createdAt is before the failed attempt ended).
+// restarted, while a create is in flight, and the client's proxy loses answers after the work was
+// done: a retry after a commit must be a replay (counted, and asserted to have happened: the
+// project's createdAt is before the failed attempt ended).
 //
 // The campaign kills engines, so it runs on engines of its own, never the shared ones:
 // `FABRIC_INFRA_PROFILE=faults deploy/infra/infra.sh up` (own run dir, ports +1000, the cached
@@ -35,7 +37,7 @@ import { suite } from "uvu"
 import * as assert from "uvu/assert"
 import { managedByLabel, managedByValue, projectLabel } from "../../../src/services/cluster.ts"
 import { parseExposition } from "../../support/exposition.ts"
-import { seededRandom, startFaultProxy, type FaultProxy } from "../../support/fault-proxy.ts"
+import { seededRandom, startFaultProxy, type FaultProxy, type FaultStats } from "../../support/fault-proxy.ts"
 import { apiserverOf, writeKubeconfigThrough } from "../../support/latency-proxy.ts"
 import { SupervisedProcess } from "../../support/supervised-process.ts"
 import { waitFor } from "../../support/wait-for.ts"
@@ -254,6 +256,8 @@ interface Ctx {
   rpc: SupervisedProcess
   daemons: Map<string, SupervisedProcess>
   proxy: FaultProxy
+  /** Between the client and fabric rpc. */
+  clientProxy: FaultProxy
   admin: Map<string, CoreV1Api>
   watches: Map<string, ReturnType<typeof watchNamespaces>>
   sql: postgres.Sql
@@ -296,7 +300,7 @@ campaign.before(async (ctx) => {
   ctx.watches = new Map(clusters.map((id) => [id, watchNamespaces(kube(id, "admin"))]))
   const certs = `${run}/kube/c/certs`
   ctx.proxy = await startFaultProxy(apiserverOf(kube("c", "daemon")), {
-    cert: readFileSync(`${certs}/apiserver.crt`), key: readFileSync(`${certs}/apiserver.key`), ca: readFileSync(`${certs}/apiserver.crt`), seed,
+    tls: { cert: readFileSync(`${certs}/apiserver.crt`), key: readFileSync(`${certs}/apiserver.key`), ca: readFileSync(`${certs}/apiserver.crt`) }, seed,
   })
   const daemonKubeconfig = { a: kube("a", "daemon"), b: kube("b", "daemon"), c: writeKubeconfigThrough(kube("c", "daemon"), ctx.proxy, `${ctx.logDir}/c-through-fault-proxy.kubeconfig`) }
 
@@ -312,6 +316,7 @@ campaign.before(async (ctx) => {
   }
   const rpcPort = await freePort() // fixed, so the client finds rpc again after every restart
   ctx.rpc = new SupervisedProcess("rpc", { ...ctx.env, PORT: String(rpcPort) }, ["rpc"], ctx.logDir, { onStart: recordPid })
+  ctx.clientProxy = await startFaultProxy({ host: "127.0.0.1", port: rpcPort }, { seed: seed + 1 })
   await ctx.rpc.start()
   ctx.daemons = new Map(clusters.map((id) => [id, new SupervisedProcess(`daemon-${id}`, ctx.env, ["daemon", "--cluster", id, "--kubeconfig", daemonKubeconfig[id]], ctx.logDir, { onStart: recordPid })]))
   for (const daemon of ctx.daemons.values()) await daemon.start()
@@ -323,6 +328,7 @@ campaign.after(async (ctx) => {
   for (const daemon of ctx.daemons?.values() ?? []) await daemon.stop().catch(() => undefined)
   await ctx.rpc?.stop().catch(() => undefined)
   await ctx.proxy?.close()
+  await ctx.clientProxy?.close()
   await ctx.sql?.end({ timeout: 5 }).catch(() => undefined)
   rmSync(pidFile, { force: true })
   if (process.env.FABRIC_FAULTS_KEEP_ENGINES === "1") return say(`engines of profile ${profile} kept (FABRIC_FAULTS_KEEP_ENGINES=1); FABRIC_INFRA_PROFILE=${profile} deploy/infra/infra.sh down stops them`)
@@ -334,7 +340,7 @@ campaign("creates and deletes under every fault: nothing lost, nothing doubled, 
   const counts: Counts = { attempts: 0, creating: 0, failures: new Map(), skippedTicks: 0 }
   /** A create on its way, so the fault lands in the middle of one. */
   const createInFlight = () => waitFor("a create in flight", async () => (counts.creating > 0 ? true : undefined), within(60_000), 2)
-  const client = makeClient(() => `http://127.0.0.1:${new URL(ctx.rpc.url).port}`, counts)
+  const client = makeClient(() => `http://127.0.0.1:${ctx.clientProxy.port}`, counts)
   const random = seededRandom(seed)
   const keys: Key[] = []
   const deletions = new Map<string, Deletion>()
@@ -431,30 +437,30 @@ campaign("creates and deletes under every fault: nothing lost, nothing doubled, 
     faults.push("Postgres restarted (immediate)")
     await recovered("(d)")
 
-    say(`(e) stop apiserver b for ${outageMs / 1000} s`)
+    // (e) and (f) together: b down, c behind a proxy that fails 30% of requests, and the client's
+    // own calls through a proxy that does the same (answers lost after the work was done: the
+    // retries with the same key must be replays). Only a is whole meanwhile.
+    say(`(e) stop apiserver b for ${outageMs / 1000} s; (f) meanwhile the proxies in front of apiserver c and of fabric rpc answer ${proxyFaultRate * 100}% of requests with 500, 503 or no answer`)
+    const injected = (s: FaultStats) => s.faults["500"] + s.faults["503"] + s.faults.timeout
+    const before = { apiserver: ctx.proxy.stats(), client: ctx.clientProxy.stats() }
     await infra("cluster-down", "b")
     const stoppedAt = Date.now()
+    ctx.proxy.setFaultRate(proxyFaultRate)
+    ctx.clientProxy.setFaultRate(proxyFaultRate)
     await sleep(outageMs) // the fault's duration
     await infra("cluster-up", "b")
     faults.push(`apiserver b stopped for ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s`)
     say("(e) apiserver b back")
-    await recovered("(e)")
-
-    say(`(f) the proxy in front of apiserver c answers ${proxyFaultRate * 100}% of requests with 500, 503 or no answer`)
-    const before = ctx.proxy.stats()
-    const faultyFrom = Date.now()
-    ctx.proxy.setFaultRate(proxyFaultRate)
-    // At least 30 s of it, and until it has hit at least 50 requests, so a slow machine gets its share.
-    await waitFor("the fault proxy hitting 50 requests", async () => {
-      const s = ctx.proxy.stats()
-      const injected = s.faults["500"] + s.faults["503"] + s.faults.timeout - (before.faults["500"] + before.faults["503"] + before.faults.timeout)
-      return Date.now() - faultyFrom >= 30_000 && injected >= 50 ? true : undefined
-    }, within(240_000), 500)
+    // (f) goes on until the apiserver proxy has failed at least 50 requests, so a slow machine gets its share.
+    await waitFor("the apiserver proxy failing 50 requests", async () => (injected(ctx.proxy.stats()) - injected(before.apiserver) >= 50 ? true : undefined), within(240_000), 500)
     ctx.proxy.setFaultRate(0)
-    const after = ctx.proxy.stats()
-    const during = (k: "500" | "503" | "timeout") => after.faults[k] - before.faults[k]
-    faults.push(`proxy c faulty for ${((Date.now() - faultyFrom) / 1000).toFixed(1)} s: ${after.requests - before.requests} requests, ${during("500")} answered 500, ${during("503")} 503, ${during("timeout")} never answered`)
-    await recovered("(f)")
+    ctx.clientProxy.setFaultRate(0)
+    const described = (name: string, from: FaultStats, to: FaultStats) =>
+      `${name} faulty for ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s: ${to.requests - from.requests} requests, ${to.faults["500"] - from.faults["500"]} answered 500 (sent on), ` +
+      `${to.faults["503"] - from.faults["503"]} 503 (not sent on), ${to.faults.timeout - from.faults.timeout} never answered (sent on)`
+    faults.push(described("proxy in front of apiserver c", before.apiserver, ctx.proxy.stats()))
+    faults.push(described("proxy in front of fabric rpc (the client's calls)", before.client, ctx.clientProxy.stats()))
+    await recovered("(e) and (f)")
   } finally {
     clearInterval(timer)
   }
@@ -520,6 +526,7 @@ campaign("creates and deletes under every fault: nothing lost, nothing doubled, 
   const createdAt = new Map(converged.map((p) => [p.id, Date.parse((p as unknown as { createdAt: string }).createdAt)]))
   const retried = keys.filter((k) => k.firstFailureAt !== undefined)
   const replayed = retried.filter((k) => createdAt.get(k.projectId!)! < k.firstFailureAt!)
+  assert.ok(replayed.length > 0, "no answer was lost after its commit: the campaign did not exercise the replay of a key")
 
   // --- every apiserver, read directly (not through the proxy)
   const namespaceCounts: string[] = []
@@ -614,7 +621,7 @@ campaign("creates and deletes under every fault: nothing lost, nothing doubled, 
     `  managed namespaces per apiserver: ${namespaceCounts.join(", ")} (each live project's exactly once, no deleted one)`,
     `  legacy: demeter.projects ${legacyProjects.length} (${legacyProjects.filter((p) => p.status === "active").length} active, ${legacyProjects.filter((p) => p.status === "deleted").length} deleted) = fabric.projects ${fabricProjects.length}; demeter.accounts ${legacyAccounts.length} = fabric.accounts ${fabricAccounts.length}; audit rows: project.created ${audited("project.created").size}, project.deleted ${audited("project.deleted").size}`,
     `  consumer lag 0 on every group, outbox empty; dead letters: ${deadLetters}`,
-    `  fault proxy c in all: ${proxyStats.requests} requests, ${proxyStats.faults["500"]} x 500, ${proxyStats.faults["503"]} x 503, ${proxyStats.faults.timeout} unanswered`,
+    `  fault proxy c in all: ${proxyStats.requests} requests, ${proxyStats.faults["500"]} x 500, ${proxyStats.faults["503"]} x 503, ${proxyStats.faults.timeout} unanswered; client proxy: ${ctx.clientProxy.stats().requests} requests`,
     `  Fabric processes: exits nobody asked for: ${unexpected.length}; failed starts (retried): ${[ctx.rpc, ...ctx.daemons.values()].map((p) => `${p.name} ${p.failedStarts.length}`).join(", ")}`,
     `  duration: ${((Date.now() - t0) / 1000).toFixed(1)} s`,
     "",
