@@ -10,8 +10,18 @@ export type Sql = postgres.Sql | postgres.TransactionSql
 /** The connection pool shared by every Postgres-backed service of the process. */
 export class Database extends Context.Service<Database, { readonly pool: postgres.Sql }>()("fabric/adapters/Database") {}
 
+/**
+ * A transaction's connection, and whether it is known to be gone: then no statement may be handed
+ * to porsager for it again (see runTransaction).
+ */
+interface OpenTransaction {
+  readonly sql: postgres.TransactionSql
+  /** The connection failure that ended it (closed, reset), once one was seen. */
+  lost: unknown
+}
+
 /** The transaction the current fiber runs in, if any: repositories use it instead of the pool. */
-const CurrentTransaction = Context.Reference<postgres.TransactionSql | undefined>(
+const CurrentTransaction = Context.Reference<OpenTransaction | undefined>(
   "fabric/adapters/CurrentTransaction",
   { defaultValue: () => undefined },
 )
@@ -52,9 +62,32 @@ const toDatabaseError = (cause: unknown): DatabaseError => {
 export const query = <A>(run: (sql: Sql) => PromiseLike<A>): Effect.Effect<A, DatabaseError, Database> =>
   Effect.gen(function* () {
     const tx = yield* CurrentTransaction
-    const sql = tx ?? (yield* Database).pool
-    return yield* Effect.tryPromise({ try: () => run(sql), catch: toDatabaseError })
+    if (tx === undefined) {
+      const { pool } = yield* Database
+      return yield* Effect.tryPromise({ try: () => run(pool), catch: toDatabaseError })
+    }
+    if (tx.lost !== undefined) return yield* Effect.fail(toDatabaseError(tx.lost))
+    return yield* Effect.tryPromise({
+      try: () => run(tx.sql),
+      catch: (cause) => {
+        // marked before anything else in the transaction runs: its next statement is refused here
+        if (isConnectionFailure(cause)) tx.lost ??= cause
+        return toDatabaseError(cause)
+      },
+    })
   })
+
+/**
+ * The connection is gone, not the statement refused: porsager's own errors (CONNECTION_CLOSED,
+ * CONNECTION_DESTROYED, ...), the socket's (ECONNRESET, EPIPE, ...), and the server's FATAL errors
+ * that end the session: class 08 (connection exception), 57P01-57P05 (shutdown, crash shutdown,
+ * cannot connect now, database dropped, idle session timeout; a restart sends 57P01 to every
+ * session), 25P03 (idle in transaction timeout). Any other SQLSTATE refuses only the statement.
+ */
+const isConnectionFailure = (cause: unknown): boolean => {
+  const code = (cause as { code?: unknown } | null)?.code
+  return typeof code === "string" && (code.startsWith("CONNECTION_") || /^E[A-Z]+$/.test(code) || /^08...$|^57P0[1-5]$|^25P03$/.test(code))
+}
 
 /** A DatabaseError the domain does not handle is a dependency outage for the caller. */
 export const unavailable = (e: DatabaseError): Unavailable => new Unavailable({ message: `database: ${e.message}` })
@@ -66,6 +99,44 @@ class Rollback {
   }
 }
 
+/**
+ * One transaction on porsager's pool.begin, safe when its connection dies midway. postgres 3.4.9
+ * (porsager/postgres#1208, unfixed upstream) hands any statement given to a transaction whose
+ * connection has closed to a write scheduled with setImmediate on a socket that is null by then:
+ * an uncaught TypeError that ends the process. Two statements can reach it: the body's next query
+ * (refused in `query` once the loss is known) and the ROLLBACK or COMMIT porsager sends itself
+ * when the callback settles. So once the connection is known lost, the callback never settles
+ * (porsager has nothing left to send; the server rolls an ended session back by itself), and the
+ * transaction is Unavailable: nothing was committed. The loss is known from porsager's race of the
+ * callback with the connection's close (pool.begin rejects at once, while the body may still run:
+ * its next query is refused here), or from a query that failed with a connection error; a body
+ * that has failed by then keeps its own failure.
+ */
+const runTransaction = <A>(pool: postgres.Sql, body: (tx: OpenTransaction) => Promise<Exit.Exit<A, unknown>>): Promise<Exit.Exit<A, unknown>> => {
+  let settle!: (exit: Exit.Exit<A, unknown>) => void
+  const abandoned = new Promise<Exit.Exit<A, unknown>>((resolve) => (settle = resolve))
+  let open: OpenTransaction | undefined
+  const begun = pool.begin(async (sql) => {
+    const tx: OpenTransaction = (open = { sql, lost: undefined })
+    const exit = await body(tx)
+    if (tx.lost !== undefined) {
+      settle(Exit.isFailure(exit) ? exit : Exit.fail(unavailable(toDatabaseError(tx.lost))))
+      return new Promise<never>(() => {})
+    }
+    // Throwing makes porsager roll back; the exit travels with it untouched.
+    if (Exit.isFailure(exit)) throw new Rollback(exit)
+    return [exit] as const
+  }).then(
+    ([exit]) => exit,
+    (cause: unknown) => {
+      if (cause instanceof Rollback) return cause.exit as Exit.Exit<A, unknown>
+      if (open !== undefined && isConnectionFailure(cause)) open.lost ??= cause
+      return Exit.fail(unavailable(toDatabaseError(cause)))
+    },
+  )
+  return Promise.race([begun, abandoned])
+}
+
 export const transactionsLayer = Layer.effect(
   Transactions,
   Effect.gen(function* () {
@@ -74,24 +145,18 @@ export const transactionsLayer = Layer.effect(
       Effect.gen(function* () {
         if (yield* CurrentTransaction) return yield* effect
         const context = yield* Effect.context<R>()
-        const outcome = yield* Effect.tryPromise({
-          try: () =>
-            pool.begin(async (tx) => {
-              const atCommit: Array<Effect.Effect<void, unknown>> = []
-              const body = Effect.gen(function* () {
-                const value = yield* effect
-                for (const write of atCommit) yield* write
-                return value
-              })
-              const exit = await Effect.runPromiseExitWith(context)(body.pipe(Effect.provideService(CurrentTransaction, tx), Effect.provideService(CommitWrites, atCommit)))
-              // Throwing makes porsager roll back; the exit travels with it untouched.
-              if (Exit.isFailure(exit)) throw new Rollback(exit)
-              return [exit.value] as const
-            }),
-          catch: (cause) => (cause instanceof Rollback ? cause : unavailable(toDatabaseError(cause))),
-        }).pipe(Effect.catch((e) => (e instanceof Rollback ? Effect.succeed(e) : Effect.fail(e))))
-        if (outcome instanceof Rollback) return yield* (outcome.exit as Exit.Exit<A, E>)
-        return outcome[0] as A
+        const exit = yield* Effect.promise(() =>
+          runTransaction(pool, (tx) => {
+            const atCommit: Array<Effect.Effect<void, unknown>> = []
+            const body = Effect.gen(function* () {
+              const value = yield* effect
+              for (const write of atCommit) yield* write
+              return value
+            })
+            return Effect.runPromiseExitWith(context)(body.pipe(Effect.provideService(CurrentTransaction, tx), Effect.provideService(CommitWrites, atCommit)))
+          }),
+        )
+        return yield* (exit as Exit.Exit<A, E | Unavailable>)
       })
     // The write's failure is typed here, at registration, though it happens at the commit: the
     // enclosing transactionally fails with it.

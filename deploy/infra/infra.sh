@@ -3,13 +3,14 @@
 #   PostgreSQL (Debian package), Apache Kafka in KRaft mode (jars from Maven Central),
 #   one etcd and several kube-apiservers + kube-controller-managers (built from Go modules).
 # Usage: infra.sh up | down | env | status | cluster-up NAME | cluster-down NAME | build
-# See deploy/infra/README.md.
+#        | kafka-kill | kafka-up | postgres-restart [MODE]   (fault commands; a profile's engines only)
+# FABRIC_INFRA_PROFILE=NAME selects a second, independent set of engines (own run dir, ports
+# shifted by FABRIC_INFRA_PORT_OFFSET), sharing the cached binaries. See deploy/infra/README.md.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 CACHE="${FABRIC_INFRA_CACHE:-$HOME/.cache/fabric-infra}"
-RUN="${FABRIC_INFRA_RUN:-$CACHE/run}"
 TIMEOUT="${FABRIC_INFRA_TIMEOUT:-120}"
 
 KUBE_VERSION="${FABRIC_KUBE_VERSION:-v1.37.2}"
@@ -32,6 +33,7 @@ KAFKA_SECURE_MTLS_PORT=29194          # the same broker, a client certificate re
 ETCD_PORT=52379
 ETCD_PEER_PORT=52380
 APISERVER_BASE_PORT=56443   # a=56443, b=56444, ... z=56468; longer names from 56470
+APISERVER_EXTRA_BASE_PORT=56470
 DEFAULT_CLUSTERS=(a b c)
 
 NODE="${FABRIC_NODE:-$REPO/node_modules/.bin/node}"
@@ -139,6 +141,43 @@ wait_until() {
 check_node() {
   [[ -x "$NODE" ]] || die "Node 24 not found at $NODE (run 'npm ci' in $REPO first, or set FABRIC_NODE)"
   [[ -d "$FABRIC_NODE_MODULES/kafkajs" ]] || die "kafkajs is not installed in $FABRIC_NODE_MODULES (run 'npm ci' in $REPO first)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# profiles: the default set of engines (the one every suite shares), or another, independent set
+# that a suite may kill and restart (tests/e2e/real/faults.real.test.ts uses "faults"). A profile
+# has its own run dir, so its own data, pid files, certificates and tokens, and every port above
+# (each NAME_PORT=number assigned at the top of this script) shifted by its offset.
+
+PROFILE="${FABRIC_INFRA_PROFILE:-default}"
+
+select_profile() {
+  [[ "$PROFILE" =~ ^[a-z][a-z0-9-]{0,30}$ ]] || die "invalid FABRIC_INFRA_PROFILE '$PROFILE' (use lower-case letters, digits, '-')"
+  local offset
+  if [[ "$PROFILE" == default ]]; then
+    RUN="${FABRIC_INFRA_RUN:-$CACHE/run}"
+    offset="${FABRIC_INFRA_PORT_OFFSET:-0}"
+  else
+    # A profile owns its run dir: a FABRIC_INFRA_RUN exported for the default engines (by
+    # eval "$(infra.sh env)") must never make a profile's 'down' or fault commands act on them.
+    RUN="$CACHE/run-$PROFILE"
+    offset="${FABRIC_INFRA_PORT_OFFSET:-1000}"
+  fi
+  [[ "$offset" =~ ^[0-9]{1,4}$ ]] && (( 10#$offset <= 5000 )) || die "FABRIC_INFRA_PORT_OFFSET=$offset is not a whole number from 0 to 5000"
+  offset=$(( 10#$offset ))
+  [[ "$PROFILE" == default || "$offset" -ne 0 ]] || die "profile $PROFILE needs a FABRIC_INFRA_PORT_OFFSET other than 0 (the default engines use those ports)"
+  # every port this script assigns at the top level (NAME_PORT=number), whoever added it
+  local v
+  for v in $(grep -oE '^[A-Z][A-Z0-9_]*_PORT=[0-9]+' "${BASH_SOURCE[0]}" | cut -d= -f1 | sort -u); do
+    printf -v "$v" '%d' $(( ${!v} + offset ))
+  done
+  PORT_OFFSET="$offset"
+}
+select_profile
+
+# The fault commands kill engines: never the default ones, which other suites use at that moment.
+require_profile() {
+  [[ "$PROFILE" != default ]] || die "'$1' kills or restarts an engine; the default engines are shared by every suite. Use a profile of your own: FABRIC_INFRA_PROFILE=faults infra.sh up, then FABRIC_INFRA_PROFILE=faults infra.sh $1"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -600,7 +639,7 @@ cluster_port() {
   if [[ "$name" =~ ^[a-z]$ ]]; then
     echo $(( APISERVER_BASE_PORT + $(printf '%d' "'$name") - 97 )); return
   fi
-  local p=56470 used
+  local p=$APISERVER_EXTRA_BASE_PORT used
   used="$(cat "$RUN"/kube/*/port 2>/dev/null || true)"
   while grep -qx "$p" <<< "$used"; do p=$((p + 1)); done
   echo "$p"
@@ -814,6 +853,53 @@ cmd_down() {
   log "down: all stopped, $RUN removed"
 }
 
+# ---------------------------------------------------------------------------------------------
+# fault commands (a profile's engines only; the fault suite calls them)
+
+# SIGKILL the broker (no shutdown, no flush) and wait until it is gone; its data dir is kept.
+cmd_kafka_kill() {
+  require_profile kafka-kill
+  local pid i
+  pid_alive "$KAFKA_DIR/pid" kafka.Kafka || die "kafka of profile $PROFILE is not running"
+  pid="$(cat "$KAFKA_DIR/pid")"
+  kill -KILL "$pid"
+  for ((i = 0; i < 300; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    [[ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" == Z ]] && break
+    sleep 0.1
+  done
+  ! kill -0 "$pid" 2>/dev/null || [[ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" == Z ]] || die "kafka (pid $pid) still alive after SIGKILL"
+  # The JVM's main thread shows as a zombie while its other threads still exit, and the sockets
+  # close with the last of them: gone means the ports are free too.
+  for ((i = 0; i < 300; i++)); do
+    port_open "$KAFKA_PORT" || port_open "$KAFKA_CONTROLLER_PORT" || break
+    sleep 0.1
+  done
+  ! port_open "$KAFKA_PORT" && ! port_open "$KAFKA_CONTROLLER_PORT" || die "kafka (pid $pid) killed, but its ports are still open after 30s"
+  rm -f "$KAFKA_DIR/pid"
+  log "kafka (pid $pid) killed with SIGKILL"
+}
+
+# Start the broker again on its kept data and wait until a client is served.
+cmd_kafka_up() {
+  require_profile kafka-up
+  check_node
+  start_kafka
+  wait_kafka
+}
+
+# pg_ctl restart with MODE (immediate: no checkpoint, crash recovery at start; fast; smart).
+cmd_postgres_restart() {
+  require_profile postgres-restart
+  local mode="${1:-immediate}" d t0; d="$(pg_dir)"; t0="$(now)"
+  [[ "$mode" =~ ^(immediate|fast|smart)$ ]] || die "postgres-restart MODE is immediate, fast or smart, not '$mode'"
+  pg_running || die "postgres of profile $PROFILE is not running"
+  as_pg "$(pg_bindir)/pg_ctl" -D "$d/data" -l "$d/postgres.log" -m "$mode" -w -t "$TIMEOUT" restart > "$d/pg_ctl.log" 2>&1 \
+    || { tail_log "$d/pg_ctl.log" 20; fail_with_log "postgres did not restart" "$d/postgres.log"; }
+  wait_until "$TIMEOUT" "postgres (select 1 on 127.0.0.1:$PG_PORT)" "" "" "$d/postgres.log" pg_ready
+  log "postgres restarted ($mode) on 127.0.0.1:$PG_PORT in $(since "$t0")s"
+}
+
 cmd_env() {
   local n d admins=() daemons=()
   [[ -d "$RUN/kube" ]] || die "nothing in $RUN; run 'infra.sh up' first"
@@ -823,6 +909,7 @@ cmd_env() {
     daemons+=("$d/daemon.kubeconfig"); admins+=("$d/admin.kubeconfig")
   done
   local IFS=,
+  [[ "$PROFILE" == default ]] || echo "export FABRIC_INFRA_PROFILE='$PROFILE'"
   echo "export FABRIC_INFRA_RUN='$RUN'"
   echo "export DATABASE_URL='postgres://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/postgres'"
   echo "export KAFKA_BROKERS='127.0.0.1:$KAFKA_PORT'"
@@ -856,6 +943,7 @@ env_secure() {
 
 cmd_status() {
   local rc=0 d n port
+  printf 'profile: %s (ports +%s)\n' "$PROFILE" "$PORT_OFFSET"
   printf 'run dir: %s\n' "$RUN"
   printf 'versions: kubernetes %s, etcd %s, kafka %s\n' "$KUBE_VERSION" "$(etcd_version)" "$KAFKA_VERSION"
   st() { if "$@" >/dev/null 2>&1; then echo up; else echo DOWN; rc=1; fi; }
@@ -875,7 +963,7 @@ cmd_status() {
 
 usage() {
   cat >&2 <<EOF
-usage: infra.sh up | down | env | status | cluster-up NAME | cluster-down NAME | build
+usage: infra.sh up | down | env | status | cluster-up NAME | cluster-down NAME | build | kafka-kill | kafka-up | postgres-restart [MODE]
   up                 build/fetch what is missing into $CACHE, start everything (idempotent)
   down               stop what up started and remove the run dir ($RUN)
   env                print shell exports (eval "\$(infra.sh env)")
@@ -883,6 +971,11 @@ usage: infra.sh up | down | env | status | cluster-up NAME | cluster-down NAME |
   cluster-up NAME    start (or restart) one extra kube-apiserver + controller-manager
   cluster-down NAME  stop one cluster, keeping its etcd data, certs and tokens
   build              only fetch/build the artifacts
+  kafka-kill         SIGKILL the broker (data kept)            } a profile's engines only,
+  kafka-up           start the broker again and wait for it    } never the default ones
+  postgres-restart [immediate|fast|smart]  pg_ctl restart (default immediate)
+With FABRIC_INFRA_PROFILE=NAME every command acts on another, independent set of engines: run dir
+$CACHE/run-NAME, every port shifted by FABRIC_INFRA_PORT_OFFSET (default 1000).
 EOF
 }
 
@@ -896,6 +989,9 @@ main() {
     cluster-up) cmd_cluster_up "$@" ;;
     cluster-down) cmd_cluster_down "$@" ;;
     build) cmd_build ;;
+    kafka-kill) cmd_kafka_kill ;;
+    kafka-up) cmd_kafka_up ;;
+    postgres-restart) cmd_postgres_restart "$@" ;;
     -h|--help|help) usage ;;
     *) usage; exit 2 ;;
   esac

@@ -74,6 +74,7 @@ const handleDesired = (message: BusMessage, desired: DesiredNamespace, options: 
     yield* observe(desired, cluster.id, outcome.phase, outcome.reason, requestId)
     yield* metrics.increment(reconciles, { cluster: cluster.id })
     yield* crashPoint("daemon.after-status")
+    return outcome.phase
   }).pipe(
     // Continues the trace of the request that changed the project (the message's traceparent).
     Effect.withSpan("Daemon.handleDesired", { kind: "consumer", attributes: { offset: message.offset, projectId: desired.projectId, generation: desired.generation }, ...parentFrom(message.headers) }),
@@ -122,10 +123,21 @@ export const handleDesiredBatch = (messages: KeyBatch, options: HandlingOptions,
     for (const d of older) yield* superseded(d, newest.desired.generation)
     yield* projects.withLock(newest.desired.projectId)(
       Effect.suspend(() => {
-        // Known from the topic already (read at start, or handled): this message is an older copy.
+        // Known from the topic already (read at start, or taken on): this message is an older copy.
         const known = state.get(newest.desired.projectId)
         if (known !== undefined && known.generation > newest.desired.generation) return superseded(newest, known.generation)
-        return handleDesired(newest.message, newest.desired, options).pipe(Effect.tap(() => Effect.sync(() => state.apply(newest.desired))))
+        // Taken on before the cluster is touched, not once the report is out: a handling that
+        // changed the cluster but could not publish (the broker down) is tried again later, with
+        // the lock free in between, and a drift pass in that gap must push toward this generation.
+        // Knowing only the older one, it would create again the namespace this deletion removed.
+        state.apply(newest.desired)
+        return handleDesired(newest.message, newest.desired, options).pipe(
+          // A Failed report waits for the drift check to see the cluster as it should be.
+          Effect.tap((phase) => Effect.sync(() => {
+            if (phase === "Failed") state.unsettled.add(newest.desired.projectId)
+            else state.unsettled.delete(newest.desired.projectId)
+          })),
+        )
       }),
     )
   })
