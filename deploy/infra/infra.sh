@@ -20,20 +20,21 @@ KAFKA_HOME="$CACHE/kafka-$KAFKA_VERSION"
 OTELCOL_VERSION="${FABRIC_OTELCOL_VERSION:-v0.161.0}"
 OTELCOL_BIN="$CACHE/bin/otelcol-$OTELCOL_VERSION/otelcol"
 
-PG_PORT=55432
+# Every port sits below Linux's ephemeral range (32768-60999): a port in it can be taken by a
+# client's source port at any moment (an apiserver started mid-run failed to bind that way).
+PG_PORT=14432
 PG_USER=fabric
 PG_PASSWORD=fabric
-KAFKA_PORT=59092
-KAFKA_CONTROLLER_PORT=59093
-# The credentials suite's broker (SASL_SSL). Below Linux's ephemeral range (32768-60999): a
-# client's source port there once took 59192 between the free-port check and the broker's bind.
+KAFKA_PORT=19092
+KAFKA_CONTROLLER_PORT=19093
+# The credentials suite's broker (SASL_SSL).
 KAFKA_SECURE_PORT=29192
 KAFKA_SECURE_CONTROLLER_PORT=29193
 KAFKA_SECURE_MTLS_PORT=29194          # the same broker, a client certificate required
-ETCD_PORT=52379
-ETCD_PEER_PORT=52380
-APISERVER_BASE_PORT=56443   # a=56443, b=56444, ... z=56468; longer names from 56470
-APISERVER_EXTRA_BASE_PORT=56470
+ETCD_PORT=12379
+ETCD_PEER_PORT=12380
+APISERVER_BASE_PORT=16443   # a=16443, b=16444, ... z=16468; longer names from 16470
+APISERVER_EXTRA_BASE_PORT=16470
 DEFAULT_CLUSTERS=(a b c)
 
 NODE="${FABRIC_NODE:-$REPO/node_modules/.bin/node}"
@@ -163,7 +164,7 @@ select_profile() {
     RUN="$CACHE/run-$PROFILE"
     offset="${FABRIC_INFRA_PORT_OFFSET:-1000}"
   fi
-  [[ "$offset" =~ ^[0-9]{1,4}$ ]] && (( 10#$offset <= 5000 )) || die "FABRIC_INFRA_PORT_OFFSET=$offset is not a whole number from 0 to 5000"
+  [[ "$offset" =~ ^[0-9]{1,4}$ ]] && (( 10#$offset <= 3000 )) || die "FABRIC_INFRA_PORT_OFFSET=$offset is not a whole number from 0 to 3000 (every port stays below the ephemeral range)"
   offset=$(( 10#$offset ))
   [[ "$PROFILE" == default || "$offset" -ne 0 ]] || die "profile $PROFILE needs a FABRIC_INFRA_PORT_OFFSET other than 0 (the default engines use those ports)"
   # every port this script assigns at the top level (NAME_PORT=number), whoever added it

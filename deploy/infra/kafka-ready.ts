@@ -15,7 +15,7 @@ const { Kafka, logLevel } = require("kafkajs");
 
 const warm = process.argv.includes("--warm");
 const args = process.argv.slice(2).filter((a) => a !== "--warm");
-const brokers = (args[0] ?? process.env.KAFKA_BROKERS ?? "127.0.0.1:59092").split(",");
+const brokers = (args[0] ?? process.env.KAFKA_BROKERS ?? "127.0.0.1:19092").split(",");
 const timeoutMs = Number(args[1] ?? 120) * 1000;
 const deadline = Date.now() + timeoutMs;
 
