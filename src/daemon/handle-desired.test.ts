@@ -114,13 +114,13 @@ test("a deletion done whose report could not be published: the drift check befor
   assert.is(state.lookup(project.namespace), undefined, "the drift check created the deleted project's namespace again")
   bus.down = false
   await Effect.runPromise(run(handleDesiredBatch(deletion, options, known, projects)))
-  assert.equal(story(published), ["prj_unreported Ready@1", "prj_unreported Deleted@2"])
+  assert.equal(story(published), ["prj_unreportedzzzzzzzzzz Ready@1", "prj_unreportedzzzzzzzzzz Deleted@2"])
   assert.is(state.lookup(project.namespace), undefined)
 })
 
 test("a deletion refused while following Terminating (403: an apiserver whose RBAC is not ready yet): Deleted once the namespace is gone", async () => {
   const { state, published, run, known, projects } = setup(4)
-  const project = desired("refused-delete", 1, false)
+  const project = desired("refuseddelete", 1, false)
   await Effect.runPromise(run(handleDesiredBatch([message(project)], options, known, projects)))
   state.hold(project.namespace)
   await Effect.runPromise(run(Effect.gen(function* () {
@@ -129,28 +129,28 @@ test("a deletion refused while following Terminating (403: an apiserver whose RB
     state.refusing.set(project.namespace, "namespaces is forbidden")
     yield* Fiber.join(deleting)
   })))
-  assert.equal(story(published), ["prj_refused-delete Ready@1", "prj_refused-delete Failed@2"])
+  assert.equal(story(published), ["prj_refuseddeletezzzzzzz Ready@1", "prj_refuseddeletezzzzzzz Failed@2"])
   // The refusal passes and the namespace controller finishes: nothing will deliver that deletion
   // again (its message is committed), so the drift check must say so.
   state.refusing.clear()
   state.release(project.namespace)
   await Effect.runPromise(run(repairDrift(known, projects, drift)))
-  assert.equal(story(published), ["prj_refused-delete Ready@1", "prj_refused-delete Failed@2", "prj_refused-delete Deleted@2"])
+  assert.equal(story(published), ["prj_refuseddeletezzzzzzz Ready@1", "prj_refuseddeletezzzzzzz Failed@2", "prj_refuseddeletezzzzzzz Deleted@2"])
   await Effect.runPromise(run(repairDrift(known, projects, drift)))
   assert.is(published.length, 3, "reported once")
 })
 
 test("a namespace in place whose last report was a refusal: Ready at the next drift check", async () => {
   const { state, published, run, known, projects } = setup(4)
-  const project = desired("refused-ensure", 1, false)
+  const project = desired("refusedensure", 1, false)
   await Effect.runPromise(run(handleDesiredBatch([message(project)], options, known, projects)))
   // The same generation delivered again (a restart before the commit), refused this time.
   state.refusing.set(project.namespace, "namespaces is forbidden")
   await Effect.runPromise(run(handleDesiredBatch([message(project)], options, known, projects)))
-  assert.equal(story(published), ["prj_refused-ensure Ready@1", "prj_refused-ensure Failed@1"])
+  assert.equal(story(published), ["prj_refusedensurezzzzzzz Ready@1", "prj_refusedensurezzzzzzz Failed@1"])
   state.refusing.clear()
   await Effect.runPromise(run(repairDrift(known, projects, drift)))
-  assert.equal(story(published), ["prj_refused-ensure Ready@1", "prj_refused-ensure Failed@1", "prj_refused-ensure Ready@1"])
+  assert.equal(story(published), ["prj_refusedensurezzzzzzz Ready@1", "prj_refusedensurezzzzzzz Failed@1", "prj_refusedensurezzzzzzz Ready@1"])
   await Effect.runPromise(run(repairDrift(known, projects, drift)))
   assert.is(published.length, 3, "reported once")
 })
