@@ -21,11 +21,12 @@
 // project's createdAt is before the failed attempt ended).
 //
 // The campaign kills engines, so it runs on engines of its own, never the shared ones:
-// `FABRIC_INFRA_PROFILE=faults deploy/infra/infra.sh up` (own run dir, ports +1000, the cached
-// binaries), brought down again at the end (and first, in case a killed run left them).
+// `FABRIC_INFRA_PROFILE=faults-N FABRIC_INFRA_PORT_OFFSET=N*1000 deploy/infra/infra.sh up` (own
+// run dir and ports, the cached binaries) in a slot N of its own (up to three campaigns at once on
+// one machine), brought down again at the end (and first, in case a killed run left them).
 // Supervision: a Fabric process that exits when not asked to is started again (as Kubernetes
 // would) and the exit is counted; the campaign asserts there were none.
-import { spawn } from "node:child_process"
+import { spawn, type ChildProcess } from "node:child_process"
 import { appendFileSync, mkdirSync, readFileSync, rmSync } from "node:fs"
 import { createServer, type AddressInfo } from "node:net"
 import { homedir } from "node:os"
@@ -43,14 +44,21 @@ import { SupervisedProcess } from "../../support/supervised-process.ts"
 import { waitFor } from "../../support/wait-for.ts"
 
 const root = new URL("../../..", import.meta.url).pathname
-const profile = "faults"
+// Several campaigns may run on one machine at once (worktrees of one repository, CI beside a
+// developer): each takes one of three slots, held with flock(1) for as long as this process lives
+// (a SIGKILLed run releases it), and runs on its own profile: faults-N, ports +N*1000.
+const slots = [1, 2, 3]
+const cache = process.env.FABRIC_INFRA_CACHE ?? join(homedir(), ".cache/fabric-infra")
+let slot = 0
+let profile = ""
 const token = "fault-campaign-operator-token-0123456789"
 const clusters = ["a", "b", "c"] as const
 /** The client starts one operation (create, or delete of a live project) this often. */
 const intervalMs = Number(process.env.FABRIC_FAULTS_INTERVAL_MS ?? 700)
 const seed = Number(process.env.FABRIC_FAULTS_SEED ?? 9)
 const outageMs = 60_000
-const kafkaPrefix = "faults."
+let kafkaPrefix = "faults." // faults<slot>. once the slot is known
+let slotHolder: ChildProcess | undefined
 const proxyFaultRate = 0.3
 
 const t0 = Date.now()
@@ -66,7 +74,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 /** deploy/infra/infra.sh on the campaign's profile, without blocking the event loop (the client keeps going). */
 const infra = (...args: string[]) =>
   new Promise<string>((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, FABRIC_INFRA_PROFILE: profile }
+    const env: NodeJS.ProcessEnv = { ...process.env, FABRIC_INFRA_PROFILE: profile, FABRIC_INFRA_PORT_OFFSET: String(slot * 1000) }
     delete env.FABRIC_INFRA_RUN // the shared engines' run dir, exported by tests/run.ts
     const child = spawn("bash", ["deploy/infra/infra.sh", ...args], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] })
     let out = ""
@@ -79,10 +87,10 @@ const infra = (...args: string[]) =>
 // tests/run.ts SIGKILLs a file that runs past its limit, and the Fabric processes it started live
 // on: every pid is written here, and the next run kills those still running (checked to be this
 // suite's: `fabric` processes with its Kafka prefix) before it starts.
-const pidFile = join(process.env.FABRIC_INFRA_CACHE ?? join(homedir(), ".cache/fabric-infra"), "fault-campaign.pids")
+const pidFile = () => join(cache, `fault-campaign-${slot}.pids`)
 const killLeftovers = (): number => {
   let pids: string[]
-  try { pids = readFileSync(pidFile, "utf8").split("\n").filter(Boolean) } catch { return 0 }
+  try { pids = readFileSync(pidFile(), "utf8").split("\n").filter(Boolean) } catch { return 0 }
   let killed = 0
   for (const pid of pids) {
     try {
@@ -94,10 +102,20 @@ const killLeftovers = (): number => {
       }
     } catch { /* gone already */ }
   }
-  rmSync(pidFile, { force: true })
+  rmSync(pidFile(), { force: true })
   return killed
 }
-const recordPid = (pid: number) => appendFileSync(pidFile, `${pid}\n`)
+const recordPid = (pid: number) => appendFileSync(pidFile(), `${pid}\n`)
+
+/** The slot's lock, held by a child (flock, then cat on our pipe) until this process ends; undefined if taken. */
+const takeSlot = (n: number) =>
+  new Promise<ChildProcess | undefined>((resolve) => {
+    mkdirSync(cache, { recursive: true })
+    const holder = spawn("flock", ["-n", join(cache, `fault-campaign-${n}.lock`), "sh", "-c", "echo locked; exec cat"], { stdio: ["pipe", "pipe", "ignore"] })
+    holder.stdout!.once("data", () => resolve(holder))
+    holder.once("exit", () => resolve(undefined))
+    holder.once("error", () => resolve(undefined))
+  })
 
 const freePort = () =>
   new Promise<number>((resolve, reject) => {
@@ -270,10 +288,30 @@ campaign.before(async (ctx) => {
   ctx.logDir = `/tmp/fabric-faults-${new Date().toISOString().replace(/[:.]/g, "-")}`
   mkdirSync(ctx.logDir, { recursive: true })
   say(`logs in ${ctx.logDir}`)
-  const leftovers = killLeftovers()
-  if (leftovers > 0) say(`killed ${leftovers} Fabric processes a killed run of this suite left`)
-  await infra("down") // whatever a killed run left
-  await infra("up")
+  for (const n of slots) {
+    slotHolder = await takeSlot(n)
+    if (slotHolder === undefined) continue // another campaign runs in that slot now
+    slot = n
+    profile = `faults-${n}`
+    kafkaPrefix = `faults${n}.`
+    // The slot is ours, so whatever its profile still has is a killed run's.
+    const leftovers = killLeftovers()
+    if (leftovers > 0) say(`killed ${leftovers} Fabric processes a killed run of this suite left`)
+    await infra("down")
+    try {
+      await infra("up")
+      break
+    } catch (e) {
+      // ports held by something outside the slots (an older copy of this suite on profile faults)
+      if (!/already in use/.test(String(e))) throw e
+      say(`slot ${n}: ${String(e).split("\n").find((l) => /already in use/.test(l))}; trying the next slot`)
+      await infra("down")
+      slotHolder.stdin!.end()
+      slotHolder = undefined
+    }
+  }
+  if (slotHolder === undefined) throw new Error(`no free slot for a fault campaign on this machine (${slots.length} run already, or their ports are taken)`)
+  say(`slot ${slot}: profile ${profile}, ports +${slot * 1000}`)
   ctx.enginesUp = true
   ctx.engines = Object.fromEntries([...(await infra("env")).matchAll(/^export ([A-Z0-9_]+)='([^']*)'$/gm)].map((m) => [m[1]!, m[2]!]))
   const run = ctx.engines.FABRIC_INFRA_RUN!
@@ -330,9 +368,14 @@ campaign.after(async (ctx) => {
   await ctx.proxy?.close()
   await ctx.clientProxy?.close()
   await ctx.sql?.end({ timeout: 5 }).catch(() => undefined)
-  rmSync(pidFile, { force: true })
-  if (process.env.FABRIC_FAULTS_KEEP_ENGINES === "1") return say(`engines of profile ${profile} kept (FABRIC_FAULTS_KEEP_ENGINES=1); FABRIC_INFRA_PROFILE=${profile} deploy/infra/infra.sh down stops them`)
+  if (slot > 0) rmSync(pidFile(), { force: true })
+  const release = () => slotHolder?.stdin!.end()
+  if (process.env.FABRIC_FAULTS_KEEP_ENGINES === "1") {
+    release()
+    return say(`engines of profile ${profile} kept (FABRIC_FAULTS_KEEP_ENGINES=1); FABRIC_INFRA_PROFILE=${profile} FABRIC_INFRA_PORT_OFFSET=${slot * 1000} deploy/infra/infra.sh down stops them`)
+  }
   if (ctx.enginesUp) await infra("down").catch((e) => say(`infra.sh down failed: ${e}`))
+  release()
   say(`engines of profile ${profile} down; process logs kept in ${ctx.logDir}`)
 })
 
