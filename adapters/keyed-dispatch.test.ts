@@ -279,4 +279,25 @@ test("closing with drainMs: calls in flight finish and are committed, nothing qu
     assert.is(commits.latest(1) ?? "0", "0", "never past the interrupted message, which comes again")
   })))
 
+test("passed: offsets that hold nothing are committed past once what came before is finished, and never across a gap", () =>
+  run(Effect.gen(function* () {
+    const gate = yield* Deferred.make<void>()
+    const commits = makeCommits()
+    const handled: Array<string> = []
+    const bus = yield* dispatcher({ handle: ([m]) => Deferred.await(gate).pipe(Effect.andThen(Effect.sync(() => void handled.push(m.value!)))) }, commits)
+    const ref = { topic: "t", partition: 0 }
+    yield* bus.offer(partitionOf(0, ["a", "a"]))
+    // offsets 2 and 3 are markers: passed, but the commit waits for 0 and 1
+    yield* bus.passed(ref, 2n, 3n)
+    // a range that does not follow on (5..6 while 4 was never offered) changes nothing
+    yield* bus.passed(ref, 5n, 6n)
+    assert.equal(commits.all, [], "committed before anything was handled")
+    yield* Deferred.succeed(gate, undefined)
+    yield* eventually("committed past the markers", () => commits.latest(0) === "4", () => commits.all)
+    yield* bus.offer([message(0, 4, "a")])
+    yield* eventually("4 handled", () => handled.length === 3, () => handled)
+    yield* eventually("committed after 4", () => commits.latest(0) === "5", () => commits.all)
+    assert.equal(handled, ["a@0", "a@1", "a@4"])
+  })))
+
 test.run()

@@ -63,6 +63,12 @@ export interface KeyedDispatcher {
   readonly revoke: (partitions: ReadonlyArray<PartitionRef>) => Effect.Effect<void>
   /** Commits these partitions' points again, even unchanged (a new group generation must know them). */
   readonly recommit: (partitions: ReadonlyArray<PartitionRef>) => Effect.Effect<void>
+  /**
+   * Offsets `from` to `through` of a partition hold nothing to hand over (Kafka's transaction
+   * markers): once what was taken before them is finished, the commit point passes them. Ignored
+   * unless they follow on from what was taken, so no message is ever passed over.
+   */
+  readonly passed: (partition: PartitionRef, from: bigint, through: bigint) => Effect.Effect<void>
 }
 
 interface PartitionState {
@@ -388,5 +394,13 @@ export const makeKeyedDispatcher = <E>(options: KeyedDispatchOptions<E>): Effect
         }
       })
 
-    return { offer, revoke, recommit } satisfies KeyedDispatcher
+    const passed = (ref: PartitionRef, from: bigint, through: bigint) =>
+      Effect.sync(() => {
+        const p = partitions.get(partitionId(ref))
+        if (p === undefined || from > p.nextOffset || through < p.nextOffset) return
+        p.nextOffset = through + 1n
+        markDirty(p)
+      })
+
+    return { offer, revoke, recommit, passed } satisfies KeyedDispatcher
   })

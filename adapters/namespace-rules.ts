@@ -4,12 +4,18 @@
 import { Effect } from "effect"
 import { jsonEqual } from "../src/domain/json.ts"
 import { dns1123Rule, isDns1123Label } from "../src/domain/names.ts"
+import type { ClusterId } from "../src/domain/cluster.ts"
 import type { ResourceCondition } from "../src/domain/resource.ts"
 import {
   accountAnnotation,
+  annotationsFor,
+  ClusterUnavailable,
   generationAnnotation,
+  isOwnedBy,
+  labelsFor,
   managedByLabel,
   managedByValue,
+  NamespaceConflict,
   objectAnnotationsFor,
   objectLabelsFor,
   projectLabel,
@@ -45,18 +51,29 @@ export const isManagedByFabric = (labels: Metadata): boolean => labels?.[managed
 /** Label selector for the same set, as the apiserver takes it. */
 export const managedSelector = `${managedByLabel}=${managedByValue}`
 
+/** What Fabric writes on a project's namespace: its labels and annotations. */
+export const managedMetadataFor = (ns: ManagedNamespace) => ({ labels: labelsFor(ns), annotations: annotationsFor(ns) })
+
 const generationOf = (annotations: Metadata): number => {
   const generation = Number(annotations?.[generationAnnotation])
   return Number.isSafeInteger(generation) ? generation : 0
 }
 
-/** Reads back what labelsFor / annotationsFor wrote. */
+/** Reads back what managedMetadataFor wrote. */
 export const managedNamespaceFrom = (name: string, labels: Metadata, annotations: Metadata): ManagedNamespace => ({
   name,
   projectId: labels?.[projectLabel] ?? "",
   accountId: annotations?.[accountAnnotation] ?? "",
   generation: generationOf(annotations),
 })
+
+/** A namespace by that name that is not this project's is never adopted nor touched: a conflict. */
+export const requireOwned = (cluster: ClusterId, ns: ManagedNamespace, labels: Metadata): Effect.Effect<void, NamespaceConflict> =>
+  isOwnedBy(labels, ns.projectId) ? Effect.void : Effect.fail(new NamespaceConflict({ cluster, namespace: ns.name }))
+
+/** Ours, but being deleted: it can be ensured again once it is gone, an outage to wait out. */
+export const stillTerminating = (cluster: ClusterId, name: string) =>
+  new ClusterUnavailable({ cluster, reason: `namespace "${name}" is Terminating (being deleted); it can be created again once it is gone, retry later` })
 
 /** The parts of a custom object (as a layer reads it) that a listing reports. */
 export interface ObjectFields {
@@ -90,6 +107,3 @@ export const conditionsOf = (status: unknown): ReadonlyArray<ResourceCondition> 
       ? [{ type: c.type, status: c.status, ...(typeof c.reason === "string" ? { reason: c.reason } : {}), ...(typeof c.message === "string" ? { message: c.message } : {}) }]
       : [])
 }
-
-export const terminatingReason = (name: string): string =>
-  `namespace "${name}" is Terminating (being deleted); it can be created again once it is gone, retry later`

@@ -16,7 +16,7 @@ import { ms, percent, perSecond, sleep } from "./stats.ts"
 
 const targetRatio = 0.8
 const apiserverName = "bench" // an extra kube-apiserver of infra.sh, only this section uses it
-const etcdClientUrl = "http://127.0.0.1:52379" // infra.sh ETCD_PORT
+const etcdClientUrl = "http://127.0.0.1:12379" // infra.sh ETCD_PORT
 const repo = new URL("..", import.meta.url).pathname
 
 const infra = (...args: string[]) => {

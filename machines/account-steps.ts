@@ -1,6 +1,5 @@
 // The Effects behind the account machine's invoked steps.
 import { Effect } from "effect"
-import { AccountId } from "../src/domain/account.ts"
 import { AccountStore } from "../src/services/account-store.ts"
 import { LegacyDemeter } from "../src/services/legacy-demeter.ts"
 import { accountMachine, type AccountInput } from "./account.ts"
@@ -13,7 +12,7 @@ const writeLegacyAccount = Effect.fn("AccountSteps.writeLegacyAccount")(function
 })
 
 const writeAccountState = Effect.fn("AccountSteps.writeAccountState")(function* (input: AccountInput) {
-  yield* (yield* AccountStore).insertAccount({ id: AccountId.make(input.accountId), name: input.name, email: input.email, createdAt: input.at }, input.apiKeyHash)
+  yield* (yield* AccountStore).insertAccount({ id: input.accountId, name: input.name, email: input.email, createdAt: input.at }, input.apiKeyHash)
 })
 
 /** What the account machine's steps need. */

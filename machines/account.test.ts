@@ -4,11 +4,13 @@ import { test } from "uvu"
 import * as assert from "uvu/assert"
 import { createActor, fromPromise, waitFor } from "xstate"
 import { accountMachine, type AccountInput } from "./account.ts"
+import type { StepFailure } from "./steps.ts"
+import { AccountId } from "../src/domain/account.ts"
 
 type StepName = "writeLegacyAccount" | "writeAccountState"
 
 const input: AccountInput = {
-  accountId: "acc-1", name: "Ada", email: "ada@example.com", apiKeyHash: "9f86d08188", at: "2025-01-01T00:00:00.000Z",
+  accountId: AccountId.make(`acc_${"a".repeat(20)}`), name: "Ada", email: "ada@example.com", apiKeyHash: "9f86d08188", at: "2025-01-01T00:00:00.000Z",
 }
 
 const deferred = () => {
@@ -55,29 +57,23 @@ test("creating.legacy → creating.state → active: both steps once, in order, 
   assert.is(s.context.failure, undefined)
 })
 
-test("writeLegacyAccount rejects → rejected with the failure; writeAccountState never runs", async () => {
-  const { actor, calls, settled } = harness({
-    writeLegacyAccount: () => Promise.reject({ _tag: "Conflict", message: "email ada@example.com is taken" }),
-  })
-  actor.start()
-  const s = await settled()
-  assert.is(s.value, "rejected")
-  assert.is(s.status, "done")
-  assert.equal(s.context.failure, { _tag: "Conflict", message: "email ada@example.com is taken" })
-  assert.equal(calls.map((c) => c.step), ["writeLegacyAccount"])
-})
+// A refusal at either step: the saga ends in `rejected` with that failure, and no step after it runs.
+const refusals: ReadonlyArray<{ readonly step: StepName; readonly failure: StepFailure; readonly ran: ReadonlyArray<StepName> }> = [
+  { step: "writeLegacyAccount", failure: { _tag: "Conflict", message: "email ada@example.com is taken" }, ran: ["writeLegacyAccount"] },
+  { step: "writeAccountState", failure: { _tag: "Unavailable", message: "state store down" }, ran: ["writeLegacyAccount", "writeAccountState"] },
+]
 
-test("writeAccountState rejects → rejected with the failure", async () => {
-  const { actor, calls, settled } = harness({
-    writeAccountState: () => Promise.reject({ _tag: "Unavailable", message: "state store down" }),
+for (const { step, failure, ran } of refusals) {
+  test(`${step} rejects → rejected with the failure; the steps that ran: ${ran.join(", ")}`, async () => {
+    const { actor, calls, settled } = harness({ [step]: () => Promise.reject(failure) })
+    actor.start()
+    const s = await settled()
+    assert.is(s.value, "rejected")
+    assert.is(s.status, "done")
+    assert.equal(s.context.failure, failure)
+    assert.equal(calls.map((c) => c.step), ran)
   })
-  actor.start()
-  const s = await settled()
-  assert.is(s.value, "rejected")
-  assert.is(s.status, "done")
-  assert.equal(s.context.failure, { _tag: "Unavailable", message: "state store down" })
-  assert.equal(calls.map((c) => c.step), ["writeLegacyAccount", "writeAccountState"])
-})
+}
 
 test("an untagged error is recorded as a Defect", async () => {
   const { actor, settled } = harness({ writeLegacyAccount: () => Promise.reject(new Error("socket hang up")) })

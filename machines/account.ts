@@ -3,10 +3,11 @@
 // (the default) the host runs the whole saga in one transaction, so a refusal (duplicate email)
 // rolls everything back; a snapshot is only ever stored once the saga has settled.
 import { assign, setup } from "xstate"
-import { declareStep, toStepFailure, type StepFailure } from "./steps.ts"
+import type { AccountId } from "../src/domain/account.ts"
+import { declareStep, refusedTo, type StepFailure } from "./steps.ts"
 
 export interface AccountInput {
-  readonly accountId: string
+  readonly accountId: AccountId
   readonly name: string
   readonly email: string
   readonly apiKeyHash: string
@@ -21,7 +22,7 @@ export interface AccountContext extends AccountInput {
   readonly failure?: StepFailure
 }
 
-export const accountMachine = setup({
+const account = setup({
   types: {
     context: {} as AccountContext,
     input: {} as AccountInput,
@@ -33,7 +34,21 @@ export const accountMachine = setup({
   actions: {
     recordFailure: assign((_, failure: StepFailure) => ({ failure })),
   },
-}).createMachine({
+})
+
+/** One step of the saga: it runs with the account, then `next`; a refusal ends the saga in `rejected`. */
+const sagaStep = (step: "writeLegacyAccount" | "writeAccountState", next: string) =>
+  account.createStateConfig({
+    invoke: {
+      id: step,
+      src: step,
+      input: ({ context }) => context,
+      onDone: { target: next },
+      onError: refusedTo("#account.rejected"),
+    },
+  })
+
+export const accountMachine = account.createMachine({
   id: "account",
   context: ({ input }) => ({ ...input }),
   initial: "creating",
@@ -41,24 +56,8 @@ export const accountMachine = setup({
     creating: {
       initial: "legacy",
       states: {
-        legacy: {
-          invoke: {
-            id: "writeLegacyAccount",
-            src: "writeLegacyAccount",
-            input: ({ context }) => context,
-            onDone: { target: "state" },
-            onError: { target: "#account.rejected", actions: { type: "recordFailure", params: ({ event }) => toStepFailure(event.error) } },
-          },
-        },
-        state: {
-          invoke: {
-            id: "writeAccountState",
-            src: "writeAccountState",
-            input: ({ context }) => context,
-            onDone: { target: "#account.active" },
-            onError: { target: "#account.rejected", actions: { type: "recordFailure", params: ({ event }) => toStepFailure(event.error) } },
-          },
-        },
+        legacy: sagaStep("writeLegacyAccount", "state"),
+        state: sagaStep("writeAccountState", "#account.active"),
       },
     },
     rejected: { type: "final" },

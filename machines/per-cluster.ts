@@ -3,12 +3,13 @@
 // the machines' `assign` actions (pure: each returns what changes, `{}` when nothing does), and
 // `convergence` is the `live` state both machines go through until every cluster reports Ready.
 import { assign, type AnyMachineSnapshot, type EventObject } from "xstate"
+import type { ClusterId } from "../src/domain/cluster.ts"
 import type { ProjectPhase } from "../src/domain/project.ts"
 import {
   applyObservation, everyClusterDeleted, everyClusterReady, holdUnclaimed, joinCluster, markAll, releaseCluster, removeCluster, setReachable,
   someClusterFailed, type Clusters, type Observation, type Unclaimed,
 } from "./project-status.ts"
-import { toStepFailure } from "./steps.ts"
+import { refusedTo } from "./steps.ts"
 
 /** The part of a machine's context the per-cluster rules read and write. */
 export interface PerClusterContext<Phase extends string> {
@@ -24,13 +25,13 @@ type Change<Phase extends string> = Partial<PerClusterContext<Phase>>
 /** Membership events, sent to every entity a change concerns (src/management/cluster-registry.ts). */
 export type ClusterEvent =
   /** A cluster joined the fleet: the entity gains it until its daemon reports. */
-  | { readonly type: "cluster.joined"; readonly clusterId: string; readonly at: string }
+  | { readonly type: "cluster.joined"; readonly clusterId: ClusterId; readonly at: string }
   /** An operator removed the cluster: the entity stops waiting for it. */
-  | { readonly type: "cluster.removed"; readonly clusterId: string; readonly reason: string; readonly at: string }
+  | { readonly type: "cluster.removed"; readonly clusterId: ClusterId; readonly reason: string; readonly at: string }
   /** A deletion gives up on a cluster (unreachable past the deadline); the reason is kept. */
-  | { readonly type: "cluster.released"; readonly clusterId: string; readonly reason: string; readonly at: string }
+  | { readonly type: "cluster.released"; readonly clusterId: ClusterId; readonly reason: string; readonly at: string }
   /** The cluster stopped (or resumed) sending heartbeats. */
-  | { readonly type: "cluster.reachability"; readonly clusterId: string; readonly reachable: boolean; readonly at: string }
+  | { readonly type: "cluster.reachability"; readonly clusterId: ClusterId; readonly reachable: boolean; readonly at: string }
 
 /** The guards `convergence` and `deletion` name, for a machine's `setup({ guards })`. */
 export const perClusterGuards = {
@@ -72,7 +73,7 @@ export const observed = <Phase extends string>(context: PerClusterContext<Phase>
 }
 
 /** A cluster joins as `phase` (Pending, or Deleting mid-deletion). */
-export const joined = <Phase extends string>(context: PerClusterContext<Phase>, clusterId: string, phase: Phase, at: string): Change<Phase> => {
+export const joined = <Phase extends string>(context: PerClusterContext<Phase>, clusterId: ClusterId, phase: Phase, at: string): Change<Phase> => {
   const next = joinCluster(context.clusters, context.unclaimed ?? {}, context.generation, clusterId, phase, at)
   return next.clusters === context.clusters ? {} : { clusters: next.clusters, unclaimed: next.unclaimed, updatedAt: at }
 }
@@ -135,7 +136,7 @@ export const creation = <Step extends string, Context, Input>(step: Step, input:
     invoke: {
       id: step, src: step, input,
       onDone: { target: "live" },
-      onError: { target: "rejected", actions: { type: "recordFailure", params: ({ event }: { readonly event: { readonly error: unknown } }) => toStepFailure(event.error) } },
+      onError: refusedTo("rejected"),
     },
   },
   rejected: { type: "final" },

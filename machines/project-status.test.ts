@@ -1,6 +1,7 @@
 // The pure per-cluster status rules behind the project machine's guards and actions.
 import { test } from "uvu"
 import * as assert from "uvu/assert"
+import { ClusterId } from "../src/domain/cluster.ts"
 import {
   applyObservation, everyClusterDeleted, everyClusterReady, livePhase, markAll, pendingClusters, someClusterFailed,
   type ClusterState, type Clusters, type Observation,
@@ -15,7 +16,7 @@ const cluster = (phase: ClusterState["phase"], observedGeneration: number, extra
   ({ phase, observedGeneration, attempts: 0, updatedAt: t0, ...extra })
 
 const observed = (clusterId: string, generation: number, phase: Observation["phase"], at = t1, reason?: string): Observation =>
-  ({ clusterId, generation, phase, at, ...(reason === undefined ? {} : { reason }) })
+  ({ clusterId: ClusterId.make(clusterId), generation, phase, at, ...(reason === undefined ? {} : { reason }) })
 
 test("pendingClusters: every member starts Pending at generation 0 with no attempts", () => {
   assert.equal(pendingClusters(["a", "b"], t0), {

@@ -2,6 +2,7 @@
 // the project and resource machines' guards and actions call these. `Phase` is what a cluster may
 // show: a project's namespace phases, or a resource's, which add `Unavailable` (the cluster does
 // not serve the kind, so it neither runs the resource nor holds it back).
+import type { ClusterId } from "../src/domain/cluster.ts"
 import type { ClusterNamespacePhase, ProjectPhase } from "../src/domain/project.ts"
 import type { ResourceCondition } from "../src/domain/resource.ts"
 
@@ -22,7 +23,7 @@ export type Clusters<Phase extends string = ClusterNamespacePhase> = Readonly<Re
 
 /** What a daemon reports: one of the phases a cluster may show (Pending and Deleting are Fabric's own). */
 export interface Observation<Phase extends string = ClusterNamespacePhase> {
-  readonly clusterId: string
+  readonly clusterId: ClusterId
   readonly generation: number
   readonly phase: Exclude<Phase, "Pending" | "Deleting">
   readonly reason?: string

@@ -2,8 +2,7 @@
 import { Effect } from "effect"
 import type { AnyMachineSnapshot } from "xstate"
 import { type DesiredNamespace, topics } from "../src/domain/messages.ts"
-import { AccountId } from "../src/domain/account.ts"
-import { ProjectId, type Project } from "../src/domain/project.ts"
+import type { Project } from "../src/domain/project.ts"
 import { LegacyDemeter } from "../src/services/legacy-demeter.ts"
 import type { Outbox } from "../src/services/outbox.ts"
 import { ProjectReadModel } from "../src/services/project-read-model.ts"
@@ -40,7 +39,7 @@ const finalizeDeletion = Effect.fn("ProjectSteps.finalizeDeletion")(function* (i
 export const toProject = (snapshot: AnyMachineSnapshot): Project => {
   const c = snapshot.context as ProjectContext
   return {
-    id: ProjectId.make(c.projectId), accountId: AccountId.make(c.accountId), name: c.name, namespace: c.namespace,
+    id: c.projectId, accountId: c.accountId, name: c.name, namespace: c.namespace,
     phase: phaseOf(snapshot), generation: c.generation, createdAt: c.createdAt, updatedAt: c.updatedAt,
     clusters: clusterStatusesOf(c.clusters),
   }

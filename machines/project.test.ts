@@ -5,6 +5,9 @@ import * as assert from "uvu/assert"
 import { createActor, fromPromise, waitFor, type Actor, type SnapshotFrom } from "xstate"
 import { phaseOf, projectMachine, type DesiredStateInput, type ProjectEvent, type ProjectInput } from "./project.ts"
 import type { Observation } from "./project-status.ts"
+import { AccountId } from "../src/domain/account.ts"
+import { ClusterId } from "../src/domain/cluster.ts"
+import { ProjectId } from "../src/domain/project.ts"
 
 type StepName = "recordProject" | "requestDeletion" | "finalizeDeletion"
 type Behaviour = (input: DesiredStateInput) => Promise<void>
@@ -19,8 +22,11 @@ const t3 = "2025-01-01T00:03:00.000Z"
 const t4 = "2025-01-01T00:04:00.000Z"
 const t5 = "2025-01-01T00:05:00.000Z"
 
+const projectId = ProjectId.make(`prj_${"a".repeat(20)}`)
+const accountId = AccountId.make(`acc_${"a".repeat(20)}`)
+
 const input = (clusterIds: ReadonlyArray<string>): ProjectInput =>
-  ({ projectId: "prj-1", accountId: "acc-1", name: "web", namespace: "acc-1-web", clusterIds, at: t0 })
+  ({ projectId, accountId, name: "web", namespace: "acc-1-web", clusterIds: clusterIds.map((id) => ClusterId.make(id)), at: t0 })
 
 /** A promise the test settles when it wants to (a step held mid-flight). */
 const deferred = () => {
@@ -65,7 +71,7 @@ const created = async (clusterIds: ReadonlyArray<string>, behaviour: Partial<Rec
 }
 
 const observed = (clusterId: string, generation: number, phase: Observation["phase"], at: string, reason?: string): ProjectEvent =>
-  ({ type: "project.observed", clusterId, generation, phase, at, ...(reason === undefined ? {} : { reason }) })
+  ({ type: "project.observed", clusterId: ClusterId.make(clusterId), generation, phase, at, ...(reason === undefined ? {} : { reason }) })
 
 const send = async (actor: ProjectActor, ...events: ProjectEvent[]) => {
   for (const event of events) actor.send(event)
@@ -88,7 +94,7 @@ test("creating: recordProject runs once with the first desired state; resolved â
   assert.is(phaseOf(s), "Provisioning")
   assert.equal(Object.keys(s.children), ["recordProject"])
   assert.equal(h.calls.recordProject, [
-    { projectId: "prj-1", accountId: "acc-1", name: "web", namespace: "acc-1-web", generation: 1, deleted: false, at: t0 },
+    { projectId, accountId, name: "web", namespace: "acc-1-web", generation: 1, deleted: false, at: t0 },
   ])
   gate.resolve()
   s = await settle(actor)
@@ -96,7 +102,7 @@ test("creating: recordProject runs once with the first desired state; resolved â
   assert.is(s.status, "active")
   assert.is(phaseOf(s), "Provisioning")
   assert.equal(s.context, {
-    projectId: "prj-1", accountId: "acc-1", name: "web", namespace: "acc-1-web",
+    projectId, accountId, name: "web", namespace: "acc-1-web",
     generation: 1, createdAt: t0, updatedAt: t0,
     clusters: {
       c1: { phase: "Pending", observedGeneration: 0, attempts: 0, updatedAt: t0 },
@@ -319,7 +325,7 @@ for (const [from, reach] of [
       assert.is(c.attempts, 0)
     }
     assert.equal(calls.requestDeletion, [
-      { projectId: "prj-1", accountId: "acc-1", name: "web", namespace: "acc-1-web", generation: 2, deleted: true, at: t2 },
+      { projectId, accountId, name: "web", namespace: "acc-1-web", generation: 2, deleted: true, at: t2 },
     ])
     gate.resolve()
     s = await settle(actor)
@@ -362,7 +368,7 @@ test("deleting.waiting â†’ finalizing â†’ deleted (final) once every cluster rep
   assert.is(s.value, "finalizing")
   assert.is(phaseOf(s), "Deleting")
   assert.equal(calls.finalizeDeletion, [
-    { projectId: "prj-1", accountId: "acc-1", name: "web", namespace: "acc-1-web", generation: 2, deleted: true, at: t3 },
+    { projectId, accountId, name: "web", namespace: "acc-1-web", generation: 2, deleted: true, at: t3 },
   ])
   gate.resolve()
   s = await settle(actor)
@@ -521,7 +527,11 @@ test("a snapshot persisted mid-requestDeletion re-runs requestDeletion on restor
 
 // --- fleet membership ----------------------------------------------------------------------
 
-const joined = (clusterId: string, at: string): ProjectEvent => ({ type: "cluster.joined", clusterId, at })
+const joined = (clusterId: string, at: string): ProjectEvent => ({ type: "cluster.joined", clusterId: ClusterId.make(clusterId), at })
+const removed = (clusterId: string, reason: string, at: string): ProjectEvent => ({ type: "cluster.removed", clusterId: ClusterId.make(clusterId), reason, at })
+const released = (clusterId: string, reason: string, at: string): ProjectEvent => ({ type: "cluster.released", clusterId: ClusterId.make(clusterId), reason, at })
+const reachability = (clusterId: string, reachable: boolean, at: string): ProjectEvent =>
+  ({ type: "cluster.reachability", clusterId: ClusterId.make(clusterId), reachable, at })
 
 test("cluster.joined in live.ready: the new cluster is Pending and the project Provisioning until it reports", async () => {
   const { actor } = await created(["c1"])
@@ -555,7 +565,7 @@ test("cluster.removed in live: the project stops waiting for it", async () => {
   const { actor } = await created(["c1", "c2"])
   let s = await send(actor, observed("c1", 1, "Ready", t1))
   assert.equal(s.value, { live: "provisioning" })
-  s = await send(actor, { type: "cluster.removed", clusterId: "c2", reason: "removed by the operator", at: t2 })
+  s = await send(actor, removed("c2", "removed by the operator", t2))
   assert.equal(phases(s), { c1: "Ready" })
   assert.equal(s.value, { live: "ready" })
 })
@@ -564,7 +574,7 @@ test("cluster.removed of the last member: a Ready project goes back to Provision
   const { actor } = await created(["c1"])
   let s = await send(actor, observed("c1", 1, "Ready", t1))
   assert.equal(s.value, { live: "ready" })
-  s = await send(actor, { type: "cluster.removed", clusterId: "c1", reason: "cluster c1 removed by the operator", at: t2 })
+  s = await send(actor, removed("c1", "cluster c1 removed by the operator", t2))
   assert.equal(s.context.clusters, {})
   assert.equal(s.value, { live: "provisioning" })
   assert.is(phaseOf(s), "Provisioning")
@@ -576,17 +586,17 @@ test("cluster.removed of the last member: a Ready project goes back to Provision
 
 test("only Unreachable members left: not Ready (nothing is known to exist); Ready again when one comes back", async () => {
   const { actor } = await created(["c1"])
-  let s = await send(actor, observed("c1", 1, "Ready", t1), { type: "cluster.reachability", clusterId: "c1", reachable: false, at: t2 })
+  let s = await send(actor, observed("c1", 1, "Ready", t1), reachability("c1", false, t2))
   assert.equal(s.value, { live: "provisioning" })
-  s = await send(actor, { type: "cluster.reachability", clusterId: "c1", reachable: true, at: t3 })
+  s = await send(actor, reachability("c1", true, t3))
   assert.equal(s.value, { live: "ready" })
 })
 
 test("cluster.reachability: an unreachable cluster does not hold Ready back, and counts again when it returns", async () => {
   const { actor } = await created(["c1", "c2"])
-  let s = await send(actor, observed("c1", 1, "Ready", t1), { type: "cluster.reachability", clusterId: "c2", reachable: false, at: t2 })
+  let s = await send(actor, observed("c1", 1, "Ready", t1), reachability("c2", false, t2))
   assert.equal(s.value, { live: "ready" })
-  s = await send(actor, { type: "cluster.reachability", clusterId: "c2", reachable: true, at: t3 })
+  s = await send(actor, reachability("c2", true, t3))
   assert.equal(s.value, { live: "provisioning" })
 })
 
@@ -594,11 +604,11 @@ test("deleting: a removed or released cluster is let go with the reason, and the
   const { actor, calls } = await created(["c1", "c2", "c3"])
   let s = await send(actor, { type: "project.delete", at: t1 }, observed("c1", 2, "Deleted", t2))
   assert.equal(s.value, { deleting: "waiting" })
-  s = await send(actor, { type: "cluster.removed", clusterId: "c2", reason: "cluster c2 removed by the operator", at: t3 })
+  s = await send(actor, removed("c2", "cluster c2 removed by the operator", t3))
   assert.is(s.context.clusters.c2!.phase, "Deleted")
   assert.is(s.context.clusters.c2!.reason, "let go: cluster c2 removed by the operator")
   assert.equal(s.value, { deleting: "waiting" })
-  s = await send(actor, { type: "cluster.released", clusterId: "c3", reason: "cluster c3 unreachable for more than 600s", at: t4 })
+  s = await send(actor, released("c3", "cluster c3 unreachable for more than 600s", t4))
   assert.is(s.value, "deleted")
   assert.is(s.context.clusters.c3!.reason, "let go: cluster c3 unreachable for more than 600s")
   assert.is(calls.finalizeDeletion.length, 1)

@@ -1,25 +1,27 @@
 // A project: its namespace in every member cluster. Driven by RPC calls (create, delete) and by
 // the daemons' observations; effects run as invoked steps provided by the host (machines/host.ts).
 import { assign, setup, type SnapshotFrom } from "xstate"
-import type { ClusterNamespacePhase, ProjectPhase } from "../src/domain/project.ts"
+import type { AccountId } from "../src/domain/account.ts"
+import type { ClusterId } from "../src/domain/cluster.ts"
+import type { ClusterNamespacePhase, ProjectId, ProjectPhase } from "../src/domain/project.ts"
 import { convergence, creation, deletion, nextGeneration, perClusterActions, perClusterGuards, phaseOf as entityPhaseOf, type ClusterEvent } from "./per-cluster.ts"
 import { pendingClusters, type Clusters, type Observation, type Unclaimed } from "./project-status.ts"
 import { declareStep, type StepFailure } from "./steps.ts"
 
 export interface ProjectInput {
-  readonly projectId: string
-  readonly accountId: string
+  readonly projectId: ProjectId
+  readonly accountId: AccountId
   readonly name: string
   readonly namespace: string
-  readonly clusterIds: ReadonlyArray<string>
+  readonly clusterIds: ReadonlyArray<ClusterId>
   /** Members that are Unreachable right now (a subset of clusterIds). */
-  readonly unreachableClusterIds?: ReadonlyArray<string>
+  readonly unreachableClusterIds?: ReadonlyArray<ClusterId>
   readonly at: string
 }
 
 export interface ProjectContext {
-  readonly projectId: string
-  readonly accountId: string
+  readonly projectId: ProjectId
+  readonly accountId: AccountId
   readonly name: string
   readonly namespace: string
   readonly generation: number
@@ -38,8 +40,8 @@ export type ProjectEvent =
 
 /** What the steps need to write: the desired state every cluster should converge to. */
 export interface DesiredStateInput {
-  readonly projectId: string
-  readonly accountId: string
+  readonly projectId: ProjectId
+  readonly accountId: AccountId
   readonly name: string
   readonly namespace: string
   readonly generation: number

@@ -5,7 +5,10 @@
 import { test } from "uvu"
 import * as assert from "uvu/assert"
 import { createActor, fromPromise, waitFor, type Actor, type SnapshotFrom } from "xstate"
-import type { ClusterResourcePhase } from "../src/domain/resource.ts"
+import { AccountId } from "../src/domain/account.ts"
+import { ClusterId } from "../src/domain/cluster.ts"
+import { ProjectId } from "../src/domain/project.ts"
+import { ResourceId, type ClusterResourcePhase } from "../src/domain/resource.ts"
 import type { Observation } from "./project-status.ts"
 import { resourceMachine, resourcePhaseOf, type DesiredResourceInput, type ResourceEvent, type ResourceInput } from "./resource.ts"
 
@@ -18,9 +21,10 @@ const t1 = "2025-01-01T00:01:00.000Z"
 const t2 = "2025-01-01T00:02:00.000Z"
 const t3 = "2025-01-01T00:03:00.000Z"
 
+const ids = { resourceId: ResourceId.make(`res_${"a".repeat(20)}`), projectId: ProjectId.make(`prj_${"a".repeat(20)}`), accountId: AccountId.make(`acc_${"a".repeat(20)}`) }
+
 const input = (clusterIds: ReadonlyArray<string>): ResourceInput => ({
-  resourceId: "res-1", projectId: "prj-1", accountId: "acc-1", namespace: "prj-web-abcdef", kind: "KupoPort", name: "kupo",
-  spec: { network: "mainnet", pruneUtxo: true }, clusterIds, at: t0,
+  ...ids, namespace: "prj-web-abcdef", kind: "KupoPort", name: "kupo", spec: { network: "mainnet", pruneUtxo: true }, clusterIds: clusterIds.map((id) => ClusterId.make(id)), at: t0,
 })
 
 const harness = (behaviour: Partial<Record<StepName, () => Promise<void>>> = {}) => {
@@ -47,7 +51,7 @@ const created = async (clusterIds: ReadonlyArray<string>, behaviour: Partial<Rec
 }
 
 const observed = (clusterId: string, generation: number, phase: Observation<ClusterResourcePhase>["phase"], at: string, extra: { reason?: string; conditions?: Observation["conditions"] } = {}): ResourceEvent =>
-  ({ type: "resource.observed", clusterId, generation, phase, at, ...extra })
+  ({ type: "resource.observed", clusterId: ClusterId.make(clusterId), generation, phase, at, ...extra })
 
 const send = async (actor: Actor<ResourceMachine>, ...events: ResourceEvent[]) => {
   for (const event of events) actor.send(event)
@@ -61,7 +65,7 @@ test("created: recordResource gets generation 1 with the spec; every member clus
   const s = actor.getSnapshot()
   assert.equal(s.value, { live: "provisioning" })
   assert.equal(calls, [["recordResource", {
-    resourceId: "res-1", projectId: "prj-1", accountId: "acc-1", namespace: "prj-web-abcdef", kind: "KupoPort", name: "kupo",
+    ...ids, namespace: "prj-web-abcdef", kind: "KupoPort", name: "kupo",
     spec: { network: "mainnet", pruneUtxo: true }, generation: 1, deleted: false, at: t0,
   }]])
   assert.equal(phases(s), { c1: "Pending", c2: "Pending" })

@@ -5,7 +5,10 @@
 import { assign, setup, type SnapshotFrom } from "xstate"
 import { jsonEqual } from "../src/domain/json.ts"
 import { applyMergePatch } from "../src/domain/merge-patch.ts"
-import type { ClusterResourcePhase, ResourcePhase } from "../src/domain/resource.ts"
+import type { AccountId } from "../src/domain/account.ts"
+import type { ClusterId } from "../src/domain/cluster.ts"
+import type { ProjectId } from "../src/domain/project.ts"
+import type { ClusterResourcePhase, ResourceId, ResourcePhase } from "../src/domain/resource.ts"
 import { convergence, creation, deletion, nextGeneration, perClusterActions, perClusterGuards, phaseOf, type ClusterEvent } from "./per-cluster.ts"
 import { pendingClusters, type Clusters, type Observation, type Unclaimed } from "./project-status.ts"
 import { declareStep, type StepFailure } from "./steps.ts"
@@ -14,9 +17,9 @@ export type Spec = Readonly<Record<string, unknown>>
 
 /** What names a resource and what it asks of every cluster. */
 interface ResourceDefinition {
-  readonly resourceId: string
-  readonly projectId: string
-  readonly accountId: string
+  readonly resourceId: ResourceId
+  readonly projectId: ProjectId
+  readonly accountId: AccountId
   /** Its project's namespace, where its object lives in every cluster. */
   readonly namespace: string
   readonly kind: string
@@ -26,8 +29,8 @@ interface ResourceDefinition {
 
 export interface ResourceInput extends ResourceDefinition {
   /** The project's clusters when the resource is created (Unreachable ones flagged). */
-  readonly clusterIds: ReadonlyArray<string>
-  readonly unreachableClusterIds?: ReadonlyArray<string>
+  readonly clusterIds: ReadonlyArray<ClusterId>
+  readonly unreachableClusterIds?: ReadonlyArray<ClusterId>
   readonly at: string
 }
 

@@ -18,3 +18,12 @@ export const toStepFailure = (error: unknown): StepFailure => {
   const e = error as { _tag?: string; message?: string }
   return { _tag: e?._tag ?? "Defect", message: e?.message ?? String(error) }
 }
+
+/**
+ * A step's refusal (onError of its invoke): on to `target` with the failure recorded by the
+ * machine's `recordFailure` action, so the host can answer with the tagged error.
+ */
+export const refusedTo = (target: string) => ({
+  target,
+  actions: { type: "recordFailure" as const, params: ({ event }: { readonly event: { readonly error: unknown } }) => toStepFailure(event.error) },
+})

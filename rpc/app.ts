@@ -74,7 +74,7 @@ export const makeApp = (options: AppOptions) => {
     .get("/healthz", (c) => c.json({ status: "ok" }, 200))
     .get("/readyz", async (c) => {
       const exit = await options.runtime.runPromiseExit(Readiness.use((r) => r.ready))
-      return Exit.isSuccess(exit) ? c.json({ status: "ready" }, 200) : errorResponse(c, 503, "unavailable", "database not reachable")
+      return Exit.isSuccess(exit) ? c.json({ status: "ready" as const, ...exit.value }, 200) : errorResponse(c, 503, "unavailable", "database not reachable")
     })
     .route("/", openapi())
     .route("/metrics", metrics(options.runtime))

@@ -25,10 +25,13 @@ export type SuccessBody<R> = R extends ClientResponse<infer T, infer S, infer _F
 export class FabricApiError extends Error {
   readonly status: number
   readonly body: ErrorBody | undefined
-  constructor(status: number, body: ErrorBody | undefined) {
+  /** The answer's headers: `Retry-After` comes with a 429, and with a 503 while the server stops. */
+  readonly headers: Headers
+  constructor(status: number, body: ErrorBody | undefined, headers: Headers = new Headers()) {
     super(`${body?.error.code ?? status}: ${body?.error.message ?? "no error body"}`)
     this.status = status
     this.body = body
+    this.headers = headers
   }
 }
 
@@ -37,5 +40,5 @@ export const expectOk = async <R extends ClientResponse<unknown, number, "json">
   const response = await call
   if (response.ok) return (await response.json()) as SuccessBody<R>
   const body = await response.json().catch(() => undefined) as ErrorBody | undefined
-  throw new FabricApiError(response.status, body?.error === undefined ? undefined : body)
+  throw new FabricApiError(response.status, body?.error === undefined ? undefined : body, response.headers)
 }

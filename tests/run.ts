@@ -6,6 +6,8 @@
 //   node tests/run.ts --real           also the *.real.test.ts suites, on the engines from `npm run infra:up`
 //   node tests/run.ts --real --infra   first start the engines (deploy/infra/infra.sh up; idempotent)
 //   node tests/run.ts <filter>         only files whose path contains <filter>
+//   node tests/run.ts --stress[=N]     beside a CPU hog of N busy processes (default 4): the
+//                                      suites must hold on a loaded machine (npm run test:stress)
 import { spawn, spawnSync } from "node:child_process"
 import { readdirSync, statSync } from "node:fs"
 import { join, relative } from "node:path"
@@ -15,6 +17,8 @@ const args = process.argv.slice(2)
 const real = args.includes("--real")
 const filters = args.filter((a) => !a.startsWith("--"))
 const concurrency = Number(process.env.TEST_CONCURRENCY ?? 2)
+const stressArg = args.find((a) => a === "--stress" || a.startsWith("--stress="))
+const hogs = stressArg === undefined ? 0 : Number(stressArg.split("=")[1] ?? 4)
 
 // The engines' settings come from `infra.sh env` (shell exports) unless already set.
 if (args.includes("--infra")) {
@@ -63,12 +67,20 @@ const runFile = (file: string): Promise<Outcome> =>
     let output = ""
     child.stdout.on("data", (d) => (output += d))
     child.stderr.on("data", (d) => (output += d))
-    const timer = setTimeout(() => child.kill("SIGKILL"), Number(process.env.TEST_FILE_TIMEOUT_MS ?? 600_000))
+    // A failure bound for a file that hangs, far above the slowest file's run on a loaded machine.
+    const timer = setTimeout(() => child.kill("SIGKILL"), Number(process.env.TEST_FILE_TIMEOUT_MS ?? 1_800_000))
     child.on("close", (code) => {
       clearTimeout(timer)
       resolve({ file: relative(root, file), total: count(output, "Total"), passed: count(output, "Passed"), code, output })
     })
   })
+
+// Busy loops at normal priority, started before the first file and killed after the last one.
+const hog = Array.from({ length: hogs }, () => spawn(process.execPath, ["-e", "for (;;) {}"], { stdio: "ignore" }))
+const stopHog = () => hog.forEach((p) => p.kill("SIGKILL"))
+process.once("exit", stopHog)
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => { stopHog(); process.exit(130) })
+if (hogs > 0) console.log(`stress: ${hogs} busy processes beside the suites`)
 
 const outcomes: Outcome[] = []
 const queue = [...files]
@@ -86,6 +98,8 @@ await Promise.all(
     }
   }),
 )
+
+stopHog()
 
 // A file that crashed before uvu's summary counts as one failure, never as zero tests.
 const passed = outcomes.reduce((n, o) => n + o.passed, 0)

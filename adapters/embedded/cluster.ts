@@ -1,28 +1,19 @@
 // The simulated in-process cluster: the Cluster service over a SimulatedClusterState, applying
 // what a real apiserver (plus its namespace controller) applies: DNS-1123 names, AlreadyExists /
 // NotFound, deletion through a Terminating phase; custom objects of the kinds it serves (every
-// kind of the catalogue, unless told otherwise), which go with their namespace. Used by `fabric dev` and the embedded tests; the
-// contract suite holds it to the same behaviour as the live layer. Web-standard only.
+// kind of the catalogue, unless told otherwise), which go with their namespace. Used by `fabric
+// dev` and the embedded tests; the contract suite holds it to the same behaviour as the live
+// layer. Web-standard only.
 import { Clock, Effect, Layer } from "effect"
+import { ClusterId } from "../../src/domain/cluster.ts"
 import type { Kind } from "../../src/domain/kind.ts"
 import {
-  annotationsFor,
-  Cluster,
-  ClusterRefused,
-  ClusterUnavailable,
-  isObjectOf,
-  isOwnedBy,
-  KindNotServed,
-  labelsFor,
-  NamespaceConflict,
-  NamespaceMissing,
-  objectAnnotationsFor,
-  objectLabelsFor,
-  ObjectConflict,
-  type ManagedNamespace,
-  type ManagedObject,
+  Cluster, ClusterRefused, ClusterUnavailable, isObjectOf, KindNotServed, NamespaceMissing, objectAnnotationsFor, objectLabelsFor, ObjectConflict,
+  type ManagedNamespace, type ManagedObject,
 } from "../../src/services/cluster.ts"
-import { isManagedByFabric, listedObjectFrom, managedNamespaceFrom, objectNeedsApply, requireValidName, terminatingReason } from "../namespace-rules.ts"
+import {
+  isManagedByFabric, listedObjectFrom, managedMetadataFor, managedNamespaceFrom, objectNeedsApply, requireOwned, requireValidName, stillTerminating,
+} from "../namespace-rules.ts"
 import { SimulatedClusterState } from "./simulated-cluster-state.ts"
 
 export { SimulatedClusterState } from "./simulated-cluster-state.ts"
@@ -38,7 +29,7 @@ export const layer = (options: SimulatedClusterOptions) =>
   Layer.effect(
     Cluster,
     Effect.sync(() => {
-      const cluster = options.id
+      const cluster = ClusterId.make(options.id)
       const state = options.state ?? new SimulatedClusterState()
 
       // Every call pays the injected latency and may hit an injected outage, like a round trip.
@@ -67,15 +58,11 @@ export const layer = (options: SimulatedClusterOptions) =>
         yield* refusal(ns.name)
         const existing = state.lookup(ns.name, now)
         if (!existing) {
-          state.create(ns.name, { labels: labelsFor(ns), annotations: annotationsFor(ns) }, now)
+          state.create(ns.name, managedMetadataFor(ns), now)
           return "created" as const
         }
-        if (!isOwnedBy(existing.labels, ns.projectId)) {
-          return yield* new NamespaceConflict({ cluster, namespace: ns.name })
-        }
-        if (existing.goneAt !== undefined) {
-          return yield* new ClusterUnavailable({ cluster, reason: terminatingReason(ns.name) })
-        }
+        yield* requireOwned(cluster, ns, existing.labels)
+        if (existing.goneAt !== undefined) return yield* stillTerminating(cluster, ns.name)
         return "unchanged" as const
       })
 
@@ -85,9 +72,7 @@ export const layer = (options: SimulatedClusterOptions) =>
         yield* outage(ns.name)
         const existing = state.lookup(ns.name, now)
         if (!existing) return "absent" as const
-        if (!isOwnedBy(existing.labels, ns.projectId)) {
-          return yield* new NamespaceConflict({ cluster, namespace: ns.name })
-        }
+        yield* requireOwned(cluster, ns, existing.labels)
         yield* refusal(ns.name)
         state.delete(ns.name, now)
         return "deleting" as const

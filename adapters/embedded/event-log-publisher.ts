@@ -3,9 +3,14 @@
 // statements whatever the number of callers and messages (lock the partitions' rows, advance
 // their next offsets, insert every message, drop older values of the same keys on compacted
 // topics). Each caller resolves once its messages are committed.
+//
+// A fenced publisher's request carries the epoch it got when it opened (eventlog.fences, one
+// row per name, bumped by every open). The transaction reads those rows FOR SHARE: a request
+// whose epoch is no longer the newest is refused (the others go on), and an open waits for the
+// transactions in flight, so nothing of an older epoch commits after a newer one opened.
 import { Deferred, Effect, Exit, Scope } from "effect"
 import type postgres from "postgres"
-import { EventBusUnavailable, type BusMessage, type OutgoingMessage } from "../../src/services/event-bus.ts"
+import { EventBusUnavailable, PublisherFenced, type BusMessage, type OutgoingMessage } from "../../src/services/event-bus.ts"
 import type { TopicInfo } from "./event-log-reader.ts"
 
 /** FNV-1a: stable across processes, so one key always lands in one partition. */
@@ -15,15 +20,32 @@ const partitionFor = (key: string, partitions: number): number => {
   return hash % partitions
 }
 
-interface Request {
+/** Messages for one topic. */
+export interface TopicBatch {
   readonly topic: string
   readonly info: TopicInfo
   readonly messages: ReadonlyArray<OutgoingMessage>
-  readonly done: Deferred.Deferred<void, EventBusUnavailable>
+}
+
+/** A fenced publisher's name and the epoch it opened with. */
+export interface Fence {
+  readonly name: string
+  readonly epoch: string
+}
+
+interface Request {
+  readonly batches: ReadonlyArray<TopicBatch>
+  readonly fence: Fence | undefined
+  readonly size: number
+  readonly done: Deferred.Deferred<void, EventBusUnavailable | PublisherFenced>
 }
 
 export interface EventLogPublisher {
   readonly publish: (topic: string, info: TopicInfo, messages: ReadonlyArray<OutgoingMessage>) => Effect.Effect<void, EventBusUnavailable>
+  /** Opens a fenced publisher of `name`: every earlier epoch of the name is refused from now on. */
+  readonly openFence: (name: string) => Effect.Effect<Fence, EventBusUnavailable>
+  /** All of `batches` in one transaction, refused unless `fence` is still the newest epoch of its name. */
+  readonly publishFenced: (fence: Fence, batches: ReadonlyArray<TopicBatch>) => Effect.Effect<void, EventBusUnavailable | PublisherFenced>
 }
 
 /** Messages per transaction, at most (a single request is never split). */
@@ -40,13 +62,24 @@ export const makeEventLogPublisher = (
     let writing = false
     const scope = yield* Effect.scope
 
+    /** Commits what is not refused; returns the messages written and the requests refused. */
     const write = (requests: ReadonlyArray<Request>) =>
       Effect.tryPromise({
         try: () =>
           pool.begin(async (tx) => {
-            const placed = requests.flatMap((r) =>
-              r.messages.map((m) => ({ topic: r.topic, partition: partitionFor(m.key, r.info.partitions), compacted: r.info.compacted, message: m })),
+            const refused = new Set<Request>()
+            const fenced = requests.filter((r) => r.fence !== undefined)
+            if (fenced.length > 0) {
+              const rows = await tx<{ name: string; epoch: string }[]>`
+                select name, epoch::text as epoch from eventlog.fences where name in ${tx([...new Set(fenced.map((r) => r.fence!.name))])}
+                order by name for share`
+              const newest = new Map(rows.map((row) => [row.name, row.epoch]))
+              for (const r of fenced) if (newest.get(r.fence!.name) !== r.fence!.epoch) refused.add(r)
+            }
+            const placed = requests.filter((r) => !refused.has(r)).flatMap((r) => r.batches).flatMap((b) =>
+              b.messages.map((m) => ({ topic: b.topic, partition: partitionFor(m.key, b.info.partitions), compacted: b.info.compacted, message: m })),
             )
+            if (placed.length === 0) return { written: [] as Array<BusMessage>, refused }
             const counts = new Map<string, { topic: string; partition: number; n: number }>()
             for (const { topic, partition } of placed) {
               const id = `${topic}\u0000${partition}`
@@ -90,9 +123,10 @@ export const makeEventLogPublisher = (
                              ${tx.array(keep.map((k) => k.key))}::text[], ${tx.array(keep.map((k) => k.offset.toString()))}::bigint[]) as c(topic, partition, key, newest)
                 where m.topic = c.topic and m.partition = c.partition and m.key = c.key and m."offset" < c.newest`
             }
-            return rows.map((r): BusMessage => ({
+            const written = rows.map((r): BusMessage => ({
               topic: r.topic, partition: r.partition, offset: r.offset.toString(), key: r.message.key, value: r.message.value, headers: { ...(r.message.headers ?? {}) },
             }))
+            return { written, refused }
           }),
         catch: fail("publish"),
       })
@@ -101,24 +135,29 @@ export const makeEventLogPublisher = (
       while (queue.length > 0) {
         let size = 0
         const batch: Array<Request> = []
-        while (queue.length > 0 && (batch.length === 0 || size + queue[0]!.messages.length <= maxBatch)) {
+        while (queue.length > 0 && (batch.length === 0 || size + queue[0]!.size <= maxBatch)) {
           const request = queue.shift()!
-          size += request.messages.length
+          size += request.size
           batch.push(request)
         }
         const exit = yield* Effect.exit(write(batch))
-        if (Exit.isSuccess(exit)) onCommitted(exit.value)
-        const outcome = Exit.isSuccess(exit) ? Exit.void : Exit.failCause(exit.cause)
-        for (const request of batch) yield* Deferred.done(request.done, outcome)
+        if (Exit.isSuccess(exit)) onCommitted(exit.value.written)
+        for (const request of batch) {
+          const outcome = Exit.isFailure(exit) ? Exit.failCause(exit.cause)
+            : exit.value.refused.has(request) ? Exit.fail(new PublisherFenced({ name: request.fence!.name }))
+            : Exit.void
+          yield* Deferred.done(request.done, outcome)
+        }
       }
       writing = false
     })
 
-    const publish = (topic: string, info: TopicInfo, messages: ReadonlyArray<OutgoingMessage>) =>
+    const enqueue = (batches: ReadonlyArray<TopicBatch>, fence: Fence | undefined) =>
       Effect.gen(function* () {
-        if (messages.length === 0) return
-        const done = yield* Deferred.make<void, EventBusUnavailable>()
-        queue.push({ topic, info, messages, done })
+        const size = batches.reduce((n, b) => n + b.messages.length, 0)
+        if (size === 0) return
+        const done = yield* Deferred.make<void, EventBusUnavailable | PublisherFenced>()
+        queue.push({ batches, fence, size, done })
         if (!writing) {
           writing = true
           yield* Effect.forkIn(drain, scope)
@@ -126,5 +165,22 @@ export const makeEventLogPublisher = (
         yield* Deferred.await(done)
       })
 
-    return { publish } satisfies EventLogPublisher
+    const publish = (topic: string, info: TopicInfo, messages: ReadonlyArray<OutgoingMessage>) =>
+      // Only a request with a fence can be refused.
+      enqueue([{ topic, info, messages }], undefined).pipe(Effect.catchTag("PublisherFenced", (e) => Effect.die(e)))
+
+    const openFence = (name: string) =>
+      Effect.tryPromise({
+        try: async () => {
+          // Waits for the row lock of publishes in flight (FOR SHARE): they commit first, or not at all.
+          const [row] = await pool<{ epoch: string }[]>`
+            insert into eventlog.fences (name, epoch) values (${name}, 1)
+            on conflict (name) do update set epoch = eventlog.fences.epoch + 1
+            returning epoch::text as epoch`
+          return { name, epoch: row!.epoch } satisfies Fence
+        },
+        catch: fail("open a fenced publisher"),
+      })
+
+    return { publish, openFence, publishFenced: (fence, batches) => enqueue(batches, fence) } satisfies EventLogPublisher
   })

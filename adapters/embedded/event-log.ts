@@ -13,7 +13,7 @@
 // ends, one statement for all of them.
 import { Effect, Layer } from "effect"
 import { Database } from "../postgres/database.ts"
-import { EventBus, EventBusUnavailable, type BusMessage, type OutgoingMessage, type Subscription } from "../../src/services/event-bus.ts"
+import { EventBus, EventBusUnavailable, type BusMessage, type FencedPublisher, type OutgoingMessage, type Subscription, type TopicMessage } from "../../src/services/event-bus.ts"
 import type { TopicSpec } from "../../src/domain/topics.ts"
 import { makeEventLogGroups } from "./event-log-groups.ts"
 import { makeEventLogOffsets } from "./event-log-offsets.ts"
@@ -32,6 +32,7 @@ create index if not exists messages_by_key on eventlog.messages (topic, partitio
 create table if not exists eventlog.commits (
   group_id text not null, topic text not null, partition integer not null, next_offset bigint not null,
   primary key (group_id, topic, partition));
+create table if not exists eventlog.fences (name text primary key, epoch bigint not null);
 `
 
 export interface EventLogOptions {
@@ -93,6 +94,19 @@ export const layer = (options: EventLogOptions = {}) =>
         yield* publisher.publish(topic, info, messages)
       })
 
+      const fencedPublisher = Effect.fn("EventBus.fencedPublisher")(function* (name: string) {
+        const fence = yield* publisher.openFence(name)
+        // Spent after a failure, as on Kafka: the caller opens a new one and reads again.
+        let spent = false
+        const publish = Effect.fn("FencedPublisher.publish")(function* (messages: ReadonlyArray<TopicMessage>) {
+          if (spent) return yield* new EventBusUnavailable({ reason: `publisher ${name} failed before; open a new one` })
+          const batches = []
+          for (const [topic, list] of Map.groupBy(messages, (m) => m.topic)) batches.push({ topic, info: yield* knownTopic(topic), messages: list })
+          yield* publisher.publishFenced(fence, batches).pipe(Effect.tapError(() => Effect.sync(() => { spent = true })))
+        })
+        return { publish } satisfies FencedPublisher
+      })
+
       const subscribe = <E>(sub: Subscription<E>) => groups.join(sub).pipe(Effect.withSpan("EventBus.subscribe", { attributes: { group: sub.group } }))
 
       const lag = Effect.fn("EventBus.lag")(function* (group: string, topic: string) {
@@ -107,7 +121,8 @@ export const layer = (options: EventLogOptions = {}) =>
         return Number(rows[0]?.lag ?? 0)
       })
 
-      const readAll = Effect.fn("EventBus.readAll")(function* (topic: string) {
+      // reads the log directly: no group needed
+      const readAll = Effect.fn("EventBus.readAll")(function* (topic: string, _group: string) {
         const info = yield* knownTopic(topic)
         yield* reader.refreshEnds([topic])
         const all: Array<BusMessage> = []
@@ -123,6 +138,6 @@ export const layer = (options: EventLogOptions = {}) =>
         return all
       })
 
-      return EventBus.of({ ensureTopics, publish, subscribe, lag, readAll })
+      return EventBus.of({ ensureTopics, publish, fencedPublisher, subscribe, lag, readAll })
     }),
   )

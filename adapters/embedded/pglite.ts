@@ -7,11 +7,8 @@
 // statements while a transaction holds that connection, provided BEGIN reserved it; an unbounded
 // pipeline and a socket without backpressure make sure it always does (see pglite-wire.ts).
 import { PGlite } from "@electric-sql/pglite"
-import { Effect, Layer } from "effect"
 import postgres from "postgres"
-import { Unavailable } from "../../src/domain/errors.ts"
-import { Database } from "../postgres/database.ts"
-import { migrate } from "../postgres/migrate.ts"
+import { migratedLayer } from "../postgres/database.ts"
 import { PgliteWire } from "./pglite-wire.ts"
 
 export interface PgliteOptions {
@@ -31,22 +28,14 @@ const pgliteSql = (db: PGlite): postgres.Sql => {
 }
 
 export const layer = (options: PgliteOptions) =>
-  Layer.effect(
-    Database,
-    Effect.acquireRelease(
-      Effect.tryPromise({
-        try: async () => {
-          const db = await PGlite.create(options.dataDir)
-          const pool = pgliteSql(db)
-          await migrate(pool)
-          return { db, pool }
-        },
-        catch: (cause) => new Unavailable({ message: `cannot open embedded database at ${options.dataDir ?? "memory"}: ${(cause as Error).message}` }),
-      }),
-      ({ db, pool }) =>
-        Effect.promise(async () => {
-          await pool.end({ timeout: 5 })
-          await db.close()
-        }),
-    ).pipe(Effect.map(({ pool }) => Database.of({ pool }))),
-  )
+  migratedLayer(`embedded database at ${options.dataDir ?? "memory"}`, async () => {
+    const db = await PGlite.create(options.dataDir)
+    const pool = pgliteSql(db)
+    return {
+      pool,
+      close: async () => {
+        await pool.end({ timeout: 5 })
+        await db.close()
+      },
+    }
+  })

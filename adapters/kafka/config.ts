@@ -3,8 +3,31 @@
 
 export type KafkaLogLevel = "nothing" | "error" | "warn" | "info" | "debug"
 
+export type KafkaSaslMechanism = "scram-sha-256" | "scram-sha-512"
+
+/** SASL/SCRAM credentials (the password itself, not a file: files are read at the edge). */
+export interface KafkaSasl {
+  readonly mechanism: KafkaSaslMechanism
+  readonly username: string
+  readonly password: string
+}
+
+/** TLS to the brokers; PEM contents. Without `ca`, the system's trusted CAs verify the brokers. */
+export interface KafkaTls {
+  readonly ca?: string | undefined
+  /** A client certificate and its key, for brokers that ask for one (mutual TLS). */
+  readonly cert?: string | undefined
+  readonly key?: string | undefined
+  /** The name the brokers' certificates must carry (and SNI), when it is not the host they are reached at. */
+  readonly serverName?: string | undefined
+}
+
 export interface KafkaConfig {
   readonly brokers: ReadonlyArray<string>
+  /** Undefined: no SASL. */
+  readonly sasl: KafkaSasl | undefined
+  /** Undefined: plaintext. */
+  readonly tls: KafkaTls | undefined
   readonly clientId: string
   readonly connectionTimeoutMs: number
   readonly requestTimeoutMs: number
@@ -40,6 +63,8 @@ export interface KafkaConfig {
 }
 
 const defaultKafkaConfig: Omit<KafkaConfig, "brokers"> = {
+  sasl: undefined,
+  tls: undefined,
   clientId: "fabric",
   connectionTimeoutMs: 3_000,
   requestTimeoutMs: 30_000,

@@ -1,13 +1,13 @@
 // The live EventBus on Kafka (kafkajs 2.2.4). One shared idempotent producer and one admin client
 // per layer, disconnected when the layer's scope closes; one consumer per subscription
-// (subscription.ts).
+// (subscription.ts); one transactional producer per fenced publisher (fenced-publisher.ts).
 import { Effect, Layer } from "effect"
-import { Partitioners, type Admin, type Producer } from "kafkajs"
 import { EventBus, type OutgoingMessage, type Subscription } from "../../src/services/event-bus.ts"
 import type { TopicSpec } from "../../src/domain/topics.ts"
-import { makeKafkaClient } from "./client.ts"
+import { connected, makeKafkaClient, producerOptions } from "./client.ts"
 import type { KafkaConfig } from "./config.ts"
 import { tryKafka } from "./errors.ts"
+import { openFencedPublisher } from "./fenced-publisher.ts"
 import { uncommittedMessages } from "./lag.ts"
 import { toKafkaMessage } from "./records.ts"
 import { readTopic } from "./read-topic.ts"
@@ -16,15 +16,6 @@ import { runSubscription } from "./subscription.ts"
 export type { KafkaConfig } from "./config.ts"
 export { makeKafkaConfig, parseBrokers } from "./config.ts"
 
-const connected = <A extends Admin | Producer>(what: string, client: A) =>
-  Effect.acquireRelease(
-    tryKafka(`connect ${what}`, () => client.connect().catch(async (error: unknown) => {
-      await client.disconnect().catch(() => {})
-      throw error
-    })).pipe(Effect.as(client)),
-    () => Effect.promise(() => client.disconnect().catch(() => {})),
-  )
-
 export const layer = (config: KafkaConfig) =>
   Layer.effect(
     EventBus,
@@ -32,27 +23,19 @@ export const layer = (config: KafkaConfig) =>
       const context = yield* Effect.context<never>()
       const kafka = makeKafkaClient(config, context)
       const admin = yield* connected("admin", kafka.admin())
-      const producer = yield* connected(
-        "producer",
-        kafka.producer({
-          // idempotent: a retried send is written once; with one request in flight per broker,
-          // messages of one key stay in order even across retries
-          idempotent: true,
-          maxInFlightRequests: 1,
-          // murmur2 like the Java client: one key, one partition, whoever publishes
-          createPartitioner: Partitioners.DefaultPartitioner,
-          allowAutoTopicCreation: false,
-          retry: { retries: config.retries, initialRetryTime: config.initialRetryTimeMs, maxRetryTime: config.maxRetryTimeMs },
-        }),
-      )
+      const producer = yield* connected("producer", kafka.producer(producerOptions(config)))
 
       const ensureTopics = Effect.fn("EventBus.ensureTopics")(function* (specs: ReadonlyArray<TopicSpec>) {
-        if (specs.length === 0) return
-        // resolves false when every topic already exists; existing topics are left as they are
-        yield* tryKafka(`create topics ${specs.map((s) => s.name).join(",")}`, () =>
+        // Only the missing ones: a Kafka user without CREATE (a daemon's) is refused a create
+        // even for topics that exist, and sees (lists) only the topics it may describe.
+        const existing = new Set(yield* tryKafka("list topics", () => admin.listTopics()))
+        const missing = specs.filter((spec) => !existing.has(spec.name))
+        if (missing.length === 0) return
+        // resolves false when another process created them meanwhile; existing topics are left as they are
+        yield* tryKafka(`create topics ${missing.map((s) => s.name).join(",")}`, () =>
           admin.createTopics({
             waitForLeaders: true,
-            topics: specs.map((spec) => ({
+            topics: missing.map((spec) => ({
               topic: spec.name,
               numPartitions: spec.partitions,
               replicationFactor: config.replicationFactor,
@@ -75,16 +58,25 @@ export const layer = (config: KafkaConfig) =>
       })
 
       const lag = Effect.fn("EventBus.lag")(function* (group: string, topic: string) {
-        const [committed, ends] = yield* tryKafka(`read lag of ${group} on ${topic}`, () =>
-          Promise.all([admin.fetchOffsets({ groupId: group, topics: [topic] }), admin.fetchTopicOffsets(topic)]),
-        )
+        // Both answers before failing: a request still in flight when the layer closes would make
+        // kafkajs connect again after its disconnect, and keep the process alive.
+        const [committed, ends] = yield* tryKafka(`read lag of ${group} on ${topic}`, async () => {
+          const [offsets, topicEnds] = await Promise.allSettled([admin.fetchOffsets({ groupId: group, topics: [topic] }), admin.fetchTopicOffsets(topic)])
+          if (offsets.status === "rejected") throw offsets.reason
+          if (topicEnds.status === "rejected") throw topicEnds.reason
+          return [offsets.value, topicEnds.value] as const
+        })
         return uncommittedMessages(committed.find((t) => t.topic === topic)?.partitions ?? [], ends)
       })
 
-      const readAll = Effect.fn("EventBus.readAll")(function* (topic: string) {
-        return yield* readTopic(kafka, admin, config, topic)
+      const readAll = Effect.fn("EventBus.readAll")(function* (topic: string, group: string) {
+        return yield* readTopic(kafka, admin, config, topic, group)
       })
 
-      return EventBus.of({ ensureTopics, publish, subscribe, lag, readAll })
+      const fencedPublisher = Effect.fn("EventBus.fencedPublisher")(function* (name: string) {
+        return yield* openFencedPublisher(kafka, config, name)
+      })
+
+      return EventBus.of({ ensureTopics, publish, fencedPublisher, subscribe, lag, readAll })
     }),
   )

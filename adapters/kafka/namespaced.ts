@@ -16,6 +16,10 @@ export const namespaced = (prefix: string) =>
       return EventBus.of({
         ensureTopics: (specs) => inner.ensureTopics(specs.map((s) => ({ ...s, name: wire(s.name) }))),
         publish: (topic, messages) => inner.publish(wire(topic), messages),
+        fencedPublisher: (name) =>
+          inner.fencedPublisher(wire(name)).pipe(Effect.map((publisher) => ({
+            publish: (messages) => publisher.publish(messages.map((m) => ({ ...m, topic: wire(m.topic) }))),
+          }))),
         subscribe: (sub) =>
           inner.subscribe({
             ...sub,
@@ -24,7 +28,7 @@ export const namespaced = (prefix: string) =>
             handle: ([first, ...rest]) => sub.handle([relabel(first), ...rest.map(relabel)]),
           }),
         lag: (group, topic) => inner.lag(wire(group), wire(topic)),
-        readAll: (topic) => inner.readAll(wire(topic)).pipe(Effect.map((ms) => ms.map((m) => ({ ...m, topic })))),
+        readAll: (topic, group) => inner.readAll(wire(topic), wire(group)).pipe(Effect.map((ms) => ms.map((m) => ({ ...m, topic })))),
       })
     }),
   )

@@ -20,10 +20,12 @@
 //   keeps nothing: the partitions are read again from the group's commit, which others may have
 //   moved meanwhile. A batch that arrives long after the last heartbeat is checked with one first.
 // - A crash makes kafkajs leave the group (disconnect) before it restarts: everything is revoked.
+// - A fenced publisher's transaction markers are never handed over: the commit point passes them
+//   once what came before is finished (dispatcher.passed), so a group at rest lags by 0.
 // - Closing the scope stops taking messages, gives handlers in flight handlerDrainMs to finish,
 //   interrupts the rest (their messages stay uncommitted, so the group gets them again), commits
 //   what finished, then leaves the group.
-import { Effect, type Context, type Scope } from "effect"
+import { Effect, Exit, type Context, type Scope } from "effect"
 import type { Admin, Consumer, ConsumerCrashEvent, ConsumerGroupJoinEvent, EachBatchPayload, Kafka } from "kafkajs"
 import { EventBusUnavailable, type Subscription } from "../../src/services/event-bus.ts"
 import { makeKeyedDispatcher, type CommitOffset, type PartitionRef } from "../keyed-dispatch.ts"
@@ -156,6 +158,13 @@ export const runSubscription = <E>(
       firstJoin.resolve(event.payload.memberAssignment)
     })
     consumer.on(consumer.events.HEARTBEAT, () => { lastContact = Date.now() })
+    // A batch of markers only never reaches eachBatch (kafkajs moves its fetch past it by itself):
+    // the commit point passes it too.
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      const ref = { topic: payload.topic, partition: payload.partition }
+      if (payload.batchSize !== 0 || payload.firstOffset === null || !held.has(idOf(ref))) return
+      runSync(dispatcher.passed(ref, BigInt(payload.firstOffset), BigInt(payload.lastOffset)))
+    })
     consumer.on(consumer.events.CRASH, (event: ConsumerCrashEvent) => {
       // kafkajs has left the group by now: whatever it held may go to other members
       const lost = [...held.values()]
@@ -185,7 +194,14 @@ export const runSubscription = <E>(
       const giveUp = new AbortController()
       const beat = setInterval(() => heartbeat().catch(() => giveUp.abort()), config.heartbeatIntervalMs)
       try {
-        await Effect.runPromiseExitWith(context)(dispatcher.offer(messages, (message) => resolveOffset(message.offset)), { signal: giveUp.signal })
+        const taken = await Effect.runPromiseExitWith(context)(dispatcher.offer(messages, (message) => resolveOffset(message.offset)), { signal: giveUp.signal })
+        // A fetched batch may end with transaction markers (a fenced publisher's commits), which
+        // are never handed over: once all its messages are taken, commit and fetch past them.
+        const lastMessage = messages.at(-1)
+        if (lastMessage !== undefined && Exit.isSuccess(taken) && taken.value === messages.length && BigInt(batch.lastOffset()) > BigInt(lastMessage.offset)) {
+          runSync(dispatcher.passed({ topic, partition }, BigInt(lastMessage.offset) + 1n, BigInt(batch.lastOffset())))
+          resolveOffset(batch.lastOffset())
+        }
       } finally {
         clearInterval(beat)
       }

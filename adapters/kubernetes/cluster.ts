@@ -9,6 +9,7 @@
 // by the resourceVersion it was read at (an object replaced in between is read again).
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type V1Namespace, type V1ObjectMeta } from "@kubernetes/client-node"
 import { Effect, Layer } from "effect"
+import { ClusterId } from "../../src/domain/cluster.ts"
 import type { Kind } from "../../src/domain/kind.ts"
 import {
   annotationsFor,
@@ -29,7 +30,9 @@ import {
   type ManagedObject,
   type ObjectStatus,
 } from "../../src/services/cluster.ts"
-import { conditionsOf, listedObjectFrom, managedNamespaceFrom, managedSelector, objectNeedsApply, requireValidName, terminatingReason } from "../namespace-rules.ts"
+import {
+  conditionsOf, listedObjectFrom, managedMetadataFor, managedNamespaceFrom, managedSelector, objectNeedsApply, requireOwned, requireValidName, stillTerminating,
+} from "../namespace-rules.ts"
 import { type ApiFailure, describeFailure, isRefusal } from "./api-failure.ts"
 import { loadKubeConfig, type KubeconfigSource } from "./kubeconfig.ts"
 import { makeRequester, type RetryPolicy } from "./requests.ts"
@@ -81,7 +84,7 @@ export const layer = (config: KubernetesClusterConfig): Layer.Layer<Cluster, Clu
   Layer.effect(
     Cluster,
     Effect.gen(function* () {
-      const cluster = config.id
+      const cluster = ClusterId.make(config.id)
       const { core, objects } = yield* Effect.try({
         try: () => {
           const kc = loadKubeConfig(config.kubeconfig)
@@ -120,7 +123,7 @@ export const layer = (config: KubernetesClusterConfig): Layer.Layer<Cluster, Clu
           const body: V1Namespace = {
             apiVersion: "v1",
             kind: "Namespace",
-            metadata: { name: ns.name, labels: labelsFor(ns), annotations: annotationsFor(ns) },
+            metadata: { name: ns.name, ...managedMetadataFor(ns) },
           }
           // AlreadyExists: ours (fine), someone else's (conflict), or ours being deleted. When it
           // vanishes between the 409 and the read (its deletion just finished), create again.
@@ -136,10 +139,8 @@ export const layer = (config: KubernetesClusterConfig): Layer.Layer<Cluster, Clu
               return yield* new ClusterUnavailable({ cluster, reason: `namespace "${ns.name}" keeps vanishing while being created; retry` })
             }
           }
-          if (!isOwnedBy(existing.metadata?.labels, ns.projectId)) {
-            return yield* new NamespaceConflict({ cluster, namespace: ns.name })
-          }
-          if (isTerminating(existing)) return yield* new ClusterUnavailable({ cluster, reason: terminatingReason(ns.name) })
+          yield* requireOwned(cluster, ns, existing.metadata?.labels)
+          if (isTerminating(existing)) return yield* stillTerminating(cluster, ns.name)
           return "unchanged" as const
         },
         Effect.catchTag("ApiFailure", unavailable),
@@ -150,9 +151,7 @@ export const layer = (config: KubernetesClusterConfig): Layer.Layer<Cluster, Clu
           yield* requireValidName(ns.name)
           const existing = yield* read(ns.name)
           if (!existing) return "absent" as const
-          if (!isOwnedBy(existing.metadata?.labels, ns.projectId)) {
-            return yield* new NamespaceConflict({ cluster, namespace: ns.name })
-          }
+          yield* requireOwned(cluster, ns, existing.metadata?.labels)
           if (isTerminating(existing)) return "deleting" as const
           // The uid precondition makes sure we delete the namespace we just checked, not one
           // recreated by someone else in between (that answers 409 Conflict).

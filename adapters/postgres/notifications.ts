@@ -11,7 +11,8 @@
 // does not come back, the listening client is replaced by a new one (a new client, because a
 // listen that failed once fails at once ever after in the same porsager client).
 import { Effect, Layer } from "effect"
-import postgres from "postgres"
+import type postgres from "postgres"
+import { openPostgres } from "./connection.ts"
 import { Unavailable } from "../../src/domain/errors.ts"
 import { Changes } from "../../src/services/changes.ts"
 import { Database } from "./database.ts"
@@ -58,7 +59,7 @@ export const changesLayer = (options: NotificationOptions) =>
           const mine = ++generation
           await close(client)
           client = undefined
-          const next = postgres(options.url, { max: 1, connect_timeout: 10, onnotice: () => {}, connection: { application_name: "fabric-listen" } })
+          const next = openPostgres(options.url, { max: 1, connect_timeout: 10, onnotice: () => {}, connection: { application_name: "fabric-listen" } })
           try {
             await Promise.all(routes.map(([channel, receive, afterGap]) => {
               let listened = false

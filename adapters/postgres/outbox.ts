@@ -8,9 +8,11 @@ export const enqueue = (messages: ReadonlyArray<OutboxMessage>) =>
     ? Effect.void
     : query((sql) => sql`insert into fabric.outbox ${sql(messages.map((m) => ({ topic: m.topic, key: m.key, value: m.value, headers: sql.json(m.headers) })))}`).pipe(Effect.asVoid)
 
+// Ordered by the bigint column, not by the text it is returned as ("10" sorts before "9"):
+// the relay publishes in this order, and a project's rows must go out oldest first.
 export const pendingOutbox = (limit: number) =>
   query((sql) => sql<{ id: string; topic: string; key: string; value: string | null; headers: Record<string, string> }[]>`
-    select id::text as id, topic, key, value, headers from fabric.outbox where sent_at is null order by id limit ${limit}`).pipe(
+    select o.id::text as id, o.topic, o.key, o.value, o.headers from fabric.outbox o where o.sent_at is null order by o.id limit ${limit}`).pipe(
     Effect.map((rows): ReadonlyArray<OutboxRow> => rows.map((r) => ({ ...r }))),
   )
 

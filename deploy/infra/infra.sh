@@ -3,13 +3,14 @@
 #   PostgreSQL (Debian package), Apache Kafka in KRaft mode (jars from Maven Central),
 #   one etcd and several kube-apiservers + kube-controller-managers (built from Go modules).
 # Usage: infra.sh up | down | env | status | cluster-up NAME | cluster-down NAME | build
-# See deploy/infra/README.md.
+#        | kafka-kill | kafka-up | postgres-restart [MODE]   (fault commands; a profile's engines only)
+# FABRIC_INFRA_PROFILE=NAME selects a second, independent set of engines (own run dir, ports
+# shifted by FABRIC_INFRA_PORT_OFFSET), sharing the cached binaries. See deploy/infra/README.md.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 CACHE="${FABRIC_INFRA_CACHE:-$HOME/.cache/fabric-infra}"
-RUN="${FABRIC_INFRA_RUN:-$CACHE/run}"
 TIMEOUT="${FABRIC_INFRA_TIMEOUT:-120}"
 
 KUBE_VERSION="${FABRIC_KUBE_VERSION:-v1.37.2}"
@@ -19,14 +20,21 @@ KAFKA_HOME="$CACHE/kafka-$KAFKA_VERSION"
 OTELCOL_VERSION="${FABRIC_OTELCOL_VERSION:-v0.161.0}"
 OTELCOL_BIN="$CACHE/bin/otelcol-$OTELCOL_VERSION/otelcol"
 
-PG_PORT=55432
+# Every port sits below Linux's ephemeral range (32768-60999): a port in it can be taken by a
+# client's source port at any moment (an apiserver started mid-run failed to bind that way).
+PG_PORT=14432
 PG_USER=fabric
 PG_PASSWORD=fabric
-KAFKA_PORT=59092
-KAFKA_CONTROLLER_PORT=59093
-ETCD_PORT=52379
-ETCD_PEER_PORT=52380
-APISERVER_BASE_PORT=56443   # a=56443, b=56444, ... z=56468; longer names from 56470
+KAFKA_PORT=19092
+KAFKA_CONTROLLER_PORT=19093
+# The credentials suite's broker (SASL_SSL).
+KAFKA_SECURE_PORT=29192
+KAFKA_SECURE_CONTROLLER_PORT=29193
+KAFKA_SECURE_MTLS_PORT=29194          # the same broker, a client certificate required
+ETCD_PORT=12379
+ETCD_PEER_PORT=12380
+APISERVER_BASE_PORT=16443   # a=16443, b=16444, ... z=16468; longer names from 16470
+APISERVER_EXTRA_BASE_PORT=16470
 DEFAULT_CLUSTERS=(a b c)
 
 NODE="${FABRIC_NODE:-$REPO/node_modules/.bin/node}"
@@ -134,6 +142,43 @@ wait_until() {
 check_node() {
   [[ -x "$NODE" ]] || die "Node 24 not found at $NODE (run 'npm ci' in $REPO first, or set FABRIC_NODE)"
   [[ -d "$FABRIC_NODE_MODULES/kafkajs" ]] || die "kafkajs is not installed in $FABRIC_NODE_MODULES (run 'npm ci' in $REPO first)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# profiles: the default set of engines (the one every suite shares), or another, independent set
+# that a suite may kill and restart (tests/e2e/real/faults.real.test.ts uses "faults"). A profile
+# has its own run dir, so its own data, pid files, certificates and tokens, and every port above
+# (each NAME_PORT=number assigned at the top of this script) shifted by its offset.
+
+PROFILE="${FABRIC_INFRA_PROFILE:-default}"
+
+select_profile() {
+  [[ "$PROFILE" =~ ^[a-z][a-z0-9-]{0,30}$ ]] || die "invalid FABRIC_INFRA_PROFILE '$PROFILE' (use lower-case letters, digits, '-')"
+  local offset
+  if [[ "$PROFILE" == default ]]; then
+    RUN="${FABRIC_INFRA_RUN:-$CACHE/run}"
+    offset="${FABRIC_INFRA_PORT_OFFSET:-0}"
+  else
+    # A profile owns its run dir: a FABRIC_INFRA_RUN exported for the default engines (by
+    # eval "$(infra.sh env)") must never make a profile's 'down' or fault commands act on them.
+    RUN="$CACHE/run-$PROFILE"
+    offset="${FABRIC_INFRA_PORT_OFFSET:-1000}"
+  fi
+  [[ "$offset" =~ ^[0-9]{1,4}$ ]] && (( 10#$offset <= 3000 )) || die "FABRIC_INFRA_PORT_OFFSET=$offset is not a whole number from 0 to 3000 (every port stays below the ephemeral range)"
+  offset=$(( 10#$offset ))
+  [[ "$PROFILE" == default || "$offset" -ne 0 ]] || die "profile $PROFILE needs a FABRIC_INFRA_PORT_OFFSET other than 0 (the default engines use those ports)"
+  # every port this script assigns at the top level (NAME_PORT=number), whoever added it
+  local v
+  for v in $(grep -oE '^[A-Z][A-Z0-9_]*_PORT=[0-9]+' "${BASH_SOURCE[0]}" | cut -d= -f1 | sort -u); do
+    printf -v "$v" '%d' $(( ${!v} + offset ))
+  done
+  PORT_OFFSET="$offset"
+}
+select_profile
+
+# The fault commands kill engines: never the default ones, which other suites use at that moment.
+require_profile() {
+  [[ "$PROFILE" != default ]] || die "'$1' kills or restarts an engine; the default engines are shared by every suite. Use a profile of your own: FABRIC_INFRA_PROFILE=faults infra.sh up, then FABRIC_INFRA_PROFILE=faults infra.sh $1"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -291,31 +336,21 @@ stop_postgres() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Kafka
+# Kafka: the plain broker every suite shares, and the secure one (further below) of the
+# credentials suite. Both are one KRaft node (broker + controller) with the same tuning.
 
 KAFKA_DIR="$RUN/kafka"
 
-kafka_ready() { "$NODE" --no-warnings "$HERE/kafka-ready.ts" "127.0.0.1:$KAFKA_PORT" "${1:-5}"; }
+kafka_probe() { "$NODE" --no-warnings "$HERE/kafka-ready.ts" "$@"; }
+kafka_ready() { kafka_probe "127.0.0.1:$KAFKA_PORT" "${1:-5}"; }
 
-start_kafka() {
-  local t0; t0="$(now)"
-  if pid_alive "$KAFKA_DIR/pid" kafka.Kafka && kafka_ready 5 >/dev/null 2>&1; then
-    rm -f "$KAFKA_DIR/started-at"
-    log "kafka already running on 127.0.0.1:$KAFKA_PORT"; return 0
-  fi
-  stop_pid "$KAFKA_DIR/pid" kafka.Kafka kafka
-  require_port_free "$KAFKA_PORT" kafka; require_port_free "$KAFKA_CONTROLLER_PORT" "kafka controller"
-  mkdir -p "$KAFKA_DIR/data"
-  cat > "$KAFKA_DIR/server.properties" <<EOF
+# The settings both brokers share: one small, quick node. Printed after each one's listeners.
+kafka_common_properties() {
+  local dir="$1"
+  cat <<EOF
 process.roles=broker,controller
 node.id=1
-controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-log.dirs=$KAFKA_DIR/data
+log.dirs=$dir/data
 num.partitions=1
 default.replication.factor=1
 min.insync.replicas=1
@@ -340,7 +375,14 @@ log.cleaner.backoff.ms=1000
 log.cleaner.dedupe.buffer.size=8388608
 log.segment.bytes=16777216
 EOF
-  cat > "$KAFKA_DIR/log4j2.properties" <<'EOF'
+}
+
+# kafka_launch DIR NAME [FORMAT-ARG...]: with DIR/server.properties written, format the data dir
+# (once; FORMAT-ARGs go to the storage tool) and start the broker in the background.
+kafka_launch() {
+  local dir="$1" name="$2" t0; shift 2; t0="$(now)"
+  mkdir -p "$dir/data"
+  cat > "$dir/log4j2.properties" <<'EOF'
 status = warn
 appender.out.type = Console
 appender.out.name = STDOUT
@@ -353,29 +395,210 @@ logger.config.level = WARN
 EOF
   local cp="$KAFKA_HOME/lib/*"
   local java=(java -Xms128m -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData
-              -Djava.awt.headless=true "-Dlog4j2.configurationFile=$KAFKA_DIR/log4j2.properties"
-              -Dkafka.logs.dir="$KAFKA_DIR" -cp "$cp")
-  if [[ ! -f "$KAFKA_DIR/data/meta.properties" ]]; then
+              -Djava.awt.headless=true "-Dlog4j2.configurationFile=$dir/log4j2.properties"
+              -Dkafka.logs.dir="$dir" -cp "$cp")
+  if [[ ! -f "$dir/data/meta.properties" ]]; then
     local id; id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=' | cut -c1-22)"
-    "${java[@]}" kafka.tools.StorageTool format -t "$id" -c "$KAFKA_DIR/server.properties" \
-      > "$KAFKA_DIR/format.log" 2>&1 || fail_with_log "kafka storage format failed" "$KAFKA_DIR/format.log"
+    "${java[@]}" kafka.tools.StorageTool format -t "$id" -c "$dir/server.properties" "$@" \
+      > "$dir/format.log" 2>&1 || fail_with_log "$name storage format failed" "$dir/format.log"
   fi
-  spawn "$KAFKA_DIR/pid" "$KAFKA_DIR/kafka.log" "${java[@]}" kafka.Kafka "$KAFKA_DIR/server.properties"
-  echo "$t0" > "$KAFKA_DIR/started-at"
-  log "kafka $KAFKA_VERSION starting (pid $(cat "$KAFKA_DIR/pid")), log: $KAFKA_DIR/kafka.log"
+  spawn "$dir/pid" "$dir/kafka.log" "${java[@]}" kafka.Kafka "$dir/server.properties"
+  echo "$t0" > "$dir/started-at"
+  log "$name $KAFKA_VERSION starting (pid $(cat "$dir/pid")), log: $dir/kafka.log"
 }
 
-wait_kafka() {
-  [[ -f "$KAFKA_DIR/started-at" ]] || return 0
-  local t0; t0="$(cat "$KAFKA_DIR/started-at")"
-  wait_until "$TIMEOUT" "kafka (kafkajs describeCluster on 127.0.0.1:$KAFKA_PORT)" \
-    "$KAFKA_DIR/pid" kafka.Kafka "$KAFKA_DIR/kafka.log" kafka_ready 5
-  # create the group coordinator and a producer id now, not in the first test
-  "$NODE" --no-warnings "$HERE/kafka-ready.ts" "127.0.0.1:$KAFKA_PORT" "$TIMEOUT" --warm > "$KAFKA_DIR/warm.log" 2>&1 \
-    || { tail_log "$KAFKA_DIR/warm.log" 10; fail_with_log "kafka warm-up (group coordinator, idempotent producer id) failed" "$KAFKA_DIR/kafka.log"; }
-  rm -f "$KAFKA_DIR/started-at"
-  log "kafka ready on 127.0.0.1:$KAFKA_PORT in $(since "$t0")s"
-  echo "kafka $(since "$t0")" >> "$RUN/timings"
+# kafka_wait DIR NAME PROBE...: after kafka_launch, wait until `PROBE SECONDS` succeeds, then warm
+# the broker up (`PROBE SECONDS --warm`: the group coordinator and a producer id exist before the
+# first test needs them).
+kafka_wait() {
+  local dir="$1" name="$2"; shift 2
+  [[ -f "$dir/started-at" ]] || return 0
+  local t0; t0="$(cat "$dir/started-at")"
+  wait_until "$TIMEOUT" "$name (kafkajs describeCluster)" "$dir/pid" "$dir/server.properties" "$dir/kafka.log" "$@" 5
+  "$@" "$TIMEOUT" --warm > "$dir/warm.log" 2>&1 \
+    || { tail_log "$dir/warm.log" 10; fail_with_log "$name warm-up (group coordinator, idempotent producer id) failed" "$dir/kafka.log"; }
+  rm -f "$dir/started-at"
+  log "$name ready in $(since "$t0")s"
+  echo "$name $(since "$t0")" >> "$RUN/timings"
+}
+
+start_kafka() {
+  if pid_alive "$KAFKA_DIR/pid" kafka.Kafka && kafka_ready 5 >/dev/null 2>&1; then
+    rm -f "$KAFKA_DIR/started-at"
+    log "kafka already running on 127.0.0.1:$KAFKA_PORT"; return 0
+  fi
+  stop_pid "$KAFKA_DIR/pid" kafka.Kafka kafka
+  require_port_free "$KAFKA_PORT" kafka; require_port_free "$KAFKA_CONTROLLER_PORT" "kafka controller"
+  mkdir -p "$KAFKA_DIR"
+  { cat <<EOF
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+EOF
+    kafka_common_properties "$KAFKA_DIR"; } > "$KAFKA_DIR/server.properties"
+  kafka_launch "$KAFKA_DIR" kafka
+}
+
+wait_kafka() { kafka_wait "$KAFKA_DIR" kafka kafka_probe "127.0.0.1:$KAFKA_PORT"; }
+
+# ---------------------------------------------------------------------------------------------
+# Credentials on the engines (tests/e2e/real/credentials.real.test.ts): a CA and certificates; a
+# second Kafka broker, its own KRaft node, with a SASL_SSL listener, SCRAM users and the KRaft ACL
+# authorizer; TLS on the PostgreSQL server, turned on by a reload (plaintext keeps working).
+
+TLS_DIR="$RUN/tls"
+KAFKA_SECURE_DIR="$RUN/kafka-secure"
+
+# The secure broker's SCRAM users (each with SCRAM-SHA-256 and -512): the super user the tests
+# create their run's ACLs with, the management side's user, one user per daemon. No user has an
+# ACL until a test grants one (tests/support/secure-engines.ts, on the run's topic prefix).
+secure_kafka_users() {
+  local n
+  printf '%s\n' admin fabric-rpc
+  for n in "${DEFAULT_CLUSTERS[@]}"; do printf 'fabric-daemon-%s\n' "$n"; done
+}
+
+password_var() { printf 'FABRIC_SECURE_KAFKA_PASSWORD_%s' "$(tr 'a-z-' 'A-Z_' <<< "$1")"; }
+
+# tls_ca NAME CN: a self-signed CA (EC P-256: generated in milliseconds).
+tls_ca() {
+  openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 -subj "/CN=$2" \
+    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+    -keyout "$TLS_DIR/$1.key" -out "$TLS_DIR/$1.crt" 2>/dev/null || die "openssl could not create the CA $1"
+}
+
+# tls_cert NAME CA CN EXTENDED-KEY-USAGE [SUBJECT-ALT-NAMES]: a key and a certificate signed by CA.
+tls_cert() {
+  local name="$1" ca="$2" cn="$3" usage="$4" san="${5:-}" ext="$TLS_DIR/$1.ext"
+  { echo "basicConstraints=critical,CA:FALSE"; echo "keyUsage=critical,digitalSignature,keyEncipherment"
+    echo "extendedKeyUsage=$usage"; [[ -z "$san" ]] || echo "subjectAltName=$san"; } > "$ext"
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$cn" \
+    -keyout "$TLS_DIR/$name.key" -out "$TLS_DIR/$name.csr" 2>/dev/null \
+    && openssl x509 -req -in "$TLS_DIR/$name.csr" -CA "$TLS_DIR/$ca.crt" -CAkey "$TLS_DIR/$ca.key" -CAcreateserial \
+         -days 825 -sha256 -extfile "$ext" -out "$TLS_DIR/$name.crt" 2>/dev/null \
+    || die "openssl could not issue the certificate $name"
+  rm -f "$TLS_DIR/$name.csr" "$ext"
+}
+
+# Created once per run dir. The Kafka certificate names 127.0.0.1 (the address the broker
+# advertises) and localhost; the Postgres one names only localhost, so verify-full to 127.0.0.1
+# is the tests' wrong host name. other-ca signs nothing a server uses: the tests' wrong CA.
+ensure_tls() {
+  [[ -f "$TLS_DIR/.complete" ]] && return 0
+  command -v openssl >/dev/null || die "openssl is needed to create the test engines' certificates"
+  rm -rf "$TLS_DIR"; mkdir -p "$TLS_DIR"; chmod 700 "$TLS_DIR"
+  tls_ca ca "fabric-infra test CA"
+  tls_ca other-ca "fabric-infra unrelated CA"
+  # clientAuth too: the broker is its own inter-broker client on that listener
+  tls_cert kafka ca localhost serverAuth,clientAuth "IP:127.0.0.1,DNS:localhost"
+  tls_cert postgres ca localhost serverAuth "DNS:localhost"
+  tls_cert client ca fabric-client clientAuth
+  tls_cert other-client other-ca fabric-client clientAuth
+  chmod 600 "$TLS_DIR"/*.key
+  touch "$TLS_DIR/.complete"
+}
+
+# The probe as the secure broker's super user, with Fabric's own settings.
+kafka_secure_probe() {
+  env FABRIC_KAFKA_SASL_MECHANISM=scram-sha-512 FABRIC_KAFKA_SASL_USERNAME=admin \
+    FABRIC_KAFKA_SASL_PASSWORD_FILE="$KAFKA_SECURE_DIR/users/admin" FABRIC_KAFKA_TLS=1 FABRIC_KAFKA_TLS_CA_FILE="$TLS_DIR/ca.crt" \
+    "$NODE" --no-warnings "$HERE/kafka-ready.ts" "127.0.0.1:$KAFKA_SECURE_PORT" "$@"
+}
+
+# The secure broker's settings (its users' passwords and the keystore's are created once).
+secure_kafka_properties() {
+  local d="$KAFKA_SECURE_DIR" admin controller scram_login="org.apache.kafka.common.security.scram.ScramLoginModule required"
+  admin="$(cat "$d/users/admin")"; controller="$(cat "$d/users/controller")"
+  cat <<EOF
+controller.quorum.voters=1@127.0.0.1:$KAFKA_SECURE_CONTROLLER_PORT
+listeners=SECURE://127.0.0.1:$KAFKA_SECURE_PORT,MTLS://127.0.0.1:$KAFKA_SECURE_MTLS_PORT,CONTROLLER://127.0.0.1:$KAFKA_SECURE_CONTROLLER_PORT
+advertised.listeners=SECURE://127.0.0.1:$KAFKA_SECURE_PORT,MTLS://127.0.0.1:$KAFKA_SECURE_MTLS_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=SECURE
+listener.security.protocol.map=SECURE:SASL_SSL,MTLS:SASL_SSL,CONTROLLER:SASL_PLAINTEXT
+# clients: SCRAM over TLS on SECURE; on MTLS the same, and a client certificate from the CA is required
+listener.name.secure.sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.secure.scram-sha-256.sasl.jaas.config=$scram_login;
+listener.name.secure.scram-sha-512.sasl.jaas.config=$scram_login username="admin" password="$admin";
+listener.name.mtls.sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.mtls.scram-sha-256.sasl.jaas.config=$scram_login;
+listener.name.mtls.scram-sha-512.sasl.jaas.config=$scram_login;
+listener.name.mtls.ssl.client.auth=required
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$d/keystore.p12
+ssl.keystore.password=$(cat "$d/keystore.password")
+ssl.truststore.type=PEM
+ssl.truststore.location=$TLS_DIR/ca.crt
+# the controller listener (this node talking to itself): PLAIN with a static user, as SCRAM
+# credentials live in the metadata the controller serves
+listener.name.controller.sasl.enabled.mechanisms=PLAIN
+sasl.mechanism.controller.protocol=PLAIN
+listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="controller" password="$controller" user_controller="$controller";
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:admin;User:controller
+allow.everyone.if.no.acl.found=false
+EOF
+  kafka_common_properties "$d"
+}
+
+# Idempotent: a running broker is left alone unless its settings changed (then it restarts on its data).
+start_kafka_secure() {
+  local d="$KAFKA_SECURE_DIR" u m scram=()
+  mkdir -p "$d/users"; chmod 700 "$d"
+  for u in $(secure_kafka_users) controller; do [[ -f "$d/users/$u" ]] || openssl rand -hex 24 > "$d/users/$u"; done
+  [[ -f "$d/keystore.password" ]] || openssl rand -hex 16 > "$d/keystore.password"
+  ( umask 077; secure_kafka_properties > "$d/server.properties.next" )
+  if pid_alive "$d/pid" "$d/server.properties" && cmp -s "$d/server.properties.next" "$d/server.properties" && kafka_secure_probe 5 >/dev/null 2>&1; then
+    rm -f "$d/started-at" "$d/server.properties.next"
+    log "secure kafka already running on 127.0.0.1:$KAFKA_SECURE_PORT"; return 0
+  fi
+  stop_pid "$d/pid" "$d/server.properties" "secure kafka"
+  require_port_free "$KAFKA_SECURE_PORT" "secure kafka"; require_port_free "$KAFKA_SECURE_MTLS_PORT" "secure kafka (mutual TLS)"
+  require_port_free "$KAFKA_SECURE_CONTROLLER_PORT" "secure kafka controller"
+  # SCRAM users exist from the format on (KIP-900); a formatted node keeps the ones it had.
+  if [[ -f "$d/data/meta.properties" && "$(cat "$d/scram-users" 2>/dev/null)" != "$(secure_kafka_users)" ]]; then
+    die "the secure broker in $d was formatted with other SCRAM users; remove $d (or run 'infra.sh down') to format it again"
+  fi
+  openssl pkcs12 -export -in "$TLS_DIR/kafka.crt" -inkey "$TLS_DIR/kafka.key" -certfile "$TLS_DIR/ca.crt" -name kafka \
+    -passout "file:$d/keystore.password" -out "$d/keystore.p12" || die "openssl could not write the secure broker's keystore"
+  mv -f "$d/server.properties.next" "$d/server.properties"
+  for u in $(secure_kafka_users); do
+    for m in SCRAM-SHA-256 SCRAM-SHA-512; do scram+=(--add-scram "$m=[name=$u,password=$(cat "$d/users/$u")]"); done
+  done
+  [[ -f "$d/data/meta.properties" ]] || secure_kafka_users > "$d/scram-users"
+  kafka_launch "$d" "secure kafka" "${scram[@]}"
+}
+
+wait_kafka_secure() { kafka_wait "$KAFKA_SECURE_DIR" "secure kafka" kafka_secure_probe; }
+
+pg_tls_ready() {
+  PGPASSWORD="$PG_PASSWORD" PGCONNECT_TIMEOUT=3 "$(pg_bindir)/psql" -X -q -At \
+    "host=localhost port=$PG_PORT user=$PG_USER dbname=postgres sslmode=verify-full sslrootcert=$TLS_DIR/ca.crt" \
+    -c 'select ssl from pg_stat_ssl where pid = pg_backend_pid()' 2>/dev/null | grep -qx t
+}
+
+# TLS on the running server, whoever started it: the certificate in the data dir, ssl = on in a
+# file of its own, and a reload (the ssl settings are reloadable). pg_hba's `host` lines match
+# TLS and plaintext connections alike, so every other client goes on as before.
+pg_enable_tls() {
+  local d t0; d="$(pg_dir)"; t0="$(now)"
+  if [[ -f "$d/data/fabric-tls.conf" ]] && pg_tls_ready; then log "postgres TLS already on (verify-full for localhost)"; return 0; fi
+  cp "$TLS_DIR/postgres.crt" "$d/data/fabric-tls.crt"; cp "$TLS_DIR/postgres.key" "$d/data/fabric-tls.key"
+  chmod 600 "$d/data/fabric-tls.key"
+  [[ $EUID -ne 0 ]] || chown postgres:postgres "$d/data/fabric-tls.crt" "$d/data/fabric-tls.key"
+  printf "ssl = on\nssl_cert_file = 'fabric-tls.crt'\nssl_key_file = 'fabric-tls.key'\n" > "$d/data/fabric-tls.conf"
+  [[ $EUID -ne 0 ]] || chown postgres:postgres "$d/data/fabric-tls.conf"
+  grep -qxF "include_if_exists = 'fabric-tls.conf'" "$d/data/postgresql.conf" \
+    || echo "include_if_exists = 'fabric-tls.conf'" >> "$d/data/postgresql.conf"
+  PGPASSWORD="$PG_PASSWORD" "$(pg_bindir)/psql" -X -q -At "host=127.0.0.1 port=$PG_PORT user=$PG_USER dbname=postgres" \
+    -c 'select pg_reload_conf()' > /dev/null || die "postgres: pg_reload_conf() failed"
+  wait_until 30 "postgres TLS (verify-full for localhost:$PG_PORT after the reload)" "" "" "$d/postgres.log" pg_tls_ready
+  log "postgres TLS on in $(since "$t0")s"
+  echo "postgres-tls $(since "$t0")" >> "$RUN/timings"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -417,7 +640,7 @@ cluster_port() {
   if [[ "$name" =~ ^[a-z]$ ]]; then
     echo $(( APISERVER_BASE_PORT + $(printf '%d' "'$name") - 97 )); return
   fi
-  local p=56470 used
+  local p=$APISERVER_EXTRA_BASE_PORT used
   used="$(cat "$RUN"/kube/*/port 2>/dev/null || true)"
   while grep -qx "$p" <<< "$used"; do p=$((p + 1)); done
   echo "$p"
@@ -581,9 +804,13 @@ cmd_up() {
   : > "$RUN/timings"
   start_etcd
   start_kafka
+  ensure_tls
+  start_kafka_secure
   for n in "${DEFAULT_CLUSTERS[@]}"; do start_apiserver "$n"; done
   start_postgres
+  pg_enable_tls
   wait_kafka
+  wait_kafka_secure
   for n in "${DEFAULT_CLUSTERS[@]}"; do wait_apiserver "$n"; start_controller_manager "$n"; done
   echo "up-total $(since "$t0")" >> "$RUN/timings"
   log "all engines ready in $(since "$t0")s (kubernetes $KUBE_VERSION, etcd $(etcd_version), kafka $KAFKA_VERSION, postgres $(basename "$(dirname "$(pg_bindir)")")). Use: eval \"\$(bash $HERE/infra.sh env)\""
@@ -617,6 +844,7 @@ cmd_down() {
   done
   stop_pid "$ETCD_DIR/pid" "$KUBE_BIN/etcd" etcd
   stop_pid "$KAFKA_DIR/pid" kafka.Kafka kafka
+  stop_pid "$KAFKA_SECURE_DIR/pid" "$KAFKA_SECURE_DIR/server.properties" "secure kafka"
   if [[ -n "$(pg_bindir)" ]]; then stop_postgres; fi
   # remove all runtime state so the next 'up' starts fresh
   local pgd; pgd="$(pg_dir)"
@@ -624,6 +852,53 @@ cmd_down() {
   if [[ -d "$pgd" && "$pgd" == /var/lib/postgresql/fabric-infra-* ]]; then rm -rf "$pgd"; fi
   rm -rf "$RUN"
   log "down: all stopped, $RUN removed"
+}
+
+# ---------------------------------------------------------------------------------------------
+# fault commands (a profile's engines only; the fault suite calls them)
+
+# SIGKILL the broker (no shutdown, no flush) and wait until it is gone; its data dir is kept.
+cmd_kafka_kill() {
+  require_profile kafka-kill
+  local pid i
+  pid_alive "$KAFKA_DIR/pid" kafka.Kafka || die "kafka of profile $PROFILE is not running"
+  pid="$(cat "$KAFKA_DIR/pid")"
+  kill -KILL "$pid"
+  for ((i = 0; i < 300; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    [[ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" == Z ]] && break
+    sleep 0.1
+  done
+  ! kill -0 "$pid" 2>/dev/null || [[ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" == Z ]] || die "kafka (pid $pid) still alive after SIGKILL"
+  # The JVM's main thread shows as a zombie while its other threads still exit, and the sockets
+  # close with the last of them: gone means the ports are free too.
+  for ((i = 0; i < 300; i++)); do
+    port_open "$KAFKA_PORT" || port_open "$KAFKA_CONTROLLER_PORT" || break
+    sleep 0.1
+  done
+  ! port_open "$KAFKA_PORT" && ! port_open "$KAFKA_CONTROLLER_PORT" || die "kafka (pid $pid) killed, but its ports are still open after 30s"
+  rm -f "$KAFKA_DIR/pid"
+  log "kafka (pid $pid) killed with SIGKILL"
+}
+
+# Start the broker again on its kept data and wait until a client is served.
+cmd_kafka_up() {
+  require_profile kafka-up
+  check_node
+  start_kafka
+  wait_kafka
+}
+
+# pg_ctl restart with MODE (immediate: no checkpoint, crash recovery at start; fast; smart).
+cmd_postgres_restart() {
+  require_profile postgres-restart
+  local mode="${1:-immediate}" d t0; d="$(pg_dir)"; t0="$(now)"
+  [[ "$mode" =~ ^(immediate|fast|smart)$ ]] || die "postgres-restart MODE is immediate, fast or smart, not '$mode'"
+  pg_running || die "postgres of profile $PROFILE is not running"
+  as_pg "$(pg_bindir)/pg_ctl" -D "$d/data" -l "$d/postgres.log" -m "$mode" -w -t "$TIMEOUT" restart > "$d/pg_ctl.log" 2>&1 \
+    || { tail_log "$d/pg_ctl.log" 20; fail_with_log "postgres did not restart" "$d/postgres.log"; }
+  wait_until "$TIMEOUT" "postgres (select 1 on 127.0.0.1:$PG_PORT)" "" "" "$d/postgres.log" pg_ready
+  log "postgres restarted ($mode) on 127.0.0.1:$PG_PORT in $(since "$t0")s"
 }
 
 cmd_env() {
@@ -635,6 +910,7 @@ cmd_env() {
     daemons+=("$d/daemon.kubeconfig"); admins+=("$d/admin.kubeconfig")
   done
   local IFS=,
+  [[ "$PROFILE" == default ]] || echo "export FABRIC_INFRA_PROFILE='$PROFILE'"
   echo "export FABRIC_INFRA_RUN='$RUN'"
   echo "export DATABASE_URL='postgres://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/postgres'"
   echo "export KAFKA_BROKERS='127.0.0.1:$KAFKA_PORT'"
@@ -645,16 +921,37 @@ cmd_env() {
     n="$(basename "$d")"
     [[ -f "$d/daemon.token" ]] && echo "export $(token_var "$n")='$(cat "$d/daemon.token")'"
   done
+  env_secure
   return 0
+}
+
+# The credentials suite's engines: the secure broker, its users' passwords, the CA files.
+env_secure() {
+  local u
+  [[ -f "$TLS_DIR/.complete" ]] || return 0
+  echo "export FABRIC_INFRA_CA_FILE='$TLS_DIR/ca.crt'"
+  echo "export FABRIC_INFRA_OTHER_CA_FILE='$TLS_DIR/other-ca.crt'"
+  echo "export FABRIC_INFRA_CLIENT_CERT_FILE='$TLS_DIR/client.crt'"
+  echo "export FABRIC_INFRA_CLIENT_KEY_FILE='$TLS_DIR/client.key'"
+  echo "export FABRIC_INFRA_OTHER_CLIENT_CERT_FILE='$TLS_DIR/other-client.crt'"
+  echo "export FABRIC_INFRA_OTHER_CLIENT_KEY_FILE='$TLS_DIR/other-client.key'"
+  echo "export FABRIC_TLS_DATABASE_URL='postgres://$PG_USER:$PG_PASSWORD@localhost:$PG_PORT/postgres?sslmode=verify-full&sslrootcert=$TLS_DIR/ca.crt'"
+  [[ -f "$KAFKA_SECURE_DIR/users/admin" ]] || return 0
+  echo "export FABRIC_SECURE_KAFKA_BROKERS='127.0.0.1:$KAFKA_SECURE_PORT'"
+  echo "export FABRIC_SECURE_KAFKA_MTLS_BROKERS='127.0.0.1:$KAFKA_SECURE_MTLS_PORT'"
+  for u in $(secure_kafka_users); do echo "export $(password_var "$u")='$(cat "$KAFKA_SECURE_DIR/users/$u")'"; done
 }
 
 cmd_status() {
   local rc=0 d n port
+  printf 'profile: %s (ports +%s)\n' "$PROFILE" "$PORT_OFFSET"
   printf 'run dir: %s\n' "$RUN"
   printf 'versions: kubernetes %s, etcd %s, kafka %s\n' "$KUBE_VERSION" "$(etcd_version)" "$KAFKA_VERSION"
   st() { if "$@" >/dev/null 2>&1; then echo up; else echo DOWN; rc=1; fi; }
   printf '%-28s %-6s %s\n' postgres "$( [[ -n "$(pg_bindir)" ]] && st pg_ready || echo DOWN)" "127.0.0.1:$PG_PORT"
   printf '%-28s %-6s %s\n' kafka "$(st pid_alive "$KAFKA_DIR/pid" kafka.Kafka)" "127.0.0.1:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT)"
+  printf '%-28s %-6s %s\n' "kafka secure" "$(st pid_alive "$KAFKA_SECURE_DIR/pid" "$KAFKA_SECURE_DIR/server.properties")" "127.0.0.1:$KAFKA_SECURE_PORT SASL_SSL, $KAFKA_SECURE_MTLS_PORT + client cert (controller $KAFKA_SECURE_CONTROLLER_PORT)"
+  printf '%-28s %-6s %s\n' "postgres TLS" "$( [[ -n "$(pg_bindir)" && -f "$TLS_DIR/ca.crt" ]] && st pg_tls_ready || echo DOWN)" "localhost:$PG_PORT verify-full"
   printf '%-28s %-6s %s\n' etcd "$(st etcd_ready)" "127.0.0.1:$ETCD_PORT"
   for d in "$RUN"/kube/*/; do
     [[ -d "$d" ]] || continue
@@ -667,7 +964,7 @@ cmd_status() {
 
 usage() {
   cat >&2 <<EOF
-usage: infra.sh up | down | env | status | cluster-up NAME | cluster-down NAME | build
+usage: infra.sh up | down | env | status | cluster-up NAME | cluster-down NAME | build | kafka-kill | kafka-up | postgres-restart [MODE]
   up                 build/fetch what is missing into $CACHE, start everything (idempotent)
   down               stop what up started and remove the run dir ($RUN)
   env                print shell exports (eval "\$(infra.sh env)")
@@ -675,6 +972,11 @@ usage: infra.sh up | down | env | status | cluster-up NAME | cluster-down NAME |
   cluster-up NAME    start (or restart) one extra kube-apiserver + controller-manager
   cluster-down NAME  stop one cluster, keeping its etcd data, certs and tokens
   build              only fetch/build the artifacts
+  kafka-kill         SIGKILL the broker (data kept)            } a profile's engines only,
+  kafka-up           start the broker again and wait for it    } never the default ones
+  postgres-restart [immediate|fast|smart]  pg_ctl restart (default immediate)
+With FABRIC_INFRA_PROFILE=NAME every command acts on another, independent set of engines: run dir
+$CACHE/run-NAME, every port shifted by FABRIC_INFRA_PORT_OFFSET (default 1000).
 EOF
 }
 
@@ -688,6 +990,9 @@ main() {
     cluster-up) cmd_cluster_up "$@" ;;
     cluster-down) cmd_cluster_down "$@" ;;
     build) cmd_build ;;
+    kafka-kill) cmd_kafka_kill ;;
+    kafka-up) cmd_kafka_up ;;
+    postgres-restart) cmd_postgres_restart "$@" ;;
     -h|--help|help) usage ;;
     *) usage; exit 2 ;;
   esac

@@ -3,21 +3,26 @@
 // coordinator (__consumer_offsets) and hand out a producer id, so the first test does not
 // meet "coordinator is loading" retries.
 // Usage: node kafka-ready.ts [brokers] [timeoutSeconds] [--warm]
+// Credentials and TLS come from Fabric's own variables (FABRIC_KAFKA_SASL_*, FABRIC_KAFKA_TLS*),
+// read by Fabric's own parser: the probe connects the way Fabric would.
 import { createRequire } from "node:module";
 import path from "node:path";
+import { kafkajsSecurity } from "../../adapters/kafka/client.ts";
+import { parseKafkaSecurity } from "../../src/processes/kafka-security-config.ts";
 
 const require = createRequire(path.join(process.env.FABRIC_NODE_MODULES ?? path.resolve(import.meta.dirname, "../../node_modules"), "noop.js"));
 const { Kafka, logLevel } = require("kafkajs");
 
 const warm = process.argv.includes("--warm");
 const args = process.argv.slice(2).filter((a) => a !== "--warm");
-const brokers = (args[0] ?? process.env.KAFKA_BROKERS ?? "127.0.0.1:59092").split(",");
+const brokers = (args[0] ?? process.env.KAFKA_BROKERS ?? "127.0.0.1:19092").split(",");
 const timeoutMs = Number(args[1] ?? 120) * 1000;
 const deadline = Date.now() + timeoutMs;
 
 const kafka = new Kafka({
   clientId: "fabric-infra-ready",
   brokers,
+  ...kafkajsSecurity(parseKafkaSecurity(process.env, true)),
   logLevel: logLevel.NOTHING,
   connectionTimeout: 2000,
   requestTimeout: 5000,

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 const require = createRequire(path.join(process.env.FABRIC_NODE_MODULES ?? path.resolve(import.meta.dirname, "../../node_modules"), "noop.js"));
 const { Kafka, logLevel } = require("kafkajs");
 
-const brokers = (process.argv[2] ?? process.env.KAFKA_BROKERS ?? "127.0.0.1:59092").split(",");
+const brokers = (process.argv[2] ?? process.env.KAFKA_BROKERS ?? "127.0.0.1:19092").split(",");
 const run = `${Date.now()}-${process.pid}`;
 const topic = `smoke-compacted-${run}`;
 const groupId = `smoke-group-${run}`;

@@ -28,6 +28,13 @@ if "$PSQL" -X -q "$DATABASE_URL" -c "create database $db" -c "drop database $db"
 t0="$(now)"
 if "$NODE" --no-warnings "$HERE/kafka-smoke.ts" "$KAFKA_BROKERS"; then ok "kafka smoke ($(since "$t0")s)"; else bad "kafka smoke"; fi
 
+# --- the credentials suite's engines: TLS on postgres (verify-full), the secure broker as its super user
+if [[ -n "${FABRIC_TLS_DATABASE_URL:-}" ]] && [[ "$("$PSQL" -X -At "$FABRIC_TLS_DATABASE_URL" -c 'select ssl from pg_stat_ssl where pid = pg_backend_pid()' 2>&1)" == t ]]; then
+  ok "postgres over TLS, verify-full"; else bad "postgres over TLS at ${FABRIC_TLS_DATABASE_URL:-(FABRIC_TLS_DATABASE_URL unset)}"; fi
+if FABRIC_KAFKA_SASL_MECHANISM=scram-sha-512 FABRIC_KAFKA_SASL_USERNAME=admin FABRIC_KAFKA_SASL_PASSWORD="${FABRIC_SECURE_KAFKA_PASSWORD_ADMIN:-}" \
+   FABRIC_KAFKA_TLS=1 FABRIC_KAFKA_TLS_CA_FILE="${FABRIC_INFRA_CA_FILE:-}" "$NODE" --no-warnings "$HERE/kafka-ready.ts" "${FABRIC_SECURE_KAFKA_BROKERS:-}" 10 >/dev/null 2>&1; then
+  ok "secure kafka: SCRAM over TLS"; else bad "secure kafka at ${FABRIC_SECURE_KAFKA_BROKERS:-(FABRIC_SECURE_KAFKA_BROKERS unset)}"; fi
+
 # --- kubernetes
 req() { # req TOKEN CA METHOD URL [BODY] -> prints HTTP code, body in $out
   local tok="$1" ca="$2" method="$3" url="$4" body="${5:-}"

@@ -43,7 +43,14 @@ export const ClusterResponse = Schema.Struct({ cluster: ClusterRecord })
 export const KindListResponse = Schema.Struct({ kinds: Schema.Array(KindRecord) })
 /** The data of a watch stream's last event, `shutdown` (rpc/http/watch-stream.ts). */
 export const ShutdownEventData = Schema.Struct({ reason: Schema.String }).annotate({ identifier: "ShutdownEventData", description: "The server is stopping: connect again." })
-export const HealthResponse = Schema.Struct({ status: Schema.Literals(["ok", "ready"]) })
+export const HealthResponse = Schema.Struct({ status: Schema.Literal("ok") })
+export const ReadyResponse = Schema.Struct({
+  status: Schema.Literal("ready"),
+  replica: Schema.String.annotate({ description: "This replica: host and pid." }),
+  leases: Schema.Record(Schema.String, Schema.String).annotate({
+    description: "The replica holding each singleton's lease (outbox-relay, cluster-sweeper, retention); one between holders is missing.",
+  }),
+})
 
 // The error body's decoded type must be exactly the type rpc/http/errors.ts sends (both ways assignable).
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false

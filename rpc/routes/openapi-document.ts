@@ -5,15 +5,14 @@
 import { JsonSchema, Schema, SchemaRepresentation } from "effect"
 import {
   AccountResponse, ClusterListResponse, ClusterResponse, CreatedAccountResponse, ErrorBody, HealthResponse, KindListResponse,
-  ProjectPageResponse, ProjectResponse, ResourcePageResponse, ResourceResponse, ShutdownEventData,
+  ProjectPageResponse, ProjectResponse, ReadyResponse, ResourcePageResponse, ResourceResponse, ShutdownEventData,
 } from "../http/response-schemas.ts"
 import { specJsonSchema, specSchemaOf, type Kind } from "../../src/domain/kind.ts"
 import { Project } from "../../src/domain/project.ts"
-import { Resource } from "../../src/domain/resource.ts"
+import { Resource, ResourceId } from "../../src/domain/resource.ts"
 import { ClusterIdParam, RemoveClusterQuery } from "./clusters.ts"
 import {
   AccountIdParam, CreateAccountBody, CreateProjectBody, CreateResourceBody, DebugLoginForm, ListPageQuery, ListProjectsQuery, PatchResourceBody, ProjectIdParam,
-  ResourceIdParam,
 } from "../http/schemas.ts"
 
 type Method = "get" | "post" | "patch" | "delete"
@@ -22,12 +21,11 @@ type Access = "anyone" | "operator" | "operator or own key" | "any key" | "opera
 
 interface RouteDoc {
   readonly method: Method
-  /** OpenAPI path template (`{projectId}`, not Hono's `:projectId`). */
+  /** OpenAPI path template (`{projectId}`, not Hono's `:projectId`); its parameters are those of `pathParams`. */
   readonly path: string
   readonly operationId: string
   readonly summary: string
   readonly access: Access
-  readonly params?: Schema.Constraint
   readonly query?: Schema.Constraint
   readonly body?: Schema.Constraint
   /** A form body (application/x-www-form-urlencoded or multipart/form-data), as a browser posts it. */
@@ -47,8 +45,11 @@ interface RouteDoc {
     /** A body that is not JSON (event stream, Prometheus text, HTML). */
     readonly media?: { readonly type: string; readonly description: string; readonly events?: ReadonlyArray<SseEvent> }
   }
-  /** Failures besides those every route can answer (400, 405, 503) and those its access implies (401, 403). */
-  readonly failures: ReadonlyArray<ErrorStatus>
+  /**
+   * Failures besides those every route can answer (400, 405, 503), those its access implies (401,
+   * 403) and the 404 of a path parameter that names nothing.
+   */
+  readonly failures?: ReadonlyArray<ErrorStatus>
   /** Failures answered with an HTML page instead of an ErrorBody (the login form again). */
   readonly pages?: ReadonlyArray<{ readonly status: number; readonly description: string }>
 }
@@ -67,11 +68,29 @@ const errorCodeOf = {
 } as const
 type ErrorStatus = keyof typeof errorCodeOf
 
+// The routes validate both of a resource's path parameters at once (ResourceIdParam); one each here.
+const ResourceIdPathParam = Schema.Struct({ resourceId: ResourceId })
+
+/** The schema each path parameter is validated with (the routes' `validate("param", …)`), by its name in the path. */
+const pathParams: Readonly<Record<string, Schema.Constraint>> = { accountId: AccountIdParam, projectId: ProjectIdParam, clusterId: ClusterIdParam, resourceId: ResourceIdPathParam }
+
+const pathParamsOf = (route: RouteDoc): ReadonlyArray<Schema.Constraint> =>
+  [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => {
+    const schema = pathParams[name!]
+    if (schema === undefined) throw new Error(`${route.path}: no schema for the path parameter ${name}`)
+    return schema
+  })
+
+/** A success that answers JSON of `json`. */
+const jsonSuccess = (status: number) => (description: string, json: Schema.Constraint): RouteDoc["success"] => ({ status, description, json })
+const ok = jsonSuccess(200)
+const created = jsonSuccess(201)
+const accepted = jsonSuccess(202)
+
 /** GET …/watch of one entity (rpc/http/watch-stream.ts): event `<entity>` with the whole entity at once and on every change, then `shutdown` when the server stops. */
-const watchRoute = (path: string, operationId: string, entity: "project" | "resource", schema: Schema.Constraint, params: Schema.Constraint): RouteDoc => ({
+const watchRoute = (path: string, operationId: string, entity: "project" | "resource", schema: Schema.Constraint): RouteDoc => ({
   method: "get", path, operationId, access: "operator or own key",
   summary: `Follow a ${entity}: server-sent events until it is Deleted.`,
-  params,
   success: {
     status: 200, description: "An event stream.",
     media: {
@@ -91,93 +110,83 @@ const routes: ReadonlyArray<RouteDoc> = [
     method: "post", path: "/v1/accounts", operationId: "createAccount", access: "operator", idempotent: true,
     summary: "Create an account with its default project; the API key is returned once.",
     body: CreateAccountBody,
-    success: { status: 201, description: "The account, its default project and its API key.", json: CreatedAccountResponse },
-    failures: [409, 503],
+    success: created("The account, its default project and its API key.", CreatedAccountResponse),
+    failures: [409],
   },
   {
     method: "get", path: "/v1/accounts/{accountId}", operationId: "getAccount", access: "operator or own key",
     summary: "Read an account.",
-    params: AccountIdParam,
-    success: { status: 200, description: "The account.", json: AccountResponse },
-    failures: [404, 503],
+    success: ok("The account.", AccountResponse),
   },
   {
     method: "post", path: "/v1/accounts/{accountId}/projects", operationId: "createProject", access: "operator or own key", idempotent: true,
     summary: "Create a project: a namespace in every member cluster.",
-    params: AccountIdParam, body: CreateProjectBody,
-    success: { status: 201, description: "The project, phase Provisioning.", json: ProjectResponse },
-    failures: [404, 409, 422, 503],
+    body: CreateProjectBody,
+    success: created("The project, phase Provisioning.", ProjectResponse),
+    failures: [409, 422],
   },
   {
     method: "get", path: "/v1/accounts/{accountId}/projects", operationId: "listProjects", access: "operator or own key",
     summary: "List an account's projects, a page at a time (limit 1 to 100, default 20).",
-    params: AccountIdParam, query: ListProjectsQuery,
-    success: { status: 200, description: "One page of projects.", json: ProjectPageResponse },
-    failures: [404, 503],
+    query: ListProjectsQuery,
+    success: ok("One page of projects.", ProjectPageResponse),
   },
   {
     method: "get", path: "/v1/projects/{projectId}", operationId: "getProject", access: "operator or own key",
     summary: "Read a project with its per-cluster status.",
-    params: ProjectIdParam,
-    success: { status: 200, description: "The project.", json: ProjectResponse },
-    failures: [404, 503],
+    success: ok("The project.", ProjectResponse),
   },
-  watchRoute("/v1/projects/{projectId}/watch", "watchProject", "project", Project, ProjectIdParam),
+  watchRoute("/v1/projects/{projectId}/watch", "watchProject", "project", Project),
   {
     method: "delete", path: "/v1/projects/{projectId}", operationId: "deleteProject", access: "operator or own key",
     summary: "Delete a project: its namespace goes from every cluster.",
-    params: ProjectIdParam,
-    success: { status: 202, description: "The project, phase Deleting.", json: ProjectResponse },
-    failures: [404, 503],
+    success: accepted("The project, phase Deleting.", ProjectResponse),
   },
   {
     method: "post", path: "/v1/projects/{projectId}/resources", operationId: "createResource", access: "operator or own key", idempotent: true,
     summary: "Create a resource of a catalogued kind in the project: its object in the project's namespace of every cluster that serves the kind. The spec is validated against the kind's schema (400 naming each field).",
-    params: ProjectIdParam, body: CreateResourceBody, byKind: "create",
+    body: CreateResourceBody, byKind: "create",
     success: { status: 201, description: "The resource, phase Provisioning.", json: ResourceResponse },
     failures: [404, 409, 422, 503],
   },
   {
     method: "get", path: "/v1/projects/{projectId}/resources", operationId: "listResources", access: "operator or own key",
     summary: "List a project's resources, a page at a time (limit 1 to 100, default 20).",
-    params: ProjectIdParam, query: ListPageQuery,
+    query: ListPageQuery,
     success: { status: 200, description: "One page of resources.", json: ResourcePageResponse },
     failures: [404, 503],
   },
   {
     method: "get", path: "/v1/projects/{projectId}/resources/{resourceId}", operationId: "getResource", access: "operator or own key",
     summary: "Read a resource with its per-cluster status.",
-    params: ResourceIdParam,
     success: { status: 200, description: "The resource.", json: ResourceResponse },
     failures: [404, 503],
   },
   {
     method: "patch", path: "/v1/projects/{projectId}/resources/{resourceId}", operationId: "patchResource", access: "operator or own key",
     summary: "Change a resource's spec with a JSON merge patch (RFC 7386), validated before and after the merge; a change is a new generation.",
-    params: ResourceIdParam, body: PatchResourceBody, bodyMedia: ["application/merge-patch+json", "application/json"], byKind: "patch",
+    body: PatchResourceBody, bodyMedia: ["application/merge-patch+json", "application/json"], byKind: "patch",
     success: { status: 200, description: "The resource (its generation bumped when the spec changed).", json: ResourceResponse },
     failures: [404, 409, 503],
   },
   {
     method: "delete", path: "/v1/projects/{projectId}/resources/{resourceId}", operationId: "deleteResource", access: "operator or own key",
     summary: "Delete a resource: its object goes from every cluster.",
-    params: ResourceIdParam,
     success: { status: 202, description: "The resource, phase Deleting.", json: ResourceResponse },
     failures: [404, 503],
   },
-  watchRoute("/v1/projects/{projectId}/resources/{resourceId}/watch", "watchResource", "resource", Resource, ResourceIdParam),
+  watchRoute("/v1/projects/{projectId}/resources/{resourceId}/watch", "watchResource", "resource", Resource),
   {
     method: "get", path: "/v1/clusters", operationId: "listClusters", access: "operator",
     summary: "List member clusters.",
-    success: { status: 200, description: "Every cluster Fabric knows.", json: ClusterListResponse },
-    failures: [503],
+    success: ok("Every cluster Fabric knows.", ClusterListResponse),
   },
   {
     method: "delete", path: "/v1/clusters/{clusterId}", operationId: "removeCluster", access: "operator",
     summary: "Remove a cluster from the fleet: projects stop waiting for it; its namespaces are left alone. The last Active cluster only with force=true (409 otherwise).",
-    params: ClusterIdParam, query: RemoveClusterQuery,
-    success: { status: 202, description: "The cluster, phase Removed.", json: ClusterResponse },
-    failures: [404, 409, 503],
+    query: RemoveClusterQuery,
+    success: accepted("The cluster, phase Removed.", ClusterResponse),
+    failures: [409],
   },
   {
     method: "get", path: "/v1/kinds", operationId: "listKinds", access: "any key",
@@ -188,26 +197,23 @@ const routes: ReadonlyArray<RouteDoc> = [
   {
     method: "get", path: "/healthz", operationId: "healthz", access: "anyone",
     summary: "Liveness.",
-    success: { status: 200, description: "The process is live.", json: HealthResponse },
-    failures: [],
+    success: ok("The process is live.", HealthResponse),
   },
   {
     method: "get", path: "/readyz", operationId: "readyz", access: "anyone",
-    summary: "Readiness: the database answers.",
-    success: { status: 200, description: "Ready to serve.", json: HealthResponse },
+    summary: "Readiness: the database answers. Also names the replica holding each singleton's lease.",
+    success: ok("Ready to serve.", ReadyResponse),
     failures: [503],
   },
   {
     method: "get", path: "/metrics", operationId: "metrics", access: "anyone",
     summary: "Prometheus metrics (no label per project or account).",
     success: { status: 200, description: "Metrics.", media: { type: "text/plain", description: "Prometheus text exposition format." } },
-    failures: [],
   },
   {
     method: "get", path: "/debug", operationId: "debugUi", access: "operator session",
     summary: "The state-machine visualiser.",
     success: { status: 200, description: "An HTML page.", media: { type: "text/html", description: "The visualiser." } },
-    failures: [],
     pages: [{ status: 401, description: "No operator token and no session: the login form." }],
   },
   {
@@ -222,13 +228,12 @@ const routes: ReadonlyArray<RouteDoc> = [
     method: "post", path: "/debug/logout", operationId: "debugLogout", access: "anyone",
     summary: "End the visualiser's session, on every replica (the session cannot be used again).",
     success: { status: 303, description: "Logged out: the cookie is cleared, back to the login form.", location: "/debug" },
-    failures: [403, 503],
+    failures: [403],
   },
   {
     method: "get", path: "/openapi.json", operationId: "openapi", access: "anyone",
     summary: "This document.",
     success: { status: 200, description: "OpenAPI 3.1.", media: { type: "application/json", description: "An OpenAPI 3.1 document." } },
-    failures: [],
   },
 ]
 
@@ -311,11 +316,13 @@ const errorStatusesOf = (route: RouteDoc): ReadonlyArray<ErrorStatus> => {
   implied.push(400)
   if (route.access === "operator" || route.access === "operator or own key" || route.access === "any key") implied.push(401)
   if (route.access === "operator") implied.push(403)
+  // An id that names nothing (or, for an account's key, another account's resource).
+  if (pathParamsOf(route).length > 0) implied.push(404)
   // Any other method on a documented path (rpc/http/method-not-allowed.ts).
   implied.push(405)
   // A process that is stopping answers every request so (rpc/drain.ts).
   implied.push(503)
-  return [...new Set([...implied, ...route.failures])].sort((a, b) => a - b)
+  return [...new Set([...implied, ...(route.failures ?? [])])].sort((a, b) => a - b)
 }
 
 /**
@@ -335,7 +342,7 @@ const bodyByKind = (generic: JsonSchema.JsonSchema, kinds: ReadonlyArray<Kind>, 
 
 /** The document; with `kinds` (the catalogue), a resource's body says each kind's spec schema. */
 export const buildOpenApiDocument = (kinds: ReadonlyArray<Kind> = []) => {
-  const routeSchemas = routes.flatMap((r) => [r.params, r.query, r.body, r.form, r.success.json, ...(r.success.media?.events ?? []).map((e) => e.data)].filter((s) => s !== undefined))
+  const routeSchemas = routes.flatMap((r) => [...pathParamsOf(r), r.query, r.body, r.form, r.success.json, ...(r.success.media?.events ?? []).map((e) => e.data)].filter((s) => s !== undefined))
   const { of, components } = compile([ErrorBody, ...new Set(routeSchemas)])
   const errorResponse = (status: ErrorStatus) => ({
     description: `\`${errorCodeOf[status]}\``,
@@ -346,7 +353,7 @@ export const buildOpenApiDocument = (kinds: ReadonlyArray<Kind> = []) => {
   const paths: Record<string, Record<string, unknown>> = {}
   for (const route of routes) {
     const parameters = [
-      ...(route.params ? parametersOf("path", of(route.params)) : []),
+      ...pathParamsOf(route).flatMap((params) => parametersOf("path", of(params))),
       ...(route.query ? parametersOf("query", of(route.query)) : []),
       ...(route.idempotent ? [idempotencyKeyHeader] : []),
     ]

@@ -5,7 +5,7 @@ import { makeDevProcess } from "../processes/dev.ts"
 import { loadOrCreateOperatorToken, operatorTokenFile } from "../processes/operator-token.ts"
 import { runMain } from "../processes/run-main.ts"
 import { existsSync } from "node:fs"
-import postgres from "postgres"
+import { describeConnectError, openPostgres } from "../../adapters/postgres/connection.ts"
 import { migrate } from "../../adapters/postgres/migrate.ts"
 import type { KubeconfigSource } from "../../adapters/kubernetes/kubeconfig.ts"
 import { parseArgs } from "../cli/args.ts"
@@ -66,10 +66,13 @@ switch (command) {
   }
   case "migrate": {
     if (!config.databaseUrl) fail("fabric migrate needs DATABASE_URL")
-    const pool = postgres(config.databaseUrl!, { max: 1, onnotice: () => {} })
+    const pool = openPostgres(config.databaseUrl!, { max: 1, onnotice: () => {} })
     try {
       const applied = await migrate(pool)
       console.log(applied.length === 0 ? "migrations: up to date" : `migrations applied: ${applied.join(", ")}`)
+    } catch (e) {
+      console.error(`fabric: migrate: ${describeConnectError(e)}`)
+      process.exitCode = 1
     } finally {
       await pool.end()
     }

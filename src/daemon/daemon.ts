@@ -11,12 +11,12 @@
 // calls are in flight, a permit held only for the call itself. So a deletion that waits for its
 // namespace to be gone, or a project waiting out an outage, holds only its own project.
 import { Clock, Effect, Schedule } from "effect"
+import type { ClusterId } from "../domain/cluster.ts"
 import { encodeJson, topics, type ClusterSignal } from "../domain/messages.ts"
 import { daemonGroup } from "../domain/topics.ts"
 import { Cluster } from "../services/cluster.ts"
 import { EventBus, type KeyBatch } from "../services/event-bus.ts"
-import { KindCatalogue } from "../services/kind-catalogue.ts"
-import { Metrics } from "../services/metrics.ts"
+import { followTopic } from "../services/follow-topic.ts"
 import { boundCalls } from "./call-bound.ts"
 import { defaultDaemonConcurrency, projectLanes } from "./concurrency.ts"
 import { decodeDesired, decodeDesiredResource, DesiredState } from "./desired-state.ts"
@@ -40,7 +40,7 @@ export const defaultDaemonOptions: DaemonOptions = {
   retryBase: "200 millis", retryCap: "30 seconds", deletionPollMs: 250, heartbeatMs: 10_000, driftIntervalMs: 60_000, concurrency: defaultDaemonConcurrency,
 }
 
-const announce = (clusterId: string, kind: ClusterSignal["kind"], kinds?: ReadonlyArray<string>) =>
+const announce = (clusterId: ClusterId, kind: ClusterSignal["kind"], kinds?: ReadonlyArray<string>) =>
   Effect.gen(function* () {
     const signal: ClusterSignal = { clusterId, kind, at: new Date(yield* Clock.currentTimeMillis).toISOString(), ...(kinds === undefined ? {} : { kinds }) }
     yield* (yield* EventBus).publish(topics.clusters, [{ key: clusterId, value: encodeJson(signal) }])
@@ -50,7 +50,6 @@ const runBounded = (options: DaemonOptions) =>
   Effect.gen(function* () {
     const cluster = yield* Cluster
     const bus = yield* EventBus
-    const context = yield* Effect.context<Cluster | EventBus | Metrics | KindCatalogue>()
     const desired = new DesiredState()
     // Projects and resources (their ids never collide): a key's work and drift exclude each other.
     const projects = new KeyedLock()
@@ -58,7 +57,7 @@ const runBounded = (options: DaemonOptions) =>
     // A broker that is still starting (or a topic whose leaders are being elected) is worth
     // waiting for at start: give it about a minute before giving up.
     const startupRetry = Schedule.max([Schedule.min([Schedule.exponential("200 millis"), Schedule.spaced("5 seconds")]), Schedule.recurs(15)])
-    const everything = yield* bus.readAll(topics.projects).pipe(
+    const everything = yield* bus.readAll(topics.projects, daemonGroup(cluster.id)).pipe(
       Effect.tapError((e) => Effect.logWarning("cannot read the desired state yet; retrying", { cluster: cluster.id, reason: e.reason })),
       Effect.retry(startupRetry),
     )
@@ -69,7 +68,7 @@ const runBounded = (options: DaemonOptions) =>
     yield* announce(cluster.id, "joined").pipe(Effect.retry(startupRetry))
     yield* Effect.addFinalizer(() => announce(cluster.id, "left").pipe(Effect.ignore))
     // After the join (as before resources: a join is as quick to arrive as it always was).
-    for (const message of yield* bus.readAll(topics.resources).pipe(Effect.retry(startupRetry))) {
+    for (const message of yield* bus.readAll(topics.resources, daemonGroup(cluster.id)).pipe(Effect.retry(startupRetry))) {
       const decoded = message.value === null ? undefined : decodeDesiredResource(message.value)
       if (decoded?.ok) desired.applyResource(decoded.desired)
     }
@@ -101,15 +100,13 @@ const runBounded = (options: DaemonOptions) =>
       messages[0].topic === topics.resources
         ? handleResourceBatch(messages, options, desired, served, projects)
         : handleDesiredBatch(messages, options, desired, projects)
-    yield* bus.subscribe({
+    // Desired state is level-based: of a key's queued messages only the newest generation
+    // needs reconciling, the older ones are superseded (handleNewest says so in the log).
+    yield* followTopic({
       group: daemonGroup(cluster.id),
       topics: [topics.projects, topics.resources],
-      fromBeginning: true,
       concurrency: projectLanes(options.concurrency),
-      // Desired state is level-based: of a key's queued messages only the newest generation
-      // needs reconciling, the older ones are superseded (handleNewest says so in the log).
-      batchPerKey: true,
-      handle: (messages) => handle(messages).pipe(Effect.annotateLogs("cluster", cluster.id), Effect.provideContext(context)),
+      handle: (messages) => handle(messages).pipe(Effect.annotateLogs("cluster", cluster.id)),
     })
     yield* Effect.forkScoped(
       drift({ reportPresent: false, repair: true, concurrency: options.concurrency }).pipe(

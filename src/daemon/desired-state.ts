@@ -1,6 +1,6 @@
-// What this cluster should hold, as far as the daemon has handled it: the newest desired state
-// per project and per resource. Rebuilt after a restart from the compacted fabric.projects and
-// fabric.resources topics.
+// What this cluster should hold, as far as the daemon has taken it on (handled, or being handled
+// and tried again until its report is out): the newest desired state per project and per
+// resource. Rebuilt after a restart from the compacted fabric.projects and fabric.resources topics.
 import { Schema } from "effect"
 import type { Kind } from "../domain/kind.ts"
 import { DesiredNamespace, DesiredResource } from "../domain/messages.ts"
@@ -48,8 +48,13 @@ export const managedNamespaceOf = (d: DesiredNamespace): ManagedNamespace =>
 export class DesiredState {
   readonly #byProject = new Map<string, DesiredNamespace>()
   readonly #byResource = new Map<string, DesiredResource>()
-  /** Deletions the drift check started itself (after a refusal): reported Deleted once gone (project or resource ids). */
-  readonly deletionsStarted = new Set<string>()
+  /**
+   * Projects (and resources, by id) whose last report for their current generation was not the outcome it asks for:
+   * Failed (refused, or a foreign namespace in the way), or a deletion the drift check started
+   * itself. Once the cluster shows the outcome (the namespace in place, or gone), the drift check
+   * reports it: nothing else would, and the project would wait for this cluster forever.
+   */
+  readonly unsettled = new Set<string>()
 
   /** Keeps the newest generation of each project (a redelivered older message changes nothing). */
   apply(desired: DesiredNamespace): void {

@@ -40,32 +40,40 @@ export const repairDrift = (desired: DesiredState, projects: KeyedLock, options:
     const present = new Map((yield* cluster.listManaged()).map((ns) => [ns.name, ns.projectId]))
     // A refusal concerns one namespace: report it and go on with the others.
     const refused = (d: DesiredNamespace) => (e: ClusterRefused): Effect.Effect<"refused", EventBusUnavailable, EventBus> =>
-      observe(d, cluster.id, "Failed", refusalReason(e.reason), undefined).pipe(Effect.as("refused" as const))
+      failed(d, refusalReason(e.reason)).pipe(Effect.as("refused" as const))
+    const failed = (d: DesiredNamespace, reason: string) =>
+      observe(d, cluster.id, "Failed", reason, undefined).pipe(Effect.tap(() => Effect.sync(() => desired.unsettled.add(d.projectId))))
+    const settled = (d: DesiredNamespace, phase: "Ready" | "Deleted", reason: string | undefined) =>
+      observe(d, cluster.id, phase, reason, undefined).pipe(Effect.tap(() => Effect.sync(() => desired.unsettled.delete(d.projectId))))
     let repaired = 0
 
     const keepPresent = (d: DesiredNamespace) =>
       Effect.gen(function* () {
         if (present.get(d.namespace) === d.projectId) {
-          if (options.reportPresent) yield* observe(d, cluster.id, "Ready", undefined, undefined)
+          // in place, though the last report said Failed (a refusal that has passed): say Ready
+          if (options.reportPresent || desired.unsettled.has(d.projectId)) yield* settled(d, "Ready", undefined)
           return
         }
         if (!options.repair) return
         const result = yield* cluster.ensureNamespace(managedNamespaceOf(d)).pipe(
-          Effect.catchTag("NamespaceConflict", () => observe(d, cluster.id, "Failed", conflictReason(d.namespace), undefined).pipe(Effect.as("conflict" as const))),
+          Effect.catchTag("NamespaceConflict", () => failed(d, conflictReason(d.namespace)).pipe(Effect.as("conflict" as const))),
           Effect.catchTag("ClusterRefused", refused(d)),
         )
         if (result === "created") {
           repaired++
           yield* metrics.increment(driftRepairs, { cluster: cluster.id })
           yield* Effect.logWarning("drift repaired: namespace was missing and has been created again", { cluster: cluster.id, namespace: d.namespace })
-          yield* observe(d, cluster.id, "Ready", "repaired: the namespace was missing and has been created again", undefined)
+          yield* settled(d, "Ready", "repaired: the namespace was missing and has been created again")
+        } else if (result === "unchanged" && desired.unsettled.has(d.projectId)) {
+          yield* settled(d, "Ready", undefined) // it appeared between the listing and this call
         }
       })
 
     const keepGone = (d: DesiredNamespace) =>
       Effect.gen(function* () {
         if (present.get(d.namespace) !== d.projectId) {
-          if (desired.deletionsStarted.delete(d.projectId)) yield* observe(d, cluster.id, "Deleted", undefined, undefined)
+          // gone, though the last report said Failed (a refused deletion, or one this check started)
+          if (desired.unsettled.has(d.projectId)) yield* settled(d, "Deleted", undefined)
           return
         }
         if (!options.repair) return
@@ -73,8 +81,8 @@ export const repairDrift = (desired: DesiredState, projects: KeyedLock, options:
           Effect.catchTag("NamespaceConflict", () => Effect.succeed("conflict" as const)),
           Effect.catchTag("ClusterRefused", refused(d)),
         )
-        if (result === "deleting") desired.deletionsStarted.add(d.projectId)
-        if (result === "absent") yield* observe(d, cluster.id, "Deleted", undefined, undefined)
+        if (result === "deleting") desired.unsettled.add(d.projectId)
+        if (result === "absent") yield* settled(d, "Deleted", undefined)
       })
 
     yield* Effect.forEach(

@@ -60,6 +60,7 @@ const handleDesired = (message: BusMessage, desired: DesiredNamespace, options: 
     yield* observe(desired, cluster.id, outcome.phase, outcome.reason, requestId)
     yield* metrics.increment(reconciles, { cluster: cluster.id })
     yield* crashPoint("daemon.after-status")
+    return outcome.phase
   }).pipe(
     // Continues the trace of the request that changed the project (the message's traceparent).
     Effect.withSpan("Daemon.handleDesired", { kind: "consumer", attributes: { offset: message.offset, projectId: desired.projectId, generation: desired.generation }, ...parentFrom(message.headers) }),
@@ -72,5 +73,12 @@ export const handleDesiredBatch = (messages: KeyBatch, options: HandlingOptions,
     decode: decodeDesired,
     lockKey: (d) => d.projectId,
     known: (d) => state.get(d.projectId),
-    handle: (message, d) => handleDesired(message, d, options, state).pipe(Effect.tap(() => Effect.sync(() => state.apply(d)))),
+    takeOn: (d) => state.apply(d),
+    handle: (message, d) => handleDesired(message, d, options, state).pipe(
+      // A Failed report waits for the drift check to see the cluster as it should be.
+      Effect.tap((phase) => Effect.sync(() => {
+        if (phase === "Failed") state.unsettled.add(d.projectId)
+        else state.unsettled.delete(d.projectId)
+      })),
+    ),
   }, projects)

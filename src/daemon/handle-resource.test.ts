@@ -7,7 +7,10 @@ import { test } from "uvu"
 import * as assert from "uvu/assert"
 import { defaultCrdDirectory, readCrdDirectory } from "../../adapters/catalogue/crd-files.ts"
 import { layer as simulatedCluster, SimulatedClusterState } from "../../adapters/embedded/cluster.ts"
+import { AccountId } from "../domain/account.ts"
 import { encodeJson, topics, type DesiredNamespace, type DesiredResource, type ResourceObservation } from "../domain/messages.ts"
+import { ProjectId } from "../domain/project.ts"
+import { ResourceId } from "../domain/resource.ts"
 import { Cluster } from "../services/cluster.ts"
 import { EventBus, type BusMessage } from "../services/event-bus.ts"
 import { KindCatalogue } from "../services/kind-catalogue.ts"
@@ -21,9 +24,11 @@ import { discoverKinds, ServedKinds } from "./served-kinds.ts"
 const options: HandlingOptions = { retryBase: "5 millis", retryCap: "20 millis", deletionPollMs: 5 }
 const catalogue = await Effect.runPromise(readCrdDirectory(defaultCrdDirectory))
 
-const project: DesiredNamespace = { projectId: "prj_1", accountId: "acc_1", namespace: "prj-one-abc123", generation: 1, deleted: false }
+const res1 = ResourceId.make(`res_${"a".repeat(20)}`)
+const res2 = ResourceId.make(`res_${"b".repeat(20)}`)
+const project: DesiredNamespace = { projectId: ProjectId.make(`prj_${"a".repeat(20)}`), accountId: AccountId.make(`acc_${"a".repeat(20)}`), namespace: "prj-one-abc123", generation: 1, deleted: false }
 const resource = (overrides: Partial<DesiredResource> = {}): DesiredResource => ({
-  resourceId: "res_1", projectId: project.projectId, accountId: project.accountId, namespace: project.namespace,
+  resourceId: res1, projectId: project.projectId, accountId: project.accountId, namespace: project.namespace,
   kind: "KupoPort", name: "indexer", generation: 1, spec: { network: "preprod", pruneUtxo: true }, deleted: false, ...overrides,
 })
 
@@ -37,6 +42,7 @@ const setup = (unservedKinds: ReadonlyArray<string> = []) => {
   const bus = Layer.succeed(EventBus, EventBus.of({
     publish: (_topic, messages) => Effect.sync(() => { for (const m of messages) published.push(JSON.parse(m.value!)) }),
     ensureTopics: () => Effect.die("not used"), subscribe: () => Effect.die("not used"), readAll: () => Effect.die("not used"), lag: () => Effect.die("not used"),
+    fencedPublisher: () => Effect.die("not used"),
   }))
   const run = <A, E>(effect: Effect.Effect<A, E, Cluster | EventBus | Metrics | KindCatalogue>) =>
     Effect.runPromise(effect.pipe(Effect.provide(Layer.mergeAll(simulatedCluster({ id: "sim", state }), bus, Metrics.layer, KindCatalogue.layerOf(catalogue)))))
@@ -90,10 +96,10 @@ test("a project's deletion deletes its objects, reports those whose deletion it 
   await run(Effect.gen(function* () {
     yield* handleProject(project)
     yield* handle(resource())
-    yield* handle(resource({ resourceId: "res_2", kind: "CardanoNodePort", name: "relay", spec: { network: "preprod", version: "10.1" } }))
-    yield* handle(resource({ resourceId: "res_2", kind: "CardanoNodePort", name: "relay", spec: { network: "preprod", version: "10.1" }, generation: 2, deleted: true }))
+    yield* handle(resource({ resourceId: res2, kind: "CardanoNodePort", name: "relay", spec: { network: "preprod", version: "10.1" } }))
+    yield* handle(resource({ resourceId: res2, kind: "CardanoNodePort", name: "relay", spec: { network: "preprod", version: "10.1" }, generation: 2, deleted: true }))
     // Put back by hand after its deletion: the project's deletion deletes it again.
-    state.putObject({ kind: "CardanoNodePort", namespace: project.namespace, name: "relay", labels: { "app.kubernetes.io/managed-by": "fabric", "fabric.demeter.run/project": "prj_1", "fabric.demeter.run/resource": "res_2" }, annotations: {}, spec: {} })
+    state.putObject({ kind: "CardanoNodePort", namespace: project.namespace, name: "relay", labels: { "app.kubernetes.io/managed-by": "fabric", "fabric.demeter.run/project": project.projectId, "fabric.demeter.run/resource": res2 }, annotations: {}, spec: {} })
     yield* handleProject({ ...project, generation: 2, deleted: true })
   }))
   assert.equal(reports(), ["Ready@1", "Ready@1", "Deleted@2", "Deleted@2"], "res_2 (its deletion known here) reported Deleted again by the project's deletion; res_1 is reported when its own deletion comes")

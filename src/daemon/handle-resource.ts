@@ -108,7 +108,8 @@ export const handleResourceBatch = (messages: KeyBatch, options: HandlingOptions
     decode: decodeDesiredResource,
     lockKey: (d) => d.resourceId,
     known: (d) => state.resource(d.resourceId),
-    handle: (message, d) => handleResource(message, d, options, state, served).pipe(Effect.tap(() => Effect.sync(() => state.applyResource(d)))),
+    takeOn: (d) => state.applyResource(d),
+    handle: (message, d) => handleResource(message, d, options, state, served),
   }, locks)
 
 /**

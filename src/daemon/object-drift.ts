@@ -68,7 +68,7 @@ export const repairObjectDrift = (state: DesiredState, locks: KeyedLock, served:
     const keepGone = (d: DesiredResource, listed: ListedObject | undefined, kind: Kind) =>
       Effect.gen(function* () {
         if (listed === undefined) {
-          if (state.deletionsStarted.delete(d.resourceId)) yield* reportObject(d, { phase: "Deleted" }, served, undefined)
+          if (state.unsettled.delete(d.resourceId)) yield* reportObject(d, { phase: "Deleted" }, served, undefined)
           return
         }
         if (!options.repair) return
@@ -76,7 +76,7 @@ export const repairObjectDrift = (state: DesiredState, locks: KeyedLock, served:
           Effect.catchTag("ObjectConflict", () => Effect.succeed("conflict" as const)),
           Effect.catchTag("ClusterRefused", (e) => reportObject(d, { phase: "Failed", reason: refusalReason(e.reason) }, served, undefined).pipe(Effect.as("refused" as const))),
         )
-        if (result === "deleting") state.deletionsStarted.add(d.resourceId)
+        if (result === "deleting") state.unsettled.add(d.resourceId)
         if (result === "absent") yield* reportObject(d, { phase: "Deleted" }, served, undefined)
       })
 

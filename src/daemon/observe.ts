@@ -1,4 +1,5 @@
 import { Clock, Effect } from "effect"
+import type { ClusterId } from "../domain/cluster.ts"
 import { encodeJson, topics, type DesiredNamespace, type DesiredResource, type NamespaceObservation, type ResourceObservation } from "../domain/messages.ts"
 import type { ResourceCondition } from "../domain/resource.ts"
 import { EventBus } from "../services/event-bus.ts"
@@ -23,7 +24,7 @@ const publishObservation = (key: string, observation: NamespaceObservation | Res
 const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms).toISOString())
 
 /** Publishes what this cluster observed for one project generation (durable when it returns). */
-export const observe = (desired: DesiredNamespace, clusterId: string, phase: NamespaceObservation["phase"], reason: string | undefined, requestId: string | undefined) =>
+export const observe = (desired: DesiredNamespace, clusterId: ClusterId, phase: NamespaceObservation["phase"], reason: string | undefined, requestId: string | undefined) =>
   Effect.gen(function* () {
     yield* publishObservation(desired.projectId, {
       projectId: desired.projectId, clusterId, generation: desired.generation, phase, observedAt: yield* now,
@@ -33,7 +34,7 @@ export const observe = (desired: DesiredNamespace, clusterId: string, phase: Nam
 
 /** Publishes what this cluster observed of one resource generation's object (key = resource id). */
 export const observeResource = (
-  desired: DesiredResource, clusterId: string, phase: ResourceObservation["phase"],
+  desired: DesiredResource, clusterId: ClusterId, phase: ResourceObservation["phase"],
   details: { readonly reason?: string | undefined; readonly conditions?: ReadonlyArray<ResourceCondition> | undefined }, requestId: string | undefined,
 ) =>
   Effect.gen(function* () {

@@ -89,8 +89,10 @@ export interface DesiredKind<D extends { readonly generation: number }, E, R> {
   readonly lockKey: (d: D) => string
   /** What this daemon already knows of the entity from the topic. */
   readonly known: (d: D) => D | undefined
-  /** Reconciles and reports; the daemon then knows this desired state. */
-  readonly handle: (message: BusMessage, d: D) => Effect.Effect<void, E, R>
+  /** Records the desired state as this daemon's to bring about (what drift repair pushes toward). */
+  readonly takeOn: (d: D) => void
+  /** Reconciles and reports. */
+  readonly handle: (message: BusMessage, d: D) => Effect.Effect<unknown, E, R>
 }
 
 /**
@@ -106,9 +108,14 @@ export const handleNewest = <D extends { readonly generation: number }, E, R>(me
     for (const d of older) yield* superseded(d, newest.desired.generation)
     yield* locks.withLock(kind.lockKey(newest.desired))(
       Effect.suspend(() => {
-        // Known from the topic already (read at start, or handled): this message is an older copy.
+        // Known from the topic already (read at start, or taken on): this message is an older copy.
         const known = kind.known(newest.desired)
         if (known !== undefined && known.generation > newest.desired.generation) return superseded(newest, known.generation)
+        // Taken on before the cluster is touched, not once the report is out: a handling that
+        // changed the cluster but could not publish (the broker down) is tried again later, with
+        // the lock free in between, and a drift pass in that gap must push toward this generation.
+        // Knowing only the older one, it would create again what this deletion removed.
+        kind.takeOn(newest.desired)
         return kind.handle(newest.message, newest.desired)
       }),
     )

@@ -1,4 +1,8 @@
 import { Schema } from "effect"
+import { AccountId } from "./account.ts"
+import { ClusterId } from "./cluster.ts"
+import { ProjectId } from "./project.ts"
+import { ResourceId } from "./resource.ts"
 
 /** Kafka topics (docs/architecture.md). */
 export const topics = {
@@ -11,8 +15,8 @@ export const topics = {
 
 /** fabric.projects, key = project id, compacted: what every cluster should hold for a project. */
 export const DesiredNamespace = Schema.Struct({
-  projectId: Schema.String,
-  accountId: Schema.String,
+  projectId: ProjectId,
+  accountId: AccountId,
   namespace: Schema.String,
   generation: Schema.Number,
   deleted: Schema.Boolean,
@@ -21,8 +25,8 @@ export type DesiredNamespace = typeof DesiredNamespace.Type
 
 /** fabric.status, key = project id: what one cluster observed for one generation. */
 export const NamespaceObservation = Schema.Struct({
-  projectId: Schema.String,
-  clusterId: Schema.String,
+  projectId: ProjectId,
+  clusterId: ClusterId,
   generation: Schema.Number,
   phase: Schema.Literals(["Ready", "Failed", "Deleted"]),
   reason: Schema.optional(Schema.String),
@@ -35,9 +39,9 @@ export type NamespaceObservation = typeof NamespaceObservation.Type
  * (its object in the project's namespace). A daemon applies it once the namespace is there.
  */
 export const DesiredResource = Schema.Struct({
-  resourceId: Schema.String,
-  projectId: Schema.String,
-  accountId: Schema.String,
+  resourceId: ResourceId,
+  projectId: ProjectId,
+  accountId: AccountId,
   namespace: Schema.String,
   kind: Schema.String,
   name: Schema.String,
@@ -50,7 +54,7 @@ export type DesiredResource = typeof DesiredResource.Type
 /** fabric.status, key = resource id: what one cluster observed of one resource generation (a namespace's fields, and the object's). */
 export const ResourceObservation = Schema.Struct({
   ...NamespaceObservation.fields,
-  resourceId: Schema.String,
+  resourceId: ResourceId,
   phase: Schema.Literals(["Ready", "Failed", "Unavailable", "Deleted"]),
   /** The object's status conditions (Ready only). */
   conditions: Schema.optional(Schema.Array(Schema.Struct({
@@ -61,7 +65,7 @@ export type ResourceObservation = typeof ResourceObservation.Type
 
 /** fabric.clusters, key = cluster id: a daemon's membership signals. */
 export const ClusterSignal = Schema.Struct({
-  clusterId: Schema.String,
+  clusterId: ClusterId,
   kind: Schema.Literals(["joined", "heartbeat", "left"]),
   at: Schema.String,
   /** On a heartbeat: the catalogued kinds the cluster serves, as its API discovery last said (absent until it has answered). */

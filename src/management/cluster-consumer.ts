@@ -1,7 +1,8 @@
 // Consumes the daemons' membership signals (fabric.clusters) in the management group.
 import { Effect, Schema } from "effect"
 import { ClusterSignal, topics } from "../domain/messages.ts"
-import { EventBus, type BusMessage } from "../services/event-bus.ts"
+import type { BusMessage } from "../services/event-bus.ts"
+import { followTopic } from "../services/follow-topic.ts"
 import { ClusterRegistry } from "./cluster-registry.ts"
 import { sendToDeadLetters } from "../services/dead-letters.ts"
 
@@ -17,16 +18,10 @@ const handleClusterMessage = (message: BusMessage) =>
     yield* (yield* ClusterRegistry).signal(decoded.value)
   })
 
-export const subscribeClusters = Effect.gen(function* () {
-  const bus = yield* EventBus
-  const context = yield* Effect.context<ClusterRegistry | EventBus>()
-  yield* bus.subscribe({
-    group: clusterSignalsGroup,
-    topics: [topics.clusters],
-    fromBeginning: true,
-    // Clusters at once, each cluster's signals in order: a heartbeat is one cheap update.
-    concurrency: 4,
-    batchPerKey: true,
-    handle: (messages) => Effect.forEach(messages, handleClusterMessage, { discard: true }).pipe(Effect.provideContext(context)),
-  })
+export const subscribeClusters = followTopic({
+  group: clusterSignalsGroup,
+  topics: [topics.clusters],
+  // Clusters at once, each cluster's signals in order: a heartbeat is one cheap update.
+  concurrency: 4,
+  handle: (messages) => Effect.forEach(messages, handleClusterMessage, { discard: true }),
 })

@@ -29,12 +29,12 @@ export const registerLagMetrics = Effect.gen(function* () {
   yield* metrics.collectAtScrape(outboxUnsent, outbox((lag) => lag.unsent))
   yield* metrics.collectAtScrape(outboxOldestUnsentAge, outbox((lag) => lag.oldestUnsentSeconds))
 
-  // Every daemon of a cluster that has not been removed reads fabric.projects in its own group.
+  // Every daemon of a cluster that has not been removed reads fabric.projects and fabric.resources in its own group.
   const groups = membership.listClusters().pipe(
     Effect.map((clusters) => [
       { group: managementGroup, topic: topics.status },
       { group: clusterSignalsGroup, topic: topics.clusters },
-      ...clusters.filter((c) => c.phase !== "Removed").map((c) => ({ group: daemonGroup(c.id), topic: topics.projects })),
+      ...clusters.filter((c) => c.phase !== "Removed").flatMap((c) => [topics.projects, topics.resources].map((topic) => ({ group: daemonGroup(c.id), topic }))),
     ]),
   )
   yield* metrics.collectAtScrape(consumerLag, groups.pipe(

@@ -5,6 +5,7 @@ import { hostedProject, type ProjectSteps } from "../../machines/project-steps.t
 import { hostedResource, type ResourceSteps } from "../../machines/resource-steps.ts"
 import type { DomainError } from "../domain/errors.ts"
 import type { NamespaceObservation, ResourceObservation } from "../domain/messages.ts"
+import type { ProjectId } from "../domain/project.ts"
 import { layerContext } from "./layer-context.ts"
 
 export class Observations extends Context.Service<Observations, {
@@ -12,7 +13,7 @@ export class Observations extends Context.Service<Observations, {
    * Daemons' observations of ONE project, in the order they were published, applied in one
    * transaction (one load, one save); stale or duplicate ones change nothing (at-least-once).
    */
-  readonly recordObservations: (projectId: string, observations: ReadonlyArray<NamespaceObservation>) => Effect.Effect<void, DomainError>
+  readonly recordObservations: (projectId: ProjectId, observations: ReadonlyArray<NamespaceObservation>) => Effect.Effect<void, DomainError>
   /** The same for ONE resource's objects. */
   readonly recordResourceObservations: (resourceId: string, observations: ReadonlyArray<ResourceObservation>) => Effect.Effect<void, DomainError>
 }>()("fabric/Observations") {
@@ -21,7 +22,7 @@ export class Observations extends Context.Service<Observations, {
     const projects = makeHost(hostedProject)
     const resources = makeHost(hostedResource)
 
-    const recordObservations = Effect.fn("Observations.recordObservations")(function* (projectId: string, observations: ReadonlyArray<NamespaceObservation>) {
+    const recordObservations = Effect.fn("Observations.recordObservations")(function* (projectId: ProjectId, observations: ReadonlyArray<NamespaceObservation>) {
       yield* projects.sendAll(projectId, observations.map((o) => ({ type: "project.observed" as const, ...o, at: o.observedAt }))).pipe(
         Effect.catchTag("NotFound", () => Effect.logWarning("observations for an unknown project ignored", { projectId, count: observations.length })),
       )

@@ -1,5 +1,6 @@
 // The retention job of the management side: deletes, batch after batch, what the policy no longer
-// keeps, then waits for the next pass. Every replica runs it; the deletes skip each other's rows.
+// keeps, then waits for the next pass. One replica runs it at a time (singletons.retention); its
+// deletes skip locked rows all the same, so a replica that lost the lease unnoticed does no harm.
 import { Effect, Schedule } from "effect"
 import { Retention, type Pruned, type RetentionPolicy } from "../services/retention.ts"
 

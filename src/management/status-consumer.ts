@@ -2,8 +2,10 @@
 // to its project's (or resource's) actor. Undecodable messages go to the DLQ with the reason, never blocking.
 import { Effect, Schema } from "effect"
 import { NamespaceObservation, ResourceObservation, topics } from "../domain/messages.ts"
+import type { ProjectId } from "../domain/project.ts"
 import { crashPoint } from "../services/crash-points.ts"
-import { EventBus, type KeyBatch } from "../services/event-bus.ts"
+import type { KeyBatch } from "../services/event-bus.ts"
+import { followTopic } from "../services/follow-topic.ts"
 import { requestIdHeader, withRequestId } from "../services/request-id.ts"
 import { sendToDeadLetters } from "../services/dead-letters.ts"
 import { withSpanFromMessages } from "../services/trace-context.ts"
@@ -22,7 +24,7 @@ const decodeObservation = Schema.decodeUnknownExit(Schema.fromJsonString(Schema.
 const handleStatusMessages = (messages: KeyBatch) =>
   Effect.gen(function* () {
     // Keyed by project (or resource) id, so one entity's; grouped all the same, whatever a producer keyed.
-    const byProject = new Map<string, NamespaceObservation[]>()
+    const byProject = new Map<ProjectId, NamespaceObservation[]>()
     const byResource = new Map<string, ResourceObservation[]>()
     for (const message of messages) {
       const decoded = decodeObservation(message.value ?? "")
@@ -46,15 +48,9 @@ const handleStatusMessages = (messages: KeyBatch) =>
  */
 const statusConcurrency = 8
 
-export const subscribeStatus = Effect.gen(function* () {
-  const bus = yield* EventBus
-  const context = yield* Effect.context<Observations | EventBus>()
-  yield* bus.subscribe({
-    group: managementGroup,
-    topics: [topics.status],
-    fromBeginning: true,
-    concurrency: statusConcurrency,
-    batchPerKey: true,
-    handle: (messages) => handleStatusMessages(messages).pipe(Effect.provideContext(context)),
-  })
+export const subscribeStatus = followTopic({
+  group: managementGroup,
+  topics: [topics.status],
+  concurrency: statusConcurrency,
+  handle: handleStatusMessages,
 })

@@ -1,8 +1,12 @@
 // Configuration, parsed ONCE at the edge from the environment (and flags) into a typed object.
 // A bad setting stops the process with a message naming it.
+import { existsSync } from "node:fs"
 import { ConfigError } from "./config-error.ts"
+import { databaseTls, type DatabaseTls } from "../../adapters/postgres/connection.ts"
 import { defaultDaemonConcurrency } from "../daemon/concurrency.ts"
 import { parseTracingConfig, type TracingConfig } from "./tracing-config.ts"
+import { parseKafkaSecurity } from "./kafka-security-config.ts"
+import type { KafkaSasl, KafkaTls } from "../../adapters/kafka/config.ts"
 import { dns1123Rule, isDns1123Label } from "../domain/names.ts"
 
 export { ConfigError }
@@ -19,6 +23,10 @@ export interface FabricConfig {
   readonly kafkaBrokers: ReadonlyArray<string> | undefined
   /** Prefix of every Kafka topic and group, for installations sharing one Kafka cluster. */
   readonly kafkaPrefix: string
+  /** SASL/SCRAM credentials for Kafka (FABRIC_KAFKA_SASL_*); undefined: none. */
+  readonly kafkaSasl: KafkaSasl | undefined
+  /** TLS to Kafka (FABRIC_KAFKA_TLS*); undefined: plaintext. */
+  readonly kafkaTls: KafkaTls | undefined
   readonly kubeconfigs: ReadonlyArray<string> | undefined
   readonly partitions: number
   readonly simulatedLatencyMs: number
@@ -94,6 +102,18 @@ const unservedKinds = (value: string | undefined, clusters: ReadonlyArray<string
   return byCluster
 }
 
+const checkDatabaseUrl = (databaseUrl: string) => {
+  if (!/^postgres(ql)?:\/\//.test(databaseUrl)) throw new ConfigError("DATABASE_URL must start with postgres://")
+  let tls: DatabaseTls
+  try {
+    tls = databaseTls(databaseUrl)
+  } catch (e) {
+    throw new ConfigError(`DATABASE_URL: ${(e as Error).message}`)
+  }
+  // The driver reads the CA when it connects; a missing file is a setting to fix, said now.
+  if (tls.rootCertFile !== undefined && !existsSync(tls.rootCertFile)) throw new ConfigError(`DATABASE_URL: sslrootcert=${tls.rootCertFile}: no such file`)
+}
+
 export const parseConfig = (env: Env): FabricConfig => {
   const simulatedClusters = env.FABRIC_CLUSTERS === undefined ? ["sim-a", "sim-b", "sim-c"] : list(env.FABRIC_CLUSTERS)
   for (const id of simulatedClusters) {
@@ -103,9 +123,10 @@ export const parseConfig = (env: Env): FabricConfig => {
   const token = env.FABRIC_ADMIN_TOKEN
   if (token !== undefined && token.length < 16) throw new ConfigError("FABRIC_ADMIN_TOKEN must be at least 16 characters")
   const databaseUrl = env.DATABASE_URL || undefined
-  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new ConfigError("DATABASE_URL must start with postgres://")
+  if (databaseUrl !== undefined) checkDatabaseUrl(databaseUrl)
   const kafkaBrokers = env.KAFKA_BROKERS ? list(env.KAFKA_BROKERS) : undefined
   for (const b of kafkaBrokers ?? []) if (!/^[^:\s]+:\d+$/.test(b)) throw new ConfigError(`KAFKA_BROKERS: "${b}" is not host:port`)
+  const kafkaSecurity = parseKafkaSecurity(env, kafkaBrokers !== undefined)
   return {
     port: integer(env, "PORT", 8080, 0, 65535),
     host: env.HOST || "127.0.0.1",
@@ -115,6 +136,8 @@ export const parseConfig = (env: Env): FabricConfig => {
     databaseUrl,
     kafkaBrokers,
     kafkaPrefix: kafkaPrefix(env.FABRIC_KAFKA_PREFIX),
+    kafkaSasl: kafkaSecurity.sasl,
+    kafkaTls: kafkaSecurity.tls,
     kubeconfigs: env.FABRIC_KUBECONFIGS ? list(env.FABRIC_KUBECONFIGS) : undefined,
     partitions: integer(env, "FABRIC_PARTITIONS", 6, 1, 1000),
     simulatedLatencyMs: integer(env, "FABRIC_SIMULATED_LATENCY_MS", 0, 0, 600_000),

@@ -14,7 +14,7 @@ import { serveMetrics } from "./metrics-listener.ts"
 
 export const makeDaemonProcess = (config: FabricConfig, clusterId: string, kubeconfig: kubernetes.KubeconfigSource, options: { readonly metricsPort?: number | undefined } = {}) => {
   const layer = Layer.mergeAll(
-    kafkaBusLayer({ kafkaBrokers: config.kafkaBrokers ?? [], kafkaPrefix: config.kafkaPrefix }),
+    kafkaBusLayer({ ...config, kafkaBrokers: config.kafkaBrokers ?? [] }),
     kubernetes.layer({ id: clusterId, kubeconfig }),
     Metrics.layer,
     catalogueLayer(config),

@@ -1,6 +1,7 @@
 // The management side's background work: topics, cluster registration, the outbox relay, the
 // status and cluster-signal consumers, the worker that tells projects of membership changes, the
-// sweeper that notices silent clusters, and retention.
+// sweeper that notices silent clusters, and retention. The relay, the sweeper and retention run
+// in one replica at a time, each under its lease (src/management/singletons.ts).
 import { Effect, Schedule } from "effect"
 import type { FabricConfig } from "./config.ts"
 import { topicSpecs } from "../domain/topics.ts"
@@ -9,8 +10,10 @@ import { ClusterRegistry, noticePollMs, type SweepOptions } from "../management/
 import { registerLagMetrics } from "../management/lag-metrics.ts"
 import { runOutboxRelay } from "../management/outbox-relay.ts"
 import { runRetention, type RetentionJobOptions } from "../management/retention-job.ts"
+import { registerLeaseMetrics, singletons } from "../management/singletons.ts"
 import { subscribeStatus } from "../management/status-consumer.ts"
 import { EventBus } from "../services/event-bus.ts"
+import { Leases } from "../services/leases.ts"
 
 export interface ManagementOptions {
   readonly partitions: number
@@ -41,13 +44,15 @@ export const startManagement = (options: ManagementOptions) =>
     yield* subscribeStatus
     yield* subscribeClusters
     yield* registerLagMetrics
+    yield* registerLeaseMetrics
+    const leases = yield* Leases
     yield* Effect.forkScoped(runOutboxRelay({ batchSize: 100, fallbackMs: options.outboxPollMs }))
-    yield* Effect.forkScoped(runRetention(options.retention))
-    yield* Effect.forkScoped(
+    yield* Effect.forkScoped(leases.whileHeld(singletons.retention, runRetention(options.retention)))
+    yield* Effect.forkScoped(leases.whileHeld(singletons.clusterSweeper,
       registry.sweep(options.sweep).pipe(
         Effect.catch((e) => Effect.logWarning("cluster sweep failed", { error: String(e) })),
         Effect.repeat(Schedule.spaced(options.sweep.intervalMs)),
       ),
-    )
+    ))
     yield* Effect.logInfo("management started", { clusters: options.clusterIds })
   })

@@ -1,12 +1,19 @@
 // Runs a long-lived program until SIGINT/SIGTERM, then closes every scope, last opened first:
 // the HTTP server drains (rpc/http/drain.ts, ./http.ts), consumers stop taking messages and commit
 // what finished, the daemon says it left, the database closes; then the process exits 0.
-import { Effect, Exit, Fiber, type ManagedRuntime, type Scope } from "effect"
+import { Cause, Effect, Exit, Fiber, type ManagedRuntime, type Scope } from "effect"
 
 /** Beyond the drain, what closing the consumers and the database may take before we give up. */
 const closeMarginMs = 10_000
 
 const log = (level: string, msg: string) => console.error(JSON.stringify({ level, time: new Date().toISOString(), msg }))
+
+/** "EventBusUnavailable: connect admin: KafkaJSSASLAuthenticationError: ...": the reason, not just the error's name. */
+const describeFailure = (cause: Cause.Cause<unknown>): string => {
+  const error = Cause.squash(cause)
+  const reason = (error as { reason?: unknown }).reason
+  return typeof reason === "string" && error instanceof Error ? `${error.name}: ${reason}` : String(error)
+}
 
 export const runMain = async <A, R>(
   runtime: ManagedRuntime.ManagedRuntime<R, unknown>,
@@ -42,7 +49,7 @@ export const runMain = async <A, R>(
   process.on("SIGTERM", () => void stop("SIGTERM"))
   const exit = await Effect.runPromise(Fiber.await(fiber))
   if (Exit.isFailure(exit) && !Exit.hasInterrupts(exit)) {
-    console.error(`fabric: ${String(exit.cause)}`)
+    console.error(`fabric: ${describeFailure(exit.cause)}`)
     await runtime.dispose()
     process.exit(1)
   }

@@ -1,4 +1,5 @@
 import { Context, Schema, type Effect } from "effect"
+import type { ClusterId } from "../domain/cluster.ts"
 import type { Kind } from "../domain/kind.ts"
 import type { ResourceCondition, Spec } from "../domain/resource.ts"
 
@@ -121,7 +122,7 @@ export const isObjectOf = (labels: Readonly<Record<string, string>> | undefined,
 
 /** What the daemon needs from ONE cluster. */
 export class Cluster extends Context.Service<Cluster, {
-  readonly id: string
+  readonly id: ClusterId
   /** Creates the namespace, or confirms ours exists; a foreign one with that name is a conflict. */
   readonly ensureNamespace: (ns: ManagedNamespace) => Effect.Effect<"created" | "unchanged", NamespaceConflict | ClusterUnavailable | ClusterRefused>
   /** Starts deletion of OUR namespace; "absent" once it is really gone; a foreign one is a conflict. */

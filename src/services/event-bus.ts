@@ -5,6 +5,10 @@ export class EventBusUnavailable extends Schema.TaggedError<EventBusUnavailable>
   reason: Schema.String,
 }) {}
 
+/** A fenced publisher's publish refused: a newer publisher of the same name was opened since. */
+export class PublisherFenced extends Schema.TaggedError<PublisherFenced>()("PublisherFenced", {
+  name: Schema.String,
+}) {}
 
 export interface OutgoingMessage {
   readonly key: string
@@ -21,6 +25,27 @@ export interface BusMessage {
   readonly key: string | null
   readonly value: string | null
   readonly headers: Readonly<Record<string, string>>
+}
+
+export interface TopicMessage extends OutgoingMessage {
+  readonly topic: string
+}
+
+/**
+ * Publishes for ONE writer of a name at a time. Opening one fences every earlier publisher of
+ * that name, in any process: from then on their publishes fail with PublisherFenced, and none of
+ * theirs lands after the first of the new one. What a writer read before it opened its publisher
+ * can therefore never be published after what a newer writer published (Kafka: a transactional
+ * producer whose transactional id is the name; the embedded log: an epoch per name, checked in
+ * the publishing transaction).
+ */
+export interface FencedPublisher {
+  /**
+   * All of `messages` become visible together, or none (one transaction); per topic in the order
+   * given. After a failure the publisher is spent (its outcome may be unknown): open a new one,
+   * and read again what to publish after opening it.
+   */
+  readonly publish: (messages: ReadonlyArray<TopicMessage>) => Effect.Effect<void, EventBusUnavailable | PublisherFenced>
 }
 
 /** Messages of one key, in offset order; never empty. */
@@ -59,14 +84,18 @@ export class EventBus extends Context.Service<EventBus, {
   readonly ensureTopics: (specs: ReadonlyArray<TopicSpec>) => Effect.Effect<void, EventBusUnavailable>
   /** Resolves once every message is durable on the bus (acks = all); same key, same partition. */
   readonly publish: (topic: string, messages: ReadonlyArray<OutgoingMessage>) => Effect.Effect<void, EventBusUnavailable>
+  /** Opens the one publisher of `name` (fencing every earlier one), until the scope closes. */
+  readonly fencedPublisher: (name: string) => Effect.Effect<FencedPublisher, EventBusUnavailable, Scope.Scope>
   /** Joins the group and delivers messages in the background until the scope closes. */
   readonly subscribe: <E>(subscription: Subscription<E>) => Effect.Effect<void, EventBusUnavailable, Scope.Scope>
   /**
    * Every message in the topic from its beginning up to its end at the time of the call, per
    * partition in offset order, committing nothing (how a daemon rebuilds what is desired from the
-   * compacted topic after a restart).
+   * compacted topic after a restart). `group` is the caller's consumer group: where the bus needs
+   * a group of its own to read (Kafka), it is named after this one, so the caller needs no
+   * rights beyond its own group's.
    */
-  readonly readAll: (topic: string) => Effect.Effect<ReadonlyArray<BusMessage>, EventBusUnavailable>
+  readonly readAll: (topic: string, group: string) => Effect.Effect<ReadonlyArray<BusMessage>, EventBusUnavailable>
   /** Messages not yet committed by a group, summed over partitions (for metrics and tests). */
   readonly lag: (group: string, topic: string) => Effect.Effect<number, EventBusUnavailable>
 }>()("fabric/EventBus") {}

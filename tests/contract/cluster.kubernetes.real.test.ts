@@ -86,16 +86,14 @@ if (problem !== undefined) {
   live("a stopped apiserver (closed port) is ClusterUnavailable after bounded retries", async () => {
     // Not 127.0.0.1:1: fetch refuses the ports on its block list ("bad port") before connecting.
     const port = await closedPort()
-    const started = Date.now()
     const reason = await reasonOf(
       { id: clusterId, kubeconfig: { kind: "options", options: variant({ server: `https://127.0.0.1:${port}` }) }, retry: shortRetries, requestTimeoutMs: 1_000 },
       (c) => c.ensureNamespace(ns),
     )
-    const elapsed = Date.now() - started
     assert.match(reason, "NetworkError")
     assert.match(reason, "ECONNREFUSED")
+    // Bounded by the attempt count, not by a wall-clock figure (a loaded machine is slow).
     assert.match(reason, "gave up after 3 attempts")
-    assert.ok(elapsed < 2_000, `bounded: took ${elapsed} ms`)
   })
 
   live("a token the apiserver does not know is Unauthorized, not retried", async () => {

@@ -28,7 +28,7 @@ contract("a member in one process gets what another process publishes, and readA
       const deadline = Date.now() + 30_000
       while (received.length < 6 && Date.now() < deadline) yield* Effect.sleep(25)
       assert.equal(received.map((m) => m.value).sort(), ["m0", "m1", "m2", "m3", "m4", "m5"])
-      assert.is((yield* here.readAll(topic)).length, 6)
+      assert.is((yield* here.readAll(topic, `${topic}-reader`)).length, 6)
     }).pipe(Effect.scoped),
   ))
 

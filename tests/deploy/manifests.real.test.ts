@@ -8,10 +8,13 @@
 // (what a kustomize overlay with `namespace:` and `nameSuffix:` would do): the namespace
 // fabric-<run>, the ClusterRole and ClusterRoleBinding fabric-daemon-<run>; all of it is deleted
 // at the end. Pods never run (no kubelet), so the processes run here, each with the env its pod
-// would get (resolved from the ConfigMaps and Secrets in the apiserver) and its args; the local
-// differences are listed in `localOverrides` and `localArgs`.
+// would get (resolved from the ConfigMaps and Secrets in the apiserver), its mounted Secrets as
+// files and its args; the local differences are listed in `localOverrides` and `localArgs`.
+// Credentials as the manifests set them up: the secure broker of the engines (SASL_SSL, the
+// rpc's user in the hub's Secret fabric-kafka, a daemon user in the member's, ACLs of this run's
+// prefix only) and Postgres with verify-full against the CA in Secret fabric-database.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process"
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import https from "node:https"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -20,8 +23,10 @@ import { suite } from "uvu"
 import * as assert from "uvu/assert"
 import { expectOk, fabricClient, type FabricClient, type Project } from "../../rpc/client.ts"
 import { isOwnedBy } from "../../src/services/cluster.ts"
-import { deleteKafkaRun } from "../support/kafka-cleanup.ts"
-import { freshDatabase, requireRealEngines, uniqueKafkaPrefix } from "../support/real-engines.ts"
+import { daemonGrants, rpcGrants } from "../../src/processes/kafka-acls.ts"
+import { freshDatabase, uniqueKafkaPrefix } from "../support/real-engines.ts"
+import { deleteSecureRun, grantAcls, requireSecureEngines, revokeAcls, secureAdmin, type SecureEngines } from "../support/secure-engines.ts"
+import type { Admin } from "kafkajs"
 import { waitFor } from "../support/wait-for.ts"
 import { find, objectId, overlays, renderOverlay, repoRoot, type K8sObject } from "./manifests.ts"
 
@@ -89,31 +94,47 @@ const forRun = (o: K8sObject): K8sObject => {
     c.subjects = c.subjects.map((s: { namespace?: string }) => (s.namespace === "fabric" ? { ...s, namespace } : s))
   }
   if (c.kind === "ConfigMap" && c.metadata.name === "fabric-member") c.data.FABRIC_CLUSTER_ID = clusterId
+  // The engines' brokers have a private CA: the patch README.md tells such an operator to make.
+  if (c.kind === "ConfigMap" && c.metadata.name === "fabric-config") c.data.FABRIC_KAFKA_TLS_CA_FILE = "/etc/fabric/kafka/ca.crt"
   return c
 }
 
 // ---- processes with their pod's env -------------------------------------------------------------
 
-type Container = { args: string[]; env?: any[]; envFrom?: any[] }
+type Container = { args: string[]; env?: any[]; envFrom?: any[]; volumeMounts?: Array<{ name: string; mountPath: string }> }
+type PodSpec = { volumes?: Array<{ name: string; secret?: { secretName: string } }> }
 
 interface Proc { child: ChildProcess; output: () => string; line: string; exited: Promise<unknown>; stop: () => Promise<void> }
 
-/** What a container's process gets in its pod: envFrom ConfigMaps, then env (values, ConfigMap and Secret keys), read from the apiserver. */
-const podEnv = async (admin: KubeConfig, container: Container): Promise<Record<string, string>> => {
-  const read = async (kind: "ConfigMap" | "Secret", name: string) => {
-    const r = await kubeRequest(admin, "GET", pathOf({ kind, metadata: { name, namespace } }))
-    assert.is(r.status, 200, `${kind} ${name} is in the apiserver`)
-    return kind === "Secret"
-      ? Object.fromEntries(Object.entries(r.body.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]))
-      : (r.body.data as Record<string, string>)
-  }
+const readObject = async (admin: KubeConfig, kind: "ConfigMap" | "Secret", name: string): Promise<Record<string, string>> => {
+  const r = await kubeRequest(admin, "GET", pathOf({ kind, metadata: { name, namespace } }))
+  assert.is(r.status, 200, `${kind} ${name} is in the apiserver`)
+  return kind === "Secret"
+    ? Object.fromEntries(Object.entries(r.body.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]))
+    : (r.body.data as Record<string, string>)
+}
+
+/**
+ * What a container's process gets in its pod: envFrom ConfigMaps, then env (values, ConfigMap and
+ * Secret keys), read from the apiserver; and each mounted Secret as files, here under `root`
+ * (the only local difference: every env value naming a mount path names that directory instead).
+ */
+const podEnv = async (admin: KubeConfig, spec: PodSpec, container: Container, root: string): Promise<Record<string, string>> => {
   const env: Record<string, string> = {}
-  for (const from of container.envFrom ?? []) Object.assign(env, await read("ConfigMap", from.configMapRef.name))
+  for (const from of container.envFrom ?? []) Object.assign(env, await readObject(admin, "ConfigMap", from.configMapRef.name))
   for (const e of container.env ?? []) {
     const ref = e.valueFrom?.secretKeyRef ?? e.valueFrom?.configMapKeyRef
-    const value = ref === undefined ? e.value : (await read(e.valueFrom.secretKeyRef ? "Secret" : "ConfigMap", ref.name))[ref.key]
+    const value = ref === undefined ? e.value : (await readObject(admin, e.valueFrom.secretKeyRef ? "Secret" : "ConfigMap", ref.name))[ref.key]
     assert.ok(typeof value === "string", `${e.name} resolves`)
     env[e.name] = value
+  }
+  for (const mount of container.volumeMounts ?? []) {
+    const secret = (spec.volumes ?? []).find((v) => v.name === mount.name)?.secret
+    if (secret === undefined) continue
+    const dir = join(root, mount.mountPath)
+    mkdirSync(dir, { recursive: true })
+    for (const [key, value] of Object.entries(await readObject(admin, "Secret", secret.secretName))) writeFileSync(join(dir, key), value, { mode: 0o600 })
+    for (const [name, value] of Object.entries(env)) env[name] = value.replaceAll(`${mount.mountPath}/`, `${dir}/`)
   }
   return env
 }
@@ -150,7 +171,9 @@ interface Ctx {
   daemonKubeconfigFile: string
   tmp: string
   objects: K8sObject[]
-  kafkaBrokers: string
+  engines: SecureEngines
+  kafkaAdmin: Admin
+  daemonUser: string
   kafkaPrefix: string
   databaseUrl: string
   dropDatabase: () => Promise<void>
@@ -164,7 +187,7 @@ interface Ctx {
 const test = suite<Ctx>(`deploy/kubernetes on a real apiserver (namespace ${namespace}, cluster id ${clusterId})`)
 
 test.before(async (ctx) => {
-  const { kafkaBrokers } = requireRealEngines()
+  ctx.engines = requireSecureEngines()
   const daemons = (process.env.FABRIC_KUBECONFIGS ?? "").split(",").filter(Boolean)
   const admins = (process.env.FABRIC_ADMIN_KUBECONFIGS ?? "").split(",").filter(Boolean)
   if (admins.length === 0 || admins.length !== daemons.length) throw new Error("FABRIC_KUBECONFIGS / FABRIC_ADMIN_KUBECONFIGS are not set: run `npm run infra:up`")
@@ -180,8 +203,12 @@ test.before(async (ctx) => {
   ctx.daemonKubeconfig = engineDaemon
   ctx.tmp = mkdtempSync(join(tmpdir(), `fabric-deploy-${run}-`))
   ctx.daemonKubeconfigFile = join(ctx.tmp, "daemon.kubeconfig")
-  ctx.kafkaBrokers = kafkaBrokers
   ctx.kafkaPrefix = uniqueKafkaPrefix()
+  // The member's Kafka user: the engines' daemon user of this apiserver, granted this cluster id's ACLs.
+  ctx.daemonUser = `fabric-daemon-${ctx.admin.getCurrentContext()}`
+  ctx.kafkaAdmin = await secureAdmin(ctx.engines, readFileSync(ctx.engines.caFile, "utf8"))
+  await grantAcls(ctx.kafkaAdmin, "fabric-rpc", rpcGrants(ctx.kafkaPrefix))
+  await grantAcls(ctx.kafkaAdmin, ctx.daemonUser, daemonGrants(ctx.kafkaPrefix, clusterId))
   const database = await freshDatabase()
   ctx.databaseUrl = database.url
   ctx.dropDatabase = database.drop
@@ -206,7 +233,12 @@ const cleanUp = async (ctx: Ctx) => {
 test.after(async (ctx) => {
   await cleanUp(ctx).catch((e) => console.error("cleanup:", e))
   await ctx.dropDatabase?.()
-  if (ctx.kafkaPrefix) await deleteKafkaRun([ctx.kafkaBrokers], ctx.kafkaPrefix).catch(() => {})
+  if (ctx.kafkaAdmin) {
+    await revokeAcls(ctx.kafkaAdmin, "fabric-rpc", rpcGrants(ctx.kafkaPrefix)).catch((e) => console.error("revoke:", e))
+    await revokeAcls(ctx.kafkaAdmin, ctx.daemonUser, daemonGrants(ctx.kafkaPrefix, clusterId)).catch((e) => console.error("revoke:", e))
+    await deleteSecureRun(ctx.kafkaAdmin, ctx.kafkaPrefix).catch(() => {})
+    await ctx.kafkaAdmin.disconnect()
+  }
   if (ctx.tmp) rmSync(ctx.tmp, { recursive: true, force: true })
 })
 
@@ -225,17 +257,25 @@ test("(a) every manifest of hub, migrate and member applies with server-side app
     }
   }
   for (const o of ctx.objects) assert.is((await kubeRequest(ctx.admin, "GET", pathOf(o))).status, 200, objectId(o))
-  // What the operator creates by hand (README.md): the three Secrets, here with this run's values.
-  const secrets: Record<string, Record<string, string>> = {
-    "fabric-database": { url: ctx.databaseUrl },
-    "fabric-admin": { token: operatorToken },
-    "fabric-kafka": { brokers: ctx.kafkaBrokers },
-  }
-  for (const [name, stringData] of Object.entries(secrets)) {
-    const r = await apply(ctx.admin, { apiVersion: "v1", kind: "Secret", metadata: { name, namespace }, type: "Opaque", stringData })
-    assert.ok(r.status === 200 || r.status === 201, `secret ${name}: ${r.status}`)
-  }
+  // What the operator creates by hand (README.md): the three Secrets, here with this run's values
+  // (fabric-kafka as the hub has it; the member's is applied before the daemon starts).
+  const ca = readFileSync(ctx.engines.caFile, "utf8")
+  const server = new URL(ctx.engines.tlsDatabaseUrl)
+  server.pathname = new URL(ctx.databaseUrl).pathname
+  server.search = ""
+  await applySecret(ctx, "fabric-database", { url: `${server}?sslmode=verify-full&sslrootcert=/etc/fabric/database/ca.crt`, "ca.crt": ca })
+  await applySecret(ctx, "fabric-admin", { token: operatorToken })
+  await applySecret(ctx, "fabric-kafka", kafkaSecret(ctx, "fabric-rpc"))
 })
+
+const applySecret = async (ctx: Ctx, name: string, stringData: Record<string, string>) => {
+  const r = await apply(ctx.admin, { apiVersion: "v1", kind: "Secret", metadata: { name, namespace }, type: "Opaque", stringData })
+  assert.ok(r.status === 200 || r.status === 201, `secret ${name}: ${r.status}`)
+}
+
+/** A cluster's Secret fabric-kafka (README.md): the brokers, that cluster's Kafka user, its password, the brokers' CA. */
+const kafkaSecret = (ctx: Ctx, user: string) =>
+  ({ brokers: ctx.engines.brokers, username: user, password: `${ctx.engines.password(user)}\n`, "ca.crt": readFileSync(ctx.engines.caFile, "utf8") })
 
 test("every pod template is admitted as a Pod in the namespace's enforced 'restricted' Pod Security level (a privileged one is refused)", async (ctx) => {
   const ns = find(ctx.objects, "Namespace", namespace)
@@ -314,8 +354,9 @@ const localArgs = (ctx: Ctx, args: ReadonlyArray<string>) =>
 test("the migration Job's command and env migrate a fresh database", async (ctx) => {
   const job = find(ctx.objects, "Job", "fabric-migrate")
   const [container] = job.spec.template.spec.containers
-  const env = await podEnv(ctx.admin, container)
+  const env = await podEnv(ctx.admin, job.spec.template.spec, container, join(ctx.tmp, "migrate"))
   assert.equal(Object.keys(env), ["DATABASE_URL"])
+  assert.match(env.DATABASE_URL!, /sslmode=verify-full&sslrootcert=\//)
   const once = spawnSync(process.execPath, ["src/bin/fabric.ts", ...container.args], { cwd: repoRoot, env: { PATH: process.env.PATH ?? "", ...env }, encoding: "utf8", timeout: 60_000 })
   assert.is(once.status, 0, once.stderr)
   assert.match(once.stdout, /migrations applied: /)
@@ -325,16 +366,23 @@ test("the migration Job's command and env migrate a fresh database", async (ctx)
 })
 
 test("(b) fabric rpc and fabric daemon (the daemon on the ServiceAccount token only), started from their Deployments: probes answer, the cluster joins", async (ctx) => {
-  const rpc = find(ctx.objects, "Deployment", "fabric-rpc").spec.template.spec.containers[0]
-  ctx.rpc = await startProcess(expand(rpc.args, {}), { ...(await podEnv(ctx.admin, rpc)), ...localOverrides(ctx) }, /Fabric rpc is running on (http:\/\/\S+)/)
+  const rpcPod = find(ctx.objects, "Deployment", "fabric-rpc").spec.template.spec
+  const rpc = rpcPod.containers[0]
+  const rpcEnv = await podEnv(ctx.admin, rpcPod, rpc, join(ctx.tmp, "rpc"))
+  assert.is(rpcEnv.FABRIC_KAFKA_SASL_USERNAME, "fabric-rpc")
+  ctx.rpc = await startProcess(expand(rpc.args, {}), { ...rpcEnv, ...localOverrides(ctx) }, /Fabric rpc is running on (http:\/\/\S+)/)
   const url = /http:\/\/\S+/.exec(ctx.rpc.line)![0]
   for (const probe of [rpc.readinessProbe, rpc.livenessProbe, rpc.startupProbe]) {
     assert.is((await fetch(`${url}${probe.httpGet.path}`)).status, 200, probe.httpGet.path)
   }
   ctx.client = fabricClient(url, operatorToken)
 
-  const daemon = find(ctx.objects, "Deployment", "fabric-daemon").spec.template.spec.containers[0]
-  const env: Record<string, string> = { ...(await podEnv(ctx.admin, daemon)), ...localOverrides(ctx) }
+  // The member cluster's own Secret fabric-kafka: its daemon's Kafka user.
+  await applySecret(ctx, "fabric-kafka", kafkaSecret(ctx, ctx.daemonUser))
+  const daemonPod = find(ctx.objects, "Deployment", "fabric-daemon").spec.template.spec
+  const daemon = daemonPod.containers[0]
+  const env: Record<string, string> = { ...(await podEnv(ctx.admin, daemonPod, daemon, join(ctx.tmp, "daemon"))), ...localOverrides(ctx) }
+  assert.is(env.FABRIC_KAFKA_SASL_USERNAME, ctx.daemonUser)
   assert.is(env.FABRIC_CLUSTER_ID, clusterId)
   assert.not.ok("DATABASE_URL" in env || "FABRIC_ADMIN_TOKEN" in env, "a member gets neither the database nor the operator token")
   const args = localArgs(ctx, expand(daemon.args, env))

@@ -15,6 +15,7 @@ import { parseArgs } from "../../src/cli/args.ts"
 import { parseConfig } from "../../src/processes/config.ts"
 import { Effect } from "effect"
 import { defaultCrdDirectory, readCrdDirectory } from "../../adapters/catalogue/crd-files.ts"
+import { daemonGrants, kafkaAclsCommands, rpcGrants } from "../../src/processes/kafka-acls.ts"
 import {
   daemonRules, documentedSecrets, find, manifestsDir, objectId, overlays, podSpecs, render, renderOverlay, repoRoot, verbOfCoreCall,
   verbsOfCustomObjectCall, type K8sObject,
@@ -185,15 +186,47 @@ test("settings: every env name and ConfigMap key is one Fabric reads; credential
         } else if (e.valueFrom?.configMapKeyRef) {
           const { name, key } = e.valueFrom.configMapKeyRef
           assert.ok(configMaps.get(name)?.data?.[key] !== undefined, `${owner}: ${e.name} refers to ${name}/${key}, not in the manifests`)
+        } else if (e.name.endsWith("_FILE")) {
+          // a file setting names a documented key of a Secret mounted in the pod: the secret stays out of the environment
+          const mount = (c.volumeMounts ?? []).find((m: { mountPath: string }) => e.value.startsWith(`${m.mountPath}/`))
+          const volume = (spec.volumes ?? []).find((v: { name: string }) => v.name === mount?.name)
+          assert.ok(volume?.secret && mount.readOnly === true, `${owner}: ${e.name}=${e.value} is not in a Secret mounted read-only`)
+          assert.ok(documentedSecrets[volume.secret.secretName]?.includes(e.value.slice(mount.mountPath.length + 1)), `${owner}: ${e.name}=${e.value} is not a documented key of ${volume.secret.secretName}`)
         } else {
-          assert.not.ok(/TOKEN|PASSWORD|DATABASE_URL|BROKERS/.test(e.name), `${owner}: ${e.name} must come from a Secret`)
+          assert.not.ok(/TOKEN|PASSWORD|DATABASE_URL|BROKERS|USERNAME/.test(e.name), `${owner}: ${e.name} must come from a Secret`)
         }
       }
     }
   }
   // The member cluster never gets the database or the operator token.
   const daemonEnv = find(renderOverlay("member"), "Deployment", "fabric-daemon").spec.template.spec.containers[0].env.map((e: { name: string }) => e.name)
-  assert.equal(daemonEnv.sort(), ["FABRIC_CLUSTER_ID", "KAFKA_BROKERS"])
+  assert.equal(daemonEnv.sort(), ["FABRIC_CLUSTER_ID", "FABRIC_KAFKA_SASL_PASSWORD_FILE", "FABRIC_KAFKA_SASL_USERNAME", "KAFKA_BROKERS"])
+})
+
+test("Kafka credentials: TLS and SCRAM for the whole fleet; each process its own cluster's user, the password from the mounted Secret", () => {
+  const config = find(renderOverlay("base"), "ConfigMap", "fabric-config").data
+  assert.is(config.FABRIC_KAFKA_TLS, "1")
+  assert.is(config.FABRIC_KAFKA_SASL_MECHANISM, "scram-sha-256")
+  for (const [overlay, name] of [["hub", "fabric-rpc"], ["member", "fabric-daemon"]] as const) {
+    const { spec } = find(renderOverlay(overlay), "Deployment", name).spec.template
+    const env = Object.fromEntries(spec.containers[0].env.map((e: { name: string }) => [e.name, e]))
+    assert.equal(env.FABRIC_KAFKA_SASL_USERNAME.valueFrom.secretKeyRef, { name: "fabric-kafka", key: "username" }, name)
+    assert.is(env.FABRIC_KAFKA_SASL_PASSWORD, undefined, `${name}: the password only as a file`)
+    assert.is(env.FABRIC_KAFKA_SASL_PASSWORD_FILE.value, "/etc/fabric/kafka/password", name)
+    assert.equal(spec.volumes.find((v: { name: string }) => v.name === "kafka").secret.secretName, "fabric-kafka", name)
+    // 0440 with the pod's fsGroup: readable by uid 1000 and nobody else
+    assert.is(spec.volumes.find((v: { name: string }) => v.name === "kafka").secret.defaultMode, 0o440, name)
+    assert.is(spec.securityContext.fsGroup, spec.securityContext.runAsGroup, name)
+  }
+  // The migration Job does not talk to Kafka.
+  assert.not.ok(JSON.stringify(find(renderOverlay("migrate"), "Job", "fabric-migrate")).includes("fabric-kafka"))
+})
+
+test("README.md's kafka-acls example is what src/processes/kafka-acls.ts grants (no installation prefix, member cluster eu-1)", () => {
+  const readme = read("README.md")
+  for (const line of [...kafkaAclsCommands("fabric-rpc", rpcGrants("")), ...kafkaAclsCommands("fabric-daemon-eu-1", daemonGrants("", "eu-1"))]) {
+    assert.ok(readme.includes(line), `README.md lacks: ${line}`)
+  }
 })
 
 test("fabric daemon: the real flags (--in-cluster, --cluster from the member ConfigMap, --metrics-port); the placeholder id is refused", () => {

@@ -96,9 +96,13 @@ export const verbsOfCustomObjectCall: Record<string, ReadonlyArray<string>> = {
   patchNamespacedCustomObject: ["patch", "create"], replaceNamespacedCustomObject: ["update"], deleteNamespacedCustomObject: ["delete"], getAPIResources: [],
 }
 
-/** The Secrets an operator creates (README.md, "Install on Kubernetes"); the manifests only refer to them. */
+/**
+ * The Secrets an operator creates (README.md, "Install on Kubernetes") and their keys; the
+ * manifests only refer to them. ca.crt is optional in both: a private CA, named by the url's
+ * sslrootcert (fabric-database) or by FABRIC_KAFKA_TLS_CA_FILE (fabric-kafka).
+ */
 export const documentedSecrets: Record<string, ReadonlyArray<string>> = {
-  "fabric-database": ["url"],
+  "fabric-database": ["url", "ca.crt"],
   "fabric-admin": ["token"],
-  "fabric-kafka": ["brokers"],
+  "fabric-kafka": ["brokers", "username", "password", "ca.crt"],
 }

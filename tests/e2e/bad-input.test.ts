@@ -3,16 +3,20 @@ import { serve } from "@hono/node-server"
 import { request as httpRequest } from "node:http"
 import { suite } from "uvu"
 import * as assert from "uvu/assert"
+import { expectOk } from "../../rpc/client.ts"
 import { operatorToken, startFabric, type TestFabric } from "../support/embedded-fabric.ts"
+import { createProject, expectApiError } from "../support/typed-api.ts"
 
 const bad = suite<{ fabric: TestFabric; accountId: string; projectId: string; apiKey: string; other: { accountId: string; projectId: string; apiKey: string } }>("bad input")
 
 bad.before(async (ctx) => {
   ctx.fabric = await startFabric()
-  const a = await ctx.fabric.request("POST", "/v1/accounts", { body: { name: "Mine", email: "mine@example.test" } })
-  const b = await ctx.fabric.request("POST", "/v1/accounts", { body: { name: "Theirs", email: "theirs@example.test" } })
-  Object.assign(ctx, { accountId: a.json.account.id, projectId: a.json.project.id, apiKey: a.json.apiKey })
-  ctx.other = { accountId: b.json.account.id, projectId: b.json.project.id, apiKey: b.json.apiKey }
+  const account = async (name: string, email: string) => {
+    const created = await expectOk(ctx.fabric.client.v1.accounts.$post({ json: { name, email } }))
+    return { accountId: created.account.id, projectId: created.project.id, apiKey: created.apiKey! }
+  }
+  Object.assign(ctx, await account("Mine", "mine@example.test"))
+  ctx.other = await account("Theirs", "theirs@example.test")
 })
 bad.after(async (ctx) => ctx.fabric.stop())
 
@@ -33,6 +37,8 @@ const expectError = (r: { status: number; json: any; text: string }, status: num
   assert.ok(r.json.error.message.length > 0)
 }
 
+// Raw requests in the two case tables: each sends what the typed client cannot (malformed bodies,
+// values and ids its types refuse, wrong or missing headers, unknown methods and paths).
 const writeCases: Array<[string, (c: any) => [string, string, Parameters<TestFabric["request"]>[2]], number, string, string?]> = [
   ["malformed JSON", (c) => ["POST", "/v1/accounts", { raw: "{\"name\": " }], 400, "invalid_request"],
   ["JSON that is not an object", (c) => ["POST", "/v1/accounts", { raw: "[1,2]" }], 400, "invalid_request"],
@@ -115,6 +121,7 @@ for (const [name, make, status, code] of readCases) {
 }
 
 bad("invalid UTF-8 bytes in a JSON body: 400, nothing written (not stored with U+FFFD)", async (ctx) => {
+  // Raw: the typed client only sends JSON it encoded itself.
   const before = await rowCounts(ctx.fabric)
   const bytes = new Uint8Array([...new TextEncoder().encode('{"name":"a'), 0xff, 0xfe, ...new TextEncoder().encode('b","email":"utf8@probe.test"}')])
   const response = await ctx.fabric.app.request("/v1/accounts", {
@@ -128,29 +135,31 @@ bad("invalid UTF-8 bytes in a JSON body: 400, nothing written (not stored with U
 
 bad("a name of 40 emoji (63 code points or fewer, as the schema says) is accepted and stored as sent", async (ctx) => {
   const name = "\u{1F680}".repeat(40)
-  const r = await ctx.fabric.request("POST", `/v1/accounts/${ctx.accountId}/projects`, { body: { name } })
-  assert.is(r.status, 201, r.text)
-  assert.is(r.json.project.name, name)
-  assert.is((await ctx.fabric.request("GET", `/v1/projects/${r.json.project.id}`)).json.project.name, name)
+  const created = await createProject(ctx.fabric.client, ctx.accountId, name)
+  assert.is(created.name, name)
+  assert.is((await expectOk(ctx.fabric.client.v1.projects[":projectId"].$get({ param: { projectId: created.id } }))).project.name, name)
 })
 
 bad("a signed cursor works for its own list only; one edited or taken to another account is 400 invalid cursor", async (ctx) => {
-  for (const name of ["p1", "p2"]) assert.is((await ctx.fabric.request("POST", `/v1/accounts/${ctx.accountId}/projects`, { body: { name } })).status, 201)
-  const first = await ctx.fabric.request("GET", `/v1/accounts/${ctx.accountId}/projects?limit=1`)
-  const cursor: string = first.json.nextCursor
+  for (const name of ["p1", "p2"]) await createProject(ctx.fabric.client, ctx.accountId, name)
+  const list = (accountId: string, query: { limit?: string; cursor?: string }) =>
+    ctx.fabric.client.v1.accounts[":accountId"].projects.$get({ param: { accountId }, query })
+  const first = await expectOk(list(ctx.accountId, { limit: "1" }))
+  const cursor = first.nextCursor
   assert.type(cursor, "string")
-  const next = await ctx.fabric.request("GET", `/v1/accounts/${ctx.accountId}/projects?limit=1&cursor=${encodeURIComponent(cursor)}`)
-  assert.is(next.status, 200, next.text)
-  assert.is.not(next.json.projects[0].id, first.json.projects[0].id)
-  const edited = `${cursor.slice(0, 4)}${cursor[4] === "A" ? "B" : "A"}${cursor.slice(5)}`
-  for (const [accountId, value] of [[ctx.accountId, edited], [ctx.other.accountId, cursor]] as const) {
-    const r = await ctx.fabric.request("GET", `/v1/accounts/${accountId}/projects?cursor=${encodeURIComponent(value)}`)
-    expectError(r, 400, "invalid_request")
-    assert.is(r.json.error.message, "invalid cursor")
+  const next = await expectOk(list(ctx.accountId, { limit: "1", cursor: cursor! }))
+  assert.is.not(next.projects[0]!.id, first.projects[0]!.id)
+  const edited = `${cursor!.slice(0, 4)}${cursor![4] === "A" ? "B" : "A"}${cursor!.slice(5)}`
+  for (const [accountId, value] of [[ctx.accountId, edited], [ctx.other.accountId, cursor!]] as const) {
+    const refused = await expectApiError(list(accountId, { cursor: value }))
+    assert.is(refused.status, 400)
+    assert.is(refused.body?.error.code, "invalid_request")
+    assert.is(refused.body?.error.message, "invalid cursor")
   }
 })
 
 bad("the Bearer scheme is case-insensitive (RFC 9110)", async (ctx) => {
+  // Raw: the typed client always writes "Bearer".
   for (const scheme of ["bearer", "BEARER", "Bearer"]) {
     const r = await ctx.fabric.request("GET", `/v1/accounts/${ctx.accountId}`, { token: null, headers: { authorization: `${scheme} ${operatorToken}` } })
     assert.is(r.status, 200, `${scheme}: ${r.text}`)
@@ -177,6 +186,7 @@ bad("TRACE on a known path: 405 with Allow; OPTIONS: 204 with Allow; an unknown 
   assert.is(trace.status, 405, trace.body)
   assert.is(trace.allow, "GET, HEAD, DELETE")
   assert.is(JSON.parse(trace.body).error.code, "method_not_allowed")
+  // Raw: the typed client has no OPTIONS, and no routes that are not served.
   const options = await ctx.fabric.app.request("/v1/accounts", { method: "OPTIONS", headers: { authorization: `Bearer ${operatorToken}` } })
   assert.is(options.status, 204)
   assert.is(options.headers.get("allow"), "POST, OPTIONS")
@@ -184,6 +194,7 @@ bad("TRACE on a known path: 405 with Allow; OPTIONS: 204 with Allow; an unknown 
   assert.is(await rowCounts(ctx.fabric), before)
 })
 
+// Raw: a browser's login form and session cookie, not the typed client's bearer token.
 const login = (fabric: TestFabric, token: string, headers: Record<string, string> = {}) =>
   fabric.app.request("/debug/login", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", ...headers }, body: new URLSearchParams({ token }).toString() })
 
@@ -215,13 +226,15 @@ bad("failed /debug logins are throttled: 429 with Retry-After, even for the righ
 })
 
 bad("another account's project answers exactly like a missing one (no existence leak)", async (ctx) => {
-  const theirs = await ctx.fabric.request("GET", `/v1/projects/${ctx.other.projectId}`, { token: ctx.apiKey })
-  const missing = await ctx.fabric.request("GET", "/v1/projects/prj_aaaaaaaaaaaaaaaaaaaa", { token: ctx.apiKey })
+  const read = (projectId: string) => expectApiError(ctx.fabric.clientFor(ctx.apiKey).v1.projects[":projectId"].$get({ param: { projectId } }))
+  const theirs = await read(ctx.other.projectId)
+  const missing = await read("prj_aaaaaaaaaaaaaaaaaaaa")
   assert.is(theirs.status, missing.status)
-  assert.is(theirs.json.error.code, missing.json.error.code)
+  assert.is(theirs.body?.error.code, missing.body?.error.code)
 })
 
 bad("health endpoints answer without a token", async (ctx) => {
+  // Raw: the typed client always sends a token.
   assert.is((await ctx.fabric.request("GET", "/healthz", { token: null })).status, 200)
   assert.is((await ctx.fabric.request("GET", "/readyz", { token: null })).status, 200)
 })

@@ -11,22 +11,17 @@ import * as pglite from "../../adapters/embedded/pglite.ts"
 import { Database } from "../../adapters/postgres/database.ts"
 import { readSimulatedNamespaces, simulatedClusterFile } from "../../src/processes/persistent-cluster-state.ts"
 import { crashPoints } from "../../src/services/crash-points.ts"
+import { expectOk, fabricClient } from "../../rpc/client.ts"
 import { startFabricProcess } from "../support/fabric-process.ts"
+import { withIdempotencyKey } from "../support/typed-api.ts"
+import { waitFor } from "../support/wait-for.ts"
 
 const token = "crash-test-operator-token-0123"
 const clusters = ["sim-a", "sim-b", "sim-c"]
 const crash = suite("crash safety")
 
-const api = async (url: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-  const r = await fetch(url + path, {
-    method, body: body === undefined ? undefined : JSON.stringify(body),
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...headers },
-  })
-  return { status: r.status, json: (await r.json()) as any }
-}
-
 const createAccount = (url: string) =>
-  api(url, "POST", "/v1/accounts", { name: "Crash Co", email: "crash@example.test" }, { "idempotency-key": "crash-account" })
+  fabricClient(url, token).v1.accounts.$post({ json: { name: "Crash Co", email: "crash@example.test" } }, withIdempotencyKey("crash-account"))
 
 const queryData = async (dataDir: string, text: string) =>
   Effect.runPromise(Effect.scoped(Database.use(({ pool }) => Effect.promise(() => pool.unsafe(text))).pipe(Effect.provide(pglite.layer({ dataDir: join(dataDir, "db") })))))
@@ -51,15 +46,15 @@ for (const point of crashPoints) {
       const second = await startFabricProcess(env)
       try {
         const retried = await createAccount(second.url)
-        assert.is(retried.status, 201, JSON.stringify(retried.json))
-        const projectId = retried.json.project.id
-        const namespace = retried.json.project.namespace
-        let project: any
-        for (let i = 0; i < 300 && project?.phase !== "Ready"; i++) {
-          project = (await api(second.url, "GET", `/v1/projects/${projectId}`)).json.project
-          if (project.phase !== "Ready") await new Promise((r) => setTimeout(r, 100))
-        }
-        assert.is(project.phase, "Ready", JSON.stringify(project))
+        assert.is(retried.status, 201)
+        const { project: created } = await expectOk(retried)
+        const namespace = created.namespace
+        let last: unknown
+        await waitFor(() => `the project to be Ready after the restart (last seen: ${JSON.stringify(last)})`, async () => {
+          const { project } = await expectOk(fabricClient(second.url, token).v1.projects[":projectId"].$get({ param: { projectId: created.id } }))
+          last = project
+          return project.phase === "Ready" ? project : undefined
+        }, 30_000, 100)
         for (const c of clusters) {
           const namespaces = readSimulatedNamespaces(simulatedClusterFile(dataDir, c))
           assert.equal(namespaces.map((n) => n.name), [namespace], `${c} holds exactly the project's namespace`)

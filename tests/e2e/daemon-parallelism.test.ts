@@ -5,8 +5,10 @@
 // events, never about durations.
 import { suite } from "uvu"
 import * as assert from "uvu/assert"
+import { expectOk } from "../../rpc/client.ts"
 import { isOwnedBy } from "../../src/services/cluster.ts"
 import { startFabric, type TestFabric } from "../support/embedded-fabric.ts"
+import { createProject, deleteProject } from "../support/typed-api.ts"
 import { waitFor } from "../support/wait-for.ts"
 
 interface Ctx { fabric: TestFabric }
@@ -24,34 +26,25 @@ parallel.after.each(async (ctx) => {
 
 let accounts = 0
 const newAccount = async (fabric: TestFabric) => {
-  const r = await fabric.request("POST", "/v1/accounts", { body: { name: `Parallel ${++accounts}`, email: `parallel${accounts}@example.test` } })
-  assert.is(r.status, 201, r.text)
-  return { accountId: r.json.account.id as string, first: await fabric.waitForProject(r.json.project.id, (p) => p.phase === "Ready") }
+  const created = await expectOk(fabric.client.v1.accounts.$post({ json: { name: `Parallel ${++accounts}`, email: `parallel${accounts}@example.test` } }))
+  return { accountId: created.account.id, first: await fabric.waitForProject(created.project.id, (p) => p.phase === "Ready") }
 }
 
-const createProject = async (fabric: TestFabric, accountId: string, name: string) => {
-  const r = await fabric.request("POST", `/v1/accounts/${accountId}/projects`, { body: { name } })
-  assert.is(r.status, 201, r.text)
-  return r.json.project as { id: string; namespace: string }
-}
-
-const lastSeen = async (fabric: TestFabric) => {
-  const { json } = await fabric.request("GET", "/v1/clusters")
-  return new Map<string, string>(json.clusters.map((c: { id: string; lastSeenAt: string }) => [c.id, c.lastSeenAt]))
-}
+const lastSeen = async (fabric: TestFabric) =>
+  new Map<string, string>((await expectOk(fabric.client.v1.clusters.$get())).clusters.map((c) => [c.id, c.lastSeenAt ?? ""]))
 
 parallel("a deletion whose namespace stays Terminating does not hold up the creations behind it, nor the heartbeats", async (ctx) => {
   const { fabric } = ctx
   const { accountId, first } = await newAccount(fabric)
   // Contents with a finalizer: the namespace stays Terminating in every cluster until released.
   for (const state of fabric.states.values()) state.hold(first.namespace)
-  assert.is((await fabric.request("DELETE", `/v1/projects/${first.id}`)).status, 202)
+  await deleteProject(fabric.client, first.id)
   await waitFor("every daemon to have started the deletion", async () =>
     [...fabric.states.values()].every((s) => s.lookup(first.namespace)?.goneAt !== undefined) ? true : undefined, 30_000, 20)
   const seenAtDeletion = await lastSeen(fabric)
 
   // Published after the deletion, into the same (only) partition.
-  const behind = [await createProject(fabric, accountId, "behind one"), await createProject(fabric, accountId, "behind two"), await createProject(fabric, accountId, "behind three")]
+  const behind = [await createProject(fabric.client, accountId, "behind one"), await createProject(fabric.client, accountId, "behind two"), await createProject(fabric.client, accountId, "behind three")]
   for (const p of behind) {
     const ready = await fabric.waitForProject(p.id, (q) => q.phase === "Ready")
     for (const id of clusterIds) {
@@ -66,9 +59,9 @@ parallel("a deletion whose namespace stays Terminating does not hold up the crea
   }, 30_000, 50)
 
   // The deletion is still being followed, not given up: every cluster still shows it under way.
-  const pending = (await fabric.request("GET", `/v1/projects/${first.id}`)).json.project
+  const { project: pending } = await expectOk(fabric.client.v1.projects[":projectId"].$get({ param: { projectId: first.id } }))
   assert.is(pending.phase, "Deleting")
-  for (const id of clusterIds) assert.is(pending.clusters[id].phase, "Deleting", `${id} reported before its namespace was gone`)
+  for (const id of clusterIds) assert.is(pending.clusters[id]?.phase, "Deleting", `${id} reported before its namespace was gone`)
   for (const state of fabric.states.values()) assert.ok(state.lookup(first.namespace), "the namespace is still Terminating")
 
   for (const state of fabric.states.values()) state.release(first.namespace)
@@ -84,14 +77,14 @@ parallel("more deletions waiting on Terminating namespaces than apiserver permit
   const { fabric } = ctx
   const { accountId } = await newAccount(fabric)
   const doomed: Array<{ id: string; namespace: string }> = []
-  for (let i = 0; i < 6; i++) doomed.push(await createProject(fabric, accountId, `doomed ${i}`))
+  for (let i = 0; i < 6; i++) doomed.push(await createProject(fabric.client, accountId, `doomed ${i}`))
   for (const p of doomed) await fabric.waitForProject(p.id, (q) => q.phase === "Ready")
   for (const p of doomed) for (const state of fabric.states.values()) state.hold(p.namespace)
-  for (const p of doomed) assert.is((await fabric.request("DELETE", `/v1/projects/${p.id}`)).status, 202)
+  for (const p of doomed) await deleteProject(fabric.client, p.id)
   await waitFor("every daemon to have started every deletion", async () =>
     doomed.every((p) => [...fabric.states.values()].every((s) => s.lookup(p.namespace)?.goneAt !== undefined)) ? true : undefined, 30_000, 20)
 
-  const fresh = await createProject(fabric, accountId, "fresh")
+  const fresh = await createProject(fabric.client, accountId, "fresh")
   const ready = await fabric.waitForProject(fresh.id, (q) => q.phase === "Ready")
   for (const id of clusterIds) assert.is(ready.clusters[id]!.phase, "Ready")
   // The deletions were all still being followed meanwhile.
@@ -106,14 +99,15 @@ parallel("an apiserver that keeps failing for one project's namespace holds only
   const { accountId } = await newAccount(fabric)
   const simB = fabric.states.get("sim-b")!
   simB.unavailableFor.set("prj-flaky-", "failed calling webhook: context deadline exceeded")
-  const flaky = await createProject(fabric, accountId, "flaky")
-  const behind = [await createProject(fabric, accountId, "after one"), await createProject(fabric, accountId, "after two")]
+  const flaky = await createProject(fabric.client, accountId, "flaky")
+  const behind = [await createProject(fabric.client, accountId, "after one"), await createProject(fabric.client, accountId, "after two")]
 
   const degraded = await fabric.waitForProject(flaky.id, (p) => p.phase === "Degraded")
   assert.match(degraded.clusters["sim-b"]!.reason ?? "", /failed calling webhook/)
   for (const p of behind) await fabric.waitForProject(p.id, (q) => q.phase === "Ready")
   // The projects behind it are done while the flaky one is still being retried.
-  assert.is((await fabric.request("GET", `/v1/projects/${flaky.id}`)).json.project.clusters["sim-b"].phase, "Failed")
+  const { project: stillFlaky } = await expectOk(fabric.client.v1.projects[":projectId"].$get({ param: { projectId: flaky.id } }))
+  assert.is(stillFlaky.clusters["sim-b"]?.phase, "Failed")
   assert.is(simB.lookup(flaky.namespace), undefined)
 
   simB.unavailableFor.clear()

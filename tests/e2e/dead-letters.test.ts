@@ -4,6 +4,7 @@
 import { Effect } from "effect"
 import { suite } from "uvu"
 import * as assert from "uvu/assert"
+import { expectOk } from "../../rpc/client.ts"
 import { topics, type DeadLetter } from "../../src/domain/messages.ts"
 import { EventBus } from "../../src/services/event-bus.ts"
 import { startFabric, type TestFabric } from "../support/embedded-fabric.ts"
@@ -19,7 +20,7 @@ const deadLetters = async (fabric: TestFabric, key: string, count: number): Prom
   const deadline = Date.now() + 20_000
   let found: DeadLetter[] = []
   while (Date.now() < deadline) {
-    const all = await fabric.runtime.runPromise(EventBus.use((bus) => bus.readAll(topics.dlq)))
+    const all = await fabric.runtime.runPromise(EventBus.use((bus) => bus.readAll(topics.dlq, "dead-letters-test")))
     found = all.filter((m) => m.key === key).map((m) => JSON.parse(m.value!) as DeadLetter)
     if (found.length >= count) return found
     await new Promise((r) => setTimeout(r, 100))
@@ -29,16 +30,18 @@ const deadLetters = async (fabric: TestFabric, key: string, count: number): Prom
 
 dlq("undecodable desired state: every cluster's daemon parks it with the reason and moves on", async ({ fabric }) => {
   await publish(fabric, topics.projects, "prj_broken", "{not json")
-  await publish(fabric, topics.projects, "prj_badname", JSON.stringify({ projectId: "prj_badname", accountId: "acc_x", namespace: "Not_A_Label", generation: 1, deleted: false }))
+  // Valid ids: what is refused is the namespace name alone.
+  const badName = { projectId: `prj_badname${"a".repeat(13)}`, accountId: `acc_${"a".repeat(20)}`, namespace: "Not_A_Label", generation: 1, deleted: false }
+  await publish(fabric, topics.projects, "prj_badname", JSON.stringify(badName))
   const broken = await deadLetters(fabric, "prj_broken", 3)
   assert.ok(broken.every((l) => l.topic.endsWith(topics.projects) && l.value === "{not json" && /undecodable/.test(l.reason)), JSON.stringify(broken))
-  const badName = await deadLetters(fabric, "prj_badname", 3)
-  assert.ok(badName.every((l) => /DNS-1123/.test(l.reason)), JSON.stringify(badName))
+  const refused = await deadLetters(fabric, "prj_badname", 3)
+  assert.ok(refused.every((l) => /DNS-1123/.test(l.reason)), JSON.stringify(refused))
   for (const state of fabric.states.values()) assert.is(state.lookup("Not_A_Label"), undefined)
 
   // The partitions moved on: a project created afterwards is Ready everywhere.
-  const acc = await fabric.request("POST", "/v1/accounts", { body: { name: "After DLQ", email: "after@dlq.test" } })
-  const ready = await fabric.waitForProject(acc.json.project.id, (p) => p.phase === "Ready")
+  const acc = await expectOk(fabric.client.v1.accounts.$post({ json: { name: "After DLQ", email: "after@dlq.test" } }))
+  const ready = await fabric.waitForProject(acc.project.id, (p) => p.phase === "Ready")
   assert.equal(Object.values(ready.clusters).map((c) => c.phase), ["Ready", "Ready", "Ready"])
 })
 
@@ -47,8 +50,8 @@ dlq("an undecodable observation is parked by management; later observations stil
   const [letter] = await deadLetters(fabric, "prj_garbled", 1)
   assert.is(letter!.value, "[1,2,3]")
   assert.ok(letter!.reason.length > 0)
-  const acc = await fabric.request("POST", "/v1/accounts", { body: { name: "After Garble", email: "garble@dlq.test" } })
-  await fabric.waitForProject(acc.json.project.id, (p) => p.phase === "Ready")
+  const acc = await expectOk(fabric.client.v1.accounts.$post({ json: { name: "After Garble", email: "garble@dlq.test" } }))
+  await fabric.waitForProject(acc.project.id, (p) => p.phase === "Ready")
 })
 
 dlq.run()

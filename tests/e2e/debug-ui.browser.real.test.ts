@@ -10,6 +10,7 @@ import { dirname, join } from "node:path"
 import { chromium, type BrowserContext, type Page } from "playwright-core"
 import { test } from "uvu"
 import * as assert from "uvu/assert"
+import { expectOk } from "../../rpc/client.ts"
 import { serveHttp } from "../../src/processes/http.ts"
 import { operatorToken, startFabric } from "../support/embedded-fabric.ts"
 
@@ -49,9 +50,7 @@ test("the operator logs in, picks a project and sees it go from degraded to read
   const profile = mkdtempSync(join(tmpdir(), "fabric-debug-ui-chromium-"))
   let browser: BrowserContext | undefined
   try {
-    const created = await fabric.request("POST", "/v1/accounts", { body: { name: "Acme Corp", email: "ops@acme.test" } })
-    assert.is(created.status, 201, created.text)
-    const { account, project } = created.json
+    const { account, project } = await expectOk(fabric.client.v1.accounts.$post({ json: { name: "Acme Corp", email: "ops@acme.test" } }))
     await fabric.waitForProject(project.id, (p) => p.phase === "Degraded")
 
     browser = await chromium.launchPersistentContext(profile, {

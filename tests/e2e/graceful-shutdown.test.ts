@@ -9,21 +9,19 @@ import { join } from "node:path"
 import { suite } from "uvu"
 import * as assert from "uvu/assert"
 import { sseEvents } from "../../src/cli/watch.ts"
+import { expectOk, fabricClient, FabricApiError } from "../../rpc/client.ts"
 import { startFabricProcess } from "../support/fabric-process.ts"
+import { bodyOrRefusal } from "../support/typed-api.ts"
 
 const token = "shutdown-test-operator-token-01"
 const shutdown = suite("graceful shutdown")
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-const api = async (url: string, method: string, path: string, body?: unknown) => {
-  const r = await fetch(url + path, {
-    method, body: body === undefined ? undefined : JSON.stringify(body),
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-  })
-  return { status: r.status, retryAfter: r.headers.get("retry-after"), json: (await r.json()) as any }
-}
+/** A drain's clean refusal: 503 unavailable, with Retry-After. */
+const isCleanRefusal = (answer: unknown) =>
+  answer instanceof FabricApiError && answer.status === 503 && answer.body?.error.code === "unavailable" && answer.headers.get("retry-after") === "1"
 
-/** A create whose body is sent in two halves: in flight (headers read) until `finish` is called. */
+/** A create whose body is sent in two halves (raw: the typed client sends a body at once): in flight (headers read) until `finish` is called. */
 const slowCreate = (url: string, accountId: string, name: string) => {
   const body = JSON.stringify({ name })
   let finish = () => {}
@@ -60,13 +58,14 @@ shutdown("SIGTERM with 50 creates in flight: none dropped, late ones 503 + Retry
   }
   try {
     const first = await startFabricProcess(env)
-    const account = await api(first.url, "POST", "/v1/accounts", { name: "Drain Co", email: "drain@example.test" })
-    assert.is(account.status, 201, JSON.stringify(account.json))
-    const accountId = account.json.account.id as string
-    const defaultProject = account.json.project.id as string
+    const client = fabricClient(first.url, token)
+    const account = await expectOk(client.v1.accounts.$post({ json: { name: "Drain Co", email: "drain@example.test" } }))
+    const accountId = account.account.id
+    const defaultProject = account.project.id
+    const create = (name: string) => bodyOrRefusal(client.v1.accounts[":accountId"].projects.$post({ param: { accountId }, json: { name } }))
 
     // A watch that is open when the stop begins.
-    const watch = await fetch(`${first.url}/v1/projects/${defaultProject}/watch`, { headers: { authorization: `Bearer ${token}` } })
+    const watch = await client.v1.projects[":projectId"].watch.$get({ param: { projectId: defaultProject } })
     assert.is(watch.status, 200)
     const events = sseEvents(watch.body!)
     assert.is((await events.next()).value?.event, "project")
@@ -74,7 +73,7 @@ shutdown("SIGTERM with 50 creates in flight: none dropped, late ones 503 + Retry
     // One request held in flight (its body half sent) keeps the drain open for the checks below.
     const slow = slowCreate(first.url, accountId, "Slow body")
     await sleep(300)
-    const creates = Array.from({ length: 50 }, (_, i) => api(first.url, "POST", `/v1/accounts/${accountId}/projects`, { name: `In flight ${i}` }))
+    const creates = Array.from({ length: 50 }, (_, i) => create(`In flight ${i}`))
     const settled = Promise.allSettled(creates)
     await Promise.race(creates)
     await sleep(100)
@@ -82,13 +81,9 @@ shutdown("SIGTERM with 50 creates in flight: none dropped, late ones 503 + Retry
     first.child.kill("SIGTERM")
     await waitForOutput(first.output, /received SIGTERM/)
     // Arrived after the stop began: refused cleanly, nothing done.
-    const readyz = await fetch(`${first.url}/readyz`)
-    assert.is(readyz.status, 503)
-    assert.is(readyz.headers.get("retry-after"), "1")
-    const late = await api(first.url, "POST", `/v1/accounts/${accountId}/projects`, { name: "Too late" })
-    assert.is(late.status, 503, JSON.stringify(late.json))
-    assert.is(late.json.error.code, "unavailable")
-    assert.is(late.retryAfter, "1")
+    assert.ok(isCleanRefusal(await bodyOrRefusal(client.readyz.$get())), "/readyz while stopping")
+    const late = await create("Too late")
+    assert.ok(isCleanRefusal(late), `a create after the stop began: ${String(late)}`)
 
     // The watch ends with the final event, then the stream closes.
     const rest: Array<{ event: string; data: string }> = []
@@ -104,14 +99,12 @@ shutdown("SIGTERM with 50 creates in flight: none dropped, late ones 503 + Retry
     const dropped = outcomes.filter((o) => o.status === "rejected")
     assert.is(dropped.length, 0, `requests without an answer: ${dropped.map((o) => String((o as PromiseRejectedResult).reason)).join("; ")}`)
     const answers = outcomes.map((o) => (o as PromiseFulfilledResult<Awaited<(typeof creates)[number]>>).value)
-    for (const a of answers) {
-      assert.ok(a.status === 201 || (a.status === 503 && a.retryAfter === "1"), `unexpected answer ${a.status} ${JSON.stringify(a.json)}`)
-    }
+    for (const a of answers) assert.ok(!(a instanceof FabricApiError) || isCleanRefusal(a), `unexpected answer ${String(a)}`)
     // Each of the 50 is answered: 201 if it reached the server before the stop began, else a clean
     // 503 (on a loaded machine some are still on their way when the signal lands). The slow create
     // above is the one certainly in flight, and it finished.
-    const created = answers.filter((a) => a.status === 201).map((a) => a.json.project.id as string)
-    const refused = answers.map((a, i) => (a.status === 503 ? `In flight ${i}` : undefined)).filter((n) => n !== undefined)
+    const created = answers.flatMap((a) => (a instanceof FabricApiError ? [] : [a.project.id]))
+    const refused = answers.map((a, i) => (a instanceof FabricApiError ? `In flight ${i}` : undefined)).filter((n) => n !== undefined)
     assert.ok(created.length > 0, "the creates answered before the signal are among the 201s")
     assert.is(created.length + refused.length, 50)
 
@@ -122,13 +115,12 @@ shutdown("SIGTERM with 50 creates in flight: none dropped, late ones 503 + Retry
     // After a restart, every 201 is in the database, and the refused create is not.
     const second = await startFabricProcess(env)
     try {
-      const listed = await api(second.url, "GET", `/v1/accounts/${accountId}/projects?limit=100`)
-      assert.is(listed.status, 200)
-      const ids = new Set((listed.json.projects as Array<{ id: string }>).map((p) => p.id))
+      const listed = await expectOk(fabricClient(second.url, token).v1.accounts[":accountId"].projects.$get({ param: { accountId }, query: { limit: "100" } }))
+      const ids = new Set<string>(listed.projects.map((p) => p.id))
       for (const id of [...created, slowAnswer.json.project.id, defaultProject]) assert.ok(ids.has(id), `${id} answered 201 but is not listed`)
       assert.is(ids.size, created.length + 2)
       // What was refused was not done: neither the late create nor any refused in-flight one exists.
-      const names = new Set((listed.json.projects as Array<{ name: string }>).map((p) => p.name))
+      const names = new Set(listed.projects.map((p) => p.name))
       for (const name of ["Too late", ...refused]) assert.not.ok(names.has(name), `${name} was refused but exists`)
     } finally {
       await second.stop()

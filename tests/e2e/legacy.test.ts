@@ -2,6 +2,8 @@
 // demeter.* rows are what the old version reads, and its rules hold.
 import { suite } from "uvu"
 import * as assert from "uvu/assert"
+import { expectOk } from "../../rpc/client.ts"
+import { deleteProject, expectApiError } from "../support/typed-api.ts"
 import { startFabric, type TestFabric } from "../support/embedded-fabric.ts"
 
 const legacy = suite<{ fabric: TestFabric }>("legacy Demeter compatibility")
@@ -17,10 +19,14 @@ const counts = async (fabric: TestFabric) => {
   return row
 }
 
+// Responses, not bodies: the refusals (duplicate email, quota) are looked at too.
+const postAccount = (fabric: TestFabric, name: string, email: string) => fabric.client.v1.accounts.$post({ json: { name, email } })
+
+const postProject = (fabric: TestFabric, accountId: string, name: string) =>
+  fabric.client.v1.accounts[":accountId"].projects.$post({ param: { accountId }, json: { name } })
+
 legacy("account creation writes the account, its owner user, the default project and audit rows", async ({ fabric }) => {
-  const r = await fabric.request("POST", "/v1/accounts", { body: { name: "Old Co", email: "Owner@OldCo.test" } })
-  assert.is(r.status, 201, r.text)
-  const { account, project } = r.json
+  const { account, project } = await expectOk(postAccount(fabric, "Old Co", "Owner@OldCo.test"))
   // The queries the old version runs (by account id, by email, by namespace).
   const [acc] = await fabric.sql("select id, name, project_quota, status from demeter.accounts where id = $1", account.id)
   assert.equal({ ...acc }, { id: account.id, name: "Old Co", project_quota: 10, status: "active" })
@@ -33,57 +39,53 @@ legacy("account creation writes the account, its owner user, the default project
 })
 
 legacy("a duplicate email (any case) answers 409 and writes nothing", async ({ fabric }) => {
-  await fabric.request("POST", "/v1/accounts", { body: { name: "First", email: "dup@example.test" } })
+  await expectOk(postAccount(fabric, "First", "dup@example.test"))
   const before = await counts(fabric)
-  const r = await fabric.request("POST", "/v1/accounts", { body: { name: "Second", email: "DUP@example.test" } })
-  assert.is(r.status, 409, r.text)
-  assert.is(r.json.error.code, "conflict")
-  assert.match(r.json.error.message, /already exists/)
+  const duplicate = await expectApiError(postAccount(fabric, "Second", "DUP@example.test"))
+  assert.is(duplicate.status, 409)
+  assert.is(duplicate.body?.error.code, "conflict")
+  assert.match(duplicate.body?.error.message ?? "", /already exists/)
   assert.equal(await counts(fabric), before)
 })
 
 legacy("the project quota answers 422 and writes nothing; a deleted project frees its slot", async ({ fabric }) => {
-  const acc = await fabric.request("POST", "/v1/accounts", { body: { name: "Quota", email: "quota@example.test" } })
-  const accountId = acc.json.account.id
-  await fabric.sql("update demeter.accounts set project_quota = 2 where id = $1", accountId)
-  const second = await fabric.request("POST", `/v1/accounts/${accountId}/projects`, { body: { name: "two" } })
-  assert.is(second.status, 201)
+  const { account } = await expectOk(postAccount(fabric, "Quota", "quota@example.test"))
+  await fabric.sql("update demeter.accounts set project_quota = 2 where id = $1", account.id)
+  const { project: second } = await expectOk(postProject(fabric, account.id, "two"))
   const before = await counts(fabric)
-  const third = await fabric.request("POST", `/v1/accounts/${accountId}/projects`, { body: { name: "three" } })
-  assert.is(third.status, 422, third.text)
-  assert.is(third.json.error.code, "quota_exceeded")
+  const third = await expectApiError(postProject(fabric, account.id, "three"))
+  assert.is(third.status, 422)
+  assert.is(third.body?.error.code, "quota_exceeded")
   assert.equal(await counts(fabric), before)
 
-  await fabric.waitForProject(second.json.project.id, (p) => p.phase === "Ready")
-  await fabric.request("DELETE", `/v1/projects/${second.json.project.id}`)
-  await fabric.waitForProject(second.json.project.id, (p) => p.phase === "Deleted")
-  const again = await fabric.request("POST", `/v1/accounts/${accountId}/projects`, { body: { name: "three" } })
-  assert.is(again.status, 201, again.text)
-  const audit = await fabric.sql("select action from demeter.audit_log where entity_id = $1", second.json.project.id)
+  await fabric.waitForProject(second.id, (p) => p.phase === "Ready")
+  await deleteProject(fabric.client, second.id)
+  await fabric.waitForProject(second.id, (p) => p.phase === "Deleted")
+  const again = await postProject(fabric, account.id, "three")
+  assert.is(again.status, 201)
+  const audit = await fabric.sql("select action from demeter.audit_log where entity_id = $1", second.id)
   assert.equal(audit.map((a) => a.action).sort(), ["project.created", "project.deleted"])
 })
 
 legacy("concurrent creations cannot exceed the quota", async ({ fabric }) => {
-  const acc = await fabric.request("POST", "/v1/accounts", { body: { name: "Race", email: "race@example.test" } })
-  const accountId = acc.json.account.id
-  await fabric.sql("update demeter.accounts set project_quota = 3 where id = $1", accountId)
-  const results = await Promise.all(Array.from({ length: 6 }, (_, i) => fabric.request("POST", `/v1/accounts/${accountId}/projects`, { body: { name: `p${i}` } })))
+  const { account } = await expectOk(postAccount(fabric, "Race", "race@example.test"))
+  await fabric.sql("update demeter.accounts set project_quota = 3 where id = $1", account.id)
+  const results = await Promise.all(Array.from({ length: 6 }, (_, i) => postProject(fabric, account.id, `p${i}`)))
   assert.equal(results.map((r) => r.status).sort(), [201, 201, 422, 422, 422, 422])
-  const [row] = await fabric.sql("select count(*)::int as n from demeter.projects where account_id = $1 and status = 'active'", accountId)
+  const [row] = await fabric.sql("select count(*)::int as n from demeter.projects where account_id = $1 and status = 'active'", account.id)
   assert.is(row.n, 3)
 })
 
 legacy("FABRIC_PROJECT_QUOTA sets the quota of new accounts", async () => {
   const fabric = await startFabric({ env: { FABRIC_PROJECT_QUOTA: "2" } })
   try {
-    const acc = await fabric.request("POST", "/v1/accounts", { body: { name: "Small", email: "small@example.test" } })
-    const accountId = acc.json.account.id
-    const [row] = await fabric.sql("select project_quota from demeter.accounts where id = $1", accountId)
+    const { account } = await expectOk(postAccount(fabric, "Small", "small@example.test"))
+    const [row] = await fabric.sql("select project_quota from demeter.accounts where id = $1", account.id)
     assert.is(row.project_quota, 2)
-    assert.is((await fabric.request("POST", `/v1/accounts/${accountId}/projects`, { body: { name: "second" } })).status, 201)
-    const third = await fabric.request("POST", `/v1/accounts/${accountId}/projects`, { body: { name: "third" } })
+    assert.is((await postProject(fabric, account.id, "second")).status, 201)
+    const third = await expectApiError(postProject(fabric, account.id, "third"))
     assert.is(third.status, 422)
-    assert.is(third.json.error.code, "quota_exceeded")
+    assert.is(third.body?.error.code, "quota_exceeded")
   } finally {
     await fabric.stop()
   }

@@ -6,8 +6,10 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { suite } from "uvu"
 import * as assert from "uvu/assert"
+import { expectOk } from "../../rpc/client.ts"
 import { isOwnedBy } from "../../src/services/cluster.ts"
 import { startFabric, type TestFabric } from "../support/embedded-fabric.ts"
+import { clusterPhaseOf, createProject, deleteProject } from "../support/typed-api.ts"
 import { waitFor } from "../support/wait-for.ts"
 
 interface Ctx { fabric: TestFabric; dataDir: string | undefined }
@@ -27,14 +29,9 @@ lifecycle.after.each(async (ctx) => {
 
 let accounts = 0
 const readyProjects = async (fabric: TestFabric, count: number) => {
-  const acc = await fabric.request("POST", "/v1/accounts", { body: { name: `Life ${++accounts}`, email: `life${accounts}@example.test` } })
-  assert.is(acc.status, 201, acc.text)
-  const ids = [acc.json.project.id as string]
-  for (let i = 1; i < count; i++) {
-    const created = await fabric.request("POST", `/v1/accounts/${acc.json.account.id}/projects`, { body: { name: `service ${i}` } })
-    assert.is(created.status, 201, created.text)
-    ids.push(created.json.project.id)
-  }
+  const acc = await expectOk(fabric.client.v1.accounts.$post({ json: { name: `Life ${++accounts}`, email: `life${accounts}@example.test` } }))
+  const ids = [acc.project.id]
+  for (let i = 1; i < count; i++) ids.push((await createProject(fabric.client, acc.account.id, `service ${i}`)).id)
   return Promise.all(ids.map((id) => fabric.waitForProject(id, (p) => p.phase === "Ready")))
 }
 
@@ -48,9 +45,7 @@ lifecycle("deletion across three clusters, restarted mid-deletion: every namespa
   const [project] = await readyProjects(ctx.fabric, 1)
   // sim-b's namespace stays Terminating until released (contents with a finalizer).
   ctx.fabric.states.get("sim-b")!.hold(project!.namespace)
-  const deleting = await ctx.fabric.request("DELETE", `/v1/projects/${project!.id}`)
-  assert.is(deleting.status, 202)
-  assert.is(deleting.json.project.phase, "Deleting")
+  assert.is((await deleteProject(ctx.fabric.client, project!.id)).phase, "Deleting")
   const partly = await ctx.fabric.waitForProject(project!.id, (p) => p.clusters["sim-a"]!.phase === "Deleted" && p.clusters["sim-c"]!.phase === "Deleted")
   assert.is(partly.phase, "Deleting")
   assert.is(partly.clusters["sim-b"]!.phase, "Deleting")
@@ -67,18 +62,16 @@ lifecycle("deletion across three clusters, restarted mid-deletion: every namespa
 lifecycle("a cluster removed mid-deletion is let go with the reason recorded; the others finish", async (ctx) => {
   const [project] = await readyProjects(ctx.fabric, 1)
   ctx.fabric.states.get("sim-c")!.hold(project!.namespace)
-  await ctx.fabric.request("DELETE", `/v1/projects/${project!.id}`)
+  await deleteProject(ctx.fabric.client, project!.id)
   await ctx.fabric.waitForProject(project!.id, (p) => p.clusters["sim-a"]!.phase === "Deleted" && p.clusters["sim-b"]!.phase === "Deleted")
 
-  const removed = await ctx.fabric.request("DELETE", "/v1/clusters/sim-c")
-  assert.is(removed.status, 202, removed.text)
+  await expectOk(ctx.fabric.client.v1.clusters[":clusterId"].$delete({ param: { clusterId: "sim-c" }, query: {} }))
   const gone = await ctx.fabric.waitForProject(project!.id, (p) => p.phase === "Deleted")
   assert.is(gone.clusters["sim-c"]!.phase, "Deleted")
   assert.match(gone.clusters["sim-c"]!.reason ?? "", /removed by the operator/)
   // Let go means Fabric stopped waiting, not that the namespace vanished: it is still there.
   assert.ok(ctx.fabric.states.get("sim-c")!.lookup(project!.namespace))
-  const clusters = await ctx.fabric.request("GET", "/v1/clusters")
-  assert.is(clusters.json.clusters.find((c: { id: string }) => c.id === "sim-c").phase, "Removed")
+  assert.is(await clusterPhaseOf(ctx.fabric.client, "sim-c"), "Removed")
 
   // After a restart the removed cluster stays removed and new projects do not wait for it.
   ctx.fabric = await ctx.fabric.restart({ clusters: { "sim-a": {}, "sim-b": {} } })
@@ -89,7 +82,7 @@ lifecycle("a cluster removed mid-deletion is let go with the reason recorded; th
 lifecycle("a cluster that joins later backfills every live project, and is a member of new ones", async (ctx) => {
   const projects = await readyProjects(ctx.fabric, 5)
   const [deleted, ...live] = projects
-  await ctx.fabric.request("DELETE", `/v1/projects/${deleted!.id}`)
+  await deleteProject(ctx.fabric.client, deleted!.id)
   await ctx.fabric.waitForProject(deleted!.id, (p) => p.phase === "Deleted")
 
   const joined = ctx.fabric.addCluster("sim-d")
@@ -107,17 +100,14 @@ lifecycle("a cluster that joins later backfills every live project, and is a mem
 })
 
 const active = (fabric: TestFabric, id: string) =>
-  waitFor(`${id} Active`, async () => {
-    const { json } = await fabric.request("GET", "/v1/clusters")
-    return json.clusters.some((c: { id: string; phase: string }) => c.id === id && c.phase === "Active") ? true : undefined
-  }, 30_000, 50)
+  waitFor(`${id} Active`, async () => ((await clusterPhaseOf(fabric.client, id)) === "Active" ? true : undefined), 30_000, 50)
 
 lifecycle("a removed cluster whose daemon starts again is a member again: its projects count it and it reports Ready", async (ctx) => {
   ctx.fabric.addCluster("sim-g")
   await active(ctx.fabric, "sim-g")
   const projects = await readyProjects(ctx.fabric, 3)
   for (const p of projects) await ctx.fabric.waitForProject(p.id, (q) => q.clusters["sim-g"]?.phase === "Ready")
-  assert.is((await ctx.fabric.request("DELETE", "/v1/clusters/sim-g")).status, 202)
+  assert.is((await ctx.fabric.client.v1.clusters[":clusterId"].$delete({ param: { clusterId: "sim-g" }, query: {} })).status, 202)
   for (const p of projects) assert.equal(Object.keys((await ctx.fabric.waitForProject(p.id, (q) => q.clusters["sim-g"] === undefined)).clusters).sort(), ["sim-a", "sim-b", "sim-c"])
 
   // Its daemon has handled everything already (committed offsets): only its resync at start
@@ -169,11 +159,11 @@ lifecycle("an unreachable apiserver causes no deletion anywhere; the cluster rec
   const simA = ctx.fabric.states.get("sim-a")!
   simA.failing = true
   // A change while sim-a is down: it reports Failed, the project is Degraded, nothing is deleted.
-  const extra = await ctx.fabric.request("POST", `/v1/accounts/${projects[0]!.accountId}/projects`, { body: { name: "during outage" } })
-  const degraded = await ctx.fabric.waitForProject(extra.json.project.id, (p) => p.phase === "Degraded")
+  const extra = await createProject(ctx.fabric.client, projects[0]!.accountId, "during outage")
+  const degraded = await ctx.fabric.waitForProject(extra.id, (p) => p.phase === "Degraded")
   assert.is(degraded.clusters["sim-a"]!.phase, "Failed")
   await new Promise((r) => setTimeout(r, 1_000)) // several drift intervals (200 ms each) pass
-  assert.equal(namespaceNames(ctx.fabric), { ...before, "sim-b": [...before["sim-b"]!, extra.json.project.namespace].sort(), "sim-c": [...before["sim-c"]!, extra.json.project.namespace].sort() })
+  assert.equal(namespaceNames(ctx.fabric), { ...before, "sim-b": [...before["sim-b"]!, extra.namespace].sort(), "sim-c": [...before["sim-c"]!, extra.namespace].sort() })
 
   ctx.fabric = await ctx.fabric.restart() // restarted while sim-a is still down
   await new Promise((r) => setTimeout(r, 500))
@@ -182,7 +172,7 @@ lifecycle("an unreachable apiserver causes no deletion anywhere; the cluster rec
   simA.failing = false
   // Waits for sim-a itself: on a loaded machine a restarted cluster can count as Unreachable for a
   // moment, and Ready alone does not wait for an Unreachable cluster.
-  const recovered = await ctx.fabric.waitForProject(extra.json.project.id, (p) => p.phase === "Ready" && p.clusters["sim-a"]?.phase === "Ready", undefined, 60_000)
+  const recovered = await ctx.fabric.waitForProject(extra.id, (p) => p.phase === "Ready" && p.clusters["sim-a"]?.phase === "Ready", undefined, 60_000)
   assert.is(recovered.clusters["sim-a"]!.phase, "Ready")
   for (const p of projects) assert.is((await ctx.fabric.waitForProject(p.id, (q) => q.phase === "Ready")).phase, "Ready")
 })
@@ -221,8 +211,8 @@ lifecycle("a namespace the apiserver refuses does not hold up the projects behin
   const [first] = await readyProjects(ctx.fabric, 1)
   const simB = ctx.fabric.states.get("sim-b")!
   simB.refusing.set("prj-refused-", "admission webhook denied the request")
-  const refused = (await ctx.fabric.request("POST", `/v1/accounts/${first!.accountId}/projects`, { body: { name: "refused" } })).json.project
-  const after = (await ctx.fabric.request("POST", `/v1/accounts/${first!.accountId}/projects`, { body: { name: "after" } })).json.project
+  const refused = await createProject(ctx.fabric.client, first!.accountId, "refused")
+  const after = await createProject(ctx.fabric.client, first!.accountId, "after")
   const degraded = await ctx.fabric.waitForProject(refused.id, (p) => p.phase === "Degraded")
   assert.match(degraded.clusters["sim-b"]!.reason ?? "", /admission webhook denied the request \(refused/)
   const behind = await ctx.fabric.waitForProject(after.id, (p) => p.phase === "Ready")
@@ -235,8 +225,8 @@ lifecycle("a namespace the apiserver refuses does not hold up the projects behin
 
   // Deletion refused in sim-b: the project waits there, a deletion behind it finishes.
   simB.refusing.set("prj-refused-", "admission webhook denied the request")
-  await ctx.fabric.request("DELETE", `/v1/projects/${refused.id}`)
-  await ctx.fabric.request("DELETE", `/v1/projects/${after.id}`)
+  await deleteProject(ctx.fabric.client, refused.id)
+  await deleteProject(ctx.fabric.client, after.id)
   const waiting = await ctx.fabric.waitForProject(refused.id, (p) => p.clusters["sim-b"]!.phase === "Failed")
   assert.is(waiting.phase, "Deleting")
   await ctx.fabric.waitForProject(after.id, (p) => p.phase === "Deleted")
@@ -249,15 +239,14 @@ lifecycle("a namespace the apiserver refuses does not hold up the projects behin
 
 lifecycle("a deletion lets an unreachable cluster go after the deadline, with the reason recorded", async (ctx) => {
   await ctx.fabric.stop()
-  ctx.fabric = await startFabric({ dataDir: ctx.dataDir, clusters: { "sim-a": {}, "sim-b": {} }, env: { FABRIC_DELETION_DEADLINE_SECONDS: "2" } })
+  ctx.fabric = await startFabric({ dataDir: ctx.dataDir, clusters: { "sim-a": {}, "sim-b": {} }, unreachableAfterMs: 5_000, env: { FABRIC_DELETION_DEADLINE_SECONDS: "2" } })
   ctx.fabric.addCluster("sim-f")
   await active(ctx.fabric, "sim-f")
   const [project] = await readyProjects(ctx.fabric, 1)
   assert.is(project!.clusters["sim-f"]!.phase, "Ready")
   await ctx.fabric.stopCluster("sim-f")
-  const deleting = await ctx.fabric.request("DELETE", `/v1/projects/${project!.id}`)
-  assert.is(deleting.status, 202)
-  const gone = await ctx.fabric.waitForProject(project!.id, (p) => p.phase === "Deleted", undefined, 20_000)
+  await deleteProject(ctx.fabric.client, project!.id)
+  const gone = await ctx.fabric.waitForProject(project!.id, (p) => p.phase === "Deleted", undefined, 120_000)
   assert.match(gone.clusters["sim-f"]!.reason ?? "", /unreachable for more than 2s/)
   // The namespace in the silent cluster was not touched by anyone.
   assert.ok(ctx.fabric.states.get("sim-f")!.lookup(project!.namespace))

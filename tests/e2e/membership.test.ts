@@ -3,6 +3,8 @@
 import { Effect } from "effect"
 import { test } from "uvu"
 import * as assert from "uvu/assert"
+import { expectOk } from "../../rpc/client.ts"
+import { ClusterId } from "../../src/domain/cluster.ts"
 import { ClusterRegistry, noticeChunk } from "../../src/management/cluster-registry.ts"
 import { startFabric, type TestFabric } from "../support/embedded-fabric.ts"
 import { waitFor } from "../support/wait-for.ts"
@@ -12,24 +14,23 @@ let projectIds: string[] = []
 const projectCount = noticeChunk * 2 + 50
 
 test.before(async () => {
-  fabric = await startFabric({ clusters: { "sim-a": {} }, env: { FABRIC_PROJECT_QUOTA: "100000" } })
-  const created = await fabric.request("POST", "/v1/accounts", { body: { name: "Many", email: "many@example.test" } })
-  const accountId = created.json.account.id as string
-  projectIds = [created.json.project.id]
+  // sim-x is signalled by hand and never heartbeats: no cluster may turn Unreachable mid-suite,
+  // however slow the machine (that would write a notice the assertions do not expect).
+  fabric = await startFabric({ clusters: { "sim-a": {} }, unreachableAfterMs: 86_400_000, env: { FABRIC_PROJECT_QUOTA: "100000" } })
+  const created = await expectOk(fabric.client.v1.accounts.$post({ json: { name: "Many", email: "many@example.test" } }))
+  const param = { accountId: created.account.id }
+  projectIds = [created.project.id]
   while (projectIds.length < projectCount) {
     const batch = await Promise.all(Array.from({ length: Math.min(25, projectCount - projectIds.length) }, () =>
-      fabric.request("POST", `/v1/accounts/${accountId}/projects`, { body: { name: "p" } })))
-    for (const r of batch) {
-      assert.is(r.status, 201, r.text)
-      projectIds.push(r.json.project.id)
-    }
+      expectOk(fabric.client.v1.accounts[":accountId"].projects.$post({ param, json: { name: "p" } }))))
+    projectIds.push(...batch.map((r) => r.project.id))
   }
   projectIds.sort()
 })
 test.after(() => fabric.stop())
 
 const signal = (clusterId: string, kind: "joined" | "heartbeat" | "left") =>
-  fabric.runtime.runPromise(ClusterRegistry.use((r) => r.signal({ clusterId, kind, at: new Date().toISOString() })))
+  fabric.runtime.runPromise(ClusterRegistry.use((r) => r.signal({ clusterId: ClusterId.make(clusterId), kind, at: new Date().toISOString() })))
 
 /** Projects whose per-cluster rows include `clusterId`, from the read model. */
 const projectsWith = async (clusterId: string) =>
@@ -41,8 +42,8 @@ test(`a cluster joining with ${projectCount} live projects is told to every one 
   assert.equal(await projectsWith("sim-x"), projectIds)
   const notices = await fabric.sql<{ cursor: string; done: boolean }>("select cursor, done_at is not null as done from fabric.membership_notices where cluster_id = 'sim-x'")
   assert.equal(notices.map((n) => ({ ...n })), [{ cursor: projectIds.at(-1)!, done: true }])
-  const sample = await fabric.request("GET", `/v1/projects/${projectIds[123]}`)
-  assert.is(sample.json.project.clusters["sim-x"].phase, "Pending")
+  const sample = await expectOk(fabric.client.v1.projects[":projectId"].$get({ param: { projectId: projectIds[123]! } }))
+  assert.is(sample.project.clusters["sim-x"]?.phase, "Pending")
 })
 
 test("an Active cluster's heartbeats and a restart's join write no notice and tell no project", async () => {

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { test } from "uvu"
 import * as assert from "uvu/assert"
+import { expectOk, fabricClient } from "../../rpc/client.ts"
 import { startFabricProcess } from "../support/fabric-process.ts"
 
 const token = "request-id-operator-token-0123"
@@ -40,14 +41,11 @@ test("the request id of POST /v1/accounts is on the API, outbox, namespace-ensur
   })
   try {
     const requestId = `trace-abc123-${crypto.randomUUID()}`
-    const created = await fetch(`${fabric.url}/v1/accounts`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "x-request-id": requestId },
-      body: JSON.stringify({ name: "Traced", email: "traced@example.test" }),
-    })
+    const created = await fabricClient(fabric.url, token).v1.accounts.$post(
+      { json: { name: "Traced", email: "traced@example.test" } }, { headers: { "x-request-id": requestId } })
     assert.is(created.status, 201)
     assert.is(created.headers.get("x-request-id"), requestId)
-    const { project } = (await created.json()) as { project: { id: string; namespace: string } }
+    const { project } = await expectOk(created)
 
     const complete = (lines: LogLine[]) => {
       const traced = lines.filter((l) => l.requestId === requestId)

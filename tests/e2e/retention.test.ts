@@ -3,27 +3,27 @@
 // and the debug history go on working on what is left.
 import { suite } from "uvu"
 import * as assert from "uvu/assert"
+import { expectOk } from "../../rpc/client.ts"
 import { pruneAll } from "../../src/management/retention-job.ts"
 import type { RetentionPolicy } from "../../src/services/retention.ts"
 import { startFabric, type TestFabric } from "../support/embedded-fabric.ts"
+import { createProject, deleteProject, withIdempotencyKey } from "../support/typed-api.ts"
 import { waitFor } from "../support/wait-for.ts"
 
 const retention = suite<{ fabric: TestFabric; accountId: string; projectIds: string[] }>("retention")
 
 retention.before(async (ctx) => {
   ctx.fabric = await startFabric()
-  const account = await ctx.fabric.request("POST", "/v1/accounts", { body: { name: "Keep", email: "keep@example.test" }, headers: { "idempotency-key": "keep-account" } })
-  assert.is(account.status, 201)
-  ctx.accountId = account.json.account.id
-  ctx.projectIds = [account.json.project.id]
-  for (const name of ["one", "two", "three"]) {
-    const created = await ctx.fabric.request("POST", `/v1/accounts/${ctx.accountId}/projects`, { body: { name }, headers: { "idempotency-key": `keep-${name}` } })
-    assert.is(created.status, 201)
-    ctx.projectIds.push(created.json.project.id)
-  }
+  const created = await expectOk(ctx.fabric.client.v1.accounts.$post({ json: { name: "Keep", email: "keep@example.test" } }, withIdempotencyKey("keep-account")))
+  ctx.accountId = created.account.id
+  ctx.projectIds = [created.project.id]
+  for (const name of ["one", "two", "three"]) ctx.projectIds.push((await expectOk(createWithKey(ctx.fabric, ctx.accountId, name, `keep-${name}`))).project.id)
   for (const id of ctx.projectIds) await ctx.fabric.waitForProject(id, (p) => p.phase === "Ready")
 })
 retention.after(async (ctx) => ctx.fabric.stop())
+
+const createWithKey = (fabric: TestFabric, accountId: string, name: string, key: string) =>
+  fabric.client.v1.accounts[":accountId"].projects.$post({ param: { accountId }, json: { name } }, withIdempotencyKey(key))
 
 const prune = (fabric: TestFabric, policy: RetentionPolicy, batchSize: number) => fabric.runtime.runPromise(pruneAll(policy, batchSize))
 
@@ -62,9 +62,8 @@ retention("a pass keeps each actor's newest history rows and deletes the rest, b
   assert.equal([...after.keys()].sort(), [...before.keys()].sort())
   for (const [actor, vs] of before) assert.equal(after.get(actor), vs.slice(-keep), `${actor} keeps its newest ${keep}`)
   // The debug view shows the recent window that is left.
-  const detail = await fabric.request("GET", `/debug/api/actors/${projectIds[0]}`)
-  assert.is(detail.status, 200)
-  assert.equal(detail.json.actor.history.map((h: { version: number }) => h.version).sort((a: number, b: number) => a - b), after.get(projectIds[0]!))
+  const { actor } = await expectOk(fabric.client.debug.api.actors[":actorId"].$get({ param: { actorId: projectIds[0]! } }))
+  assert.equal(actor.history.map((h) => h.version).sort((a, b) => a - b), after.get(projectIds[0]!))
 })
 
 retention("sent outbox rows go and unsent ones stay; the relay goes on from there", async (ctx) => {
@@ -75,26 +74,24 @@ retention("sent outbox rows go and unsent ones stay; the relay goes on from ther
   assert.is(pruned.outbox, sentBefore)
   assert.is((await counts(fabric)).sent, 0)
   // A project created and deleted after the pass goes through the relay and the daemons as usual.
-  const created = await fabric.request("POST", `/v1/accounts/${accountId}/projects`, { body: { name: "after" } })
-  assert.is(created.status, 201)
-  await fabric.waitForProject(created.json.project.id, (p) => p.phase === "Ready")
-  const deleted = await fabric.request("DELETE", `/v1/projects/${ctx.projectIds[1]}`)
-  assert.is(deleted.status, 202)
-  await fabric.waitForProject(ctx.projectIds[1]!, (p) => p.phase === "Deleted")
-  for (const state of fabric.states.values()) assert.not.ok(state.lookup(deleted.json.project.namespace), "the deleted project's namespace is gone")
+  const created = await createProject(fabric.client, accountId, "after")
+  await fabric.waitForProject(created.id, (p) => p.phase === "Ready")
+  const deleted = await deleteProject(fabric.client, ctx.projectIds[1]!)
+  await fabric.waitForProject(deleted.id, (p) => p.phase === "Deleted")
+  for (const state of fabric.states.values()) assert.not.ok(state.lookup(deleted.namespace), "the deleted project's namespace is gone")
 })
 
 retention("an expired Idempotency-Key is forgotten: the same key creates again", async ({ fabric, accountId }) => {
-  const replay = await fabric.request("POST", `/v1/accounts/${accountId}/projects`, { body: { name: "three" }, headers: { "idempotency-key": "keep-three" } })
+  const replay = await createWithKey(fabric, accountId, "three", "keep-three")
   assert.is(replay.status, 201)
-  const first = replay.json.project.id
+  const first = (await expectOk(replay)).project.id
   const keysBefore = (await counts(fabric)).keys
   const pruned = await prune(fabric, { sentOutboxMs: 86_400_000, historyKeep: 100, idempotencyMs: 0 }, 1000)
   assert.is(pruned.idempotencyKeys, keysBefore)
   assert.is((await counts(fabric)).keys, 0)
-  const again = await fabric.request("POST", `/v1/accounts/${accountId}/projects`, { body: { name: "three" }, headers: { "idempotency-key": "keep-three" } })
+  const again = await createWithKey(fabric, accountId, "three", "keep-three")
   assert.is(again.status, 201)
-  assert.is.not(again.json.project.id, first)
+  assert.is.not((await expectOk(again)).project.id, first)
 })
 
 retention.run()

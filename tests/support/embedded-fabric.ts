@@ -22,7 +22,7 @@ export interface StartOptions {
   readonly env?: Readonly<Record<string, string>>
   /** The engines of a previous run (a restart keeps the same database and Kafka prefix). */
   readonly engines?: Engines
-  /** Silence after which a cluster counts as Unreachable (default 10 s: heartbeats come every 200 ms, and a loaded machine must not flap clusters). */
+  /** Silence after which a cluster counts as Unreachable (default 60 s: heartbeats come every 200 ms, and a loaded machine must not flap clusters; a suite about Unreachable sets it short). */
   readonly unreachableAfterMs?: number
   /** Apiserver calls in flight per daemon (FABRIC_DAEMON_CONCURRENCY; default 16). */
   readonly daemonConcurrency?: number
@@ -57,7 +57,7 @@ export const startFabric = async (options: StartOptions = {}) => {
     return { id, state, layer: simulated.layer({ id, state }) }
   })
   const daemonOptions: DaemonOptions = { ...defaultDaemonOptions, concurrency: options.daemonConcurrency ?? defaultDaemonOptions.concurrency, retryBase: "20 millis", retryCap: "200 millis", deletionPollMs: 20, heartbeatMs: 200, driftIntervalMs: 200 }
-  const fabric = makeAllInOne({ ...config, unreachableAfterMs: options.unreachableAfterMs ?? 10_000, heartbeatMs: 200 } as never, {
+  const fabric = makeAllInOne({ ...config, unreachableAfterMs: options.unreachableAfterMs ?? 60_000, heartbeatMs: 200 } as never, {
     operatorToken, clusters, watchPollMs: options.watchPollMs ?? 200, daemon: daemonOptions,
   })
   const fiber = fabric.runtime.runFork(Effect.scoped(Effect.andThen(fabric.start, Effect.never)))

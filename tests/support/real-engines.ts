@@ -11,6 +11,14 @@ export const requireRealEngines = () => {
   return { databaseUrl, kafkaBrokers }
 }
 
+/** The three kube-apiservers of the engines: each daemon's kubeconfig, and an admin's for reading behind Fabric's back. */
+export const requireThreeClusters = () => {
+  const kubeconfigs = (process.env.FABRIC_KUBECONFIGS ?? "").split(",").filter(Boolean)
+  const admins = (process.env.FABRIC_ADMIN_KUBECONFIGS ?? "").split(",").filter(Boolean)
+  if (kubeconfigs.length < 3 || admins.length !== kubeconfigs.length) throw new Error("FABRIC_KUBECONFIGS / FABRIC_ADMIN_KUBECONFIGS must list 3 clusters: run `npm run infra:up`")
+  return { kubeconfigs: kubeconfigs.slice(0, 3), admins: admins.slice(0, 3) }
+}
+
 /** Creates an empty database for this test process; `drop` removes it. */
 export const freshDatabase = async () => {
   const { databaseUrl } = requireRealEngines()

@@ -123,7 +123,7 @@ test("a request that gets no answer times out, is aborted and retried", async ()
   assert.is(api.seen.length, 2)
   assert.match(reason, "Timeout")
   assert.match(reason, "gave up after 2 attempts")
-  assert.ok(elapsed >= 200 && elapsed < 1_000, `took ${elapsed} ms`)
+  assert.ok(elapsed >= 200, `each of the 2 attempts waited its 100 ms timeout; took ${elapsed} ms`)
   assert.ok(aborted >= 2, "the client closed each timed-out request")
 })
 

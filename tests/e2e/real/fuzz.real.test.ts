@@ -10,6 +10,7 @@ import { join } from "node:path"
 import postgres from "postgres"
 import { suite } from "uvu"
 import * as assert from "uvu/assert"
+import { expectOk, fabricClient } from "../../../rpc/client.ts"
 import { startFabricProcess, type FabricProcess } from "../../support/fabric-process.ts"
 import { freshDatabase, requireRealEngines, uniqueKafkaPrefix } from "../../support/real-engines.ts"
 
@@ -46,13 +47,8 @@ fuzz.before(async (ctx) => {
     // The fuzzer creates many projects (and resources) in one account: the quotas (a 422) are not what it tests.
     FABRIC_PROJECT_QUOTA: "100000", FABRIC_RESOURCE_QUOTA: "100000",
   }, 60_000, ["rpc"])
-  const r = await fetch(`${ctx.rpc.url}/v1/accounts`, {
-    method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: JSON.stringify({ name: "Fuzz", email: "fuzz@probe.test" }),
-  })
-  assert.is(r.status, 201)
-  const created = await r.json() as { account: { id: string }; project: { id: string }; apiKey: string }
-  ctx.account = { id: created.account.id, projectId: created.project.id, apiKey: created.apiKey }
+  const created = await expectOk(fabricClient(ctx.rpc.url, token).v1.accounts.$post({ json: { name: "Fuzz", email: "fuzz@probe.test" } }))
+  ctx.account = { id: created.account.id, projectId: created.project.id, apiKey: created.apiKey! }
 })
 
 fuzz.after(async (ctx) => {

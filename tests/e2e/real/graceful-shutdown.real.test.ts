@@ -5,9 +5,11 @@
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node"
 import { suite } from "uvu"
 import * as assert from "uvu/assert"
+import { expectOk, fabricClient, FabricApiError } from "../../../rpc/client.ts"
 import { deleteKafkaRun } from "../../support/kafka-cleanup.ts"
 import { startFabricProcess } from "../../support/fabric-process.ts"
 import { freshDatabase, requireRealEngines, uniqueKafkaPrefix } from "../../support/real-engines.ts"
+import { bodyOrRefusal } from "../../support/typed-api.ts"
 import { waitFor } from "../../support/wait-for.ts"
 
 const token = "real-shutdown-operator-token-0123"
@@ -31,19 +33,16 @@ shutdown("SIGTERM with 50 creates in flight: every one answered, exit 0, every 2
   }
   const daemonArgs = ["daemon", "--cluster", clusterId, "--kubeconfig", kubeconfig]
   const namespaces: Array<string> = []
-  const api = async (url: string, method: string, path: string, body?: unknown) => {
-    const r = await fetch(url + path, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { authorization: `Bearer ${token}`, "content-type": "application/json" } })
-    return { status: r.status, retryAfter: r.headers.get("retry-after"), json: (await r.json()) as any }
-  }
   try {
     const rpc = await startFabricProcess(env, 60_000, ["rpc"])
     const daemon = await startFabricProcess(env, 60_000, daemonArgs)
-    const account = await api(rpc.url, "POST", "/v1/accounts", { name: "Drain Real", email: "drain@real.test" })
-    assert.is(account.status, 201, JSON.stringify(account.json))
-    const accountId = account.json.account.id as string
-    namespaces.push(account.json.project.namespace)
+    const client = fabricClient(rpc.url, token)
+    const account = await expectOk(client.v1.accounts.$post({ json: { name: "Drain Real", email: "drain@real.test" } }))
+    const accountId = account.account.id
+    namespaces.push(account.project.namespace)
 
-    const creates = Array.from({ length: 50 }, (_, i) => api(rpc.url, "POST", `/v1/accounts/${accountId}/projects`, { name: `Real in flight ${i}` }))
+    const creates = Array.from({ length: 50 }, (_, i) =>
+      bodyOrRefusal(client.v1.accounts[":accountId"].projects.$post({ param: { accountId }, json: { name: `Real in flight ${i}` } })))
     const settled = Promise.allSettled(creates)
     await Promise.race(creates)
     rpc.child.kill("SIGTERM")
@@ -51,8 +50,10 @@ shutdown("SIGTERM with 50 creates in flight: every one answered, exit 0, every 2
     const dropped = outcomes.filter((o) => o.status === "rejected").map((o) => String((o as PromiseRejectedResult).reason))
     assert.equal(dropped, [], "requests without an answer")
     const answers = outcomes.map((o) => (o as PromiseFulfilledResult<Awaited<(typeof creates)[number]>>).value)
-    for (const a of answers) assert.ok(a.status === 201 || (a.status === 503 && a.retryAfter === "1"), `unexpected ${a.status} ${JSON.stringify(a.json)}`)
-    const created = answers.filter((a) => a.status === 201).map((a) => a.json.project as { id: string; namespace: string })
+    for (const a of answers) {
+      assert.ok(!(a instanceof FabricApiError) || (a.status === 503 && a.headers.get("retry-after") === "1"), `unexpected answer ${String(a)}`)
+    }
+    const created = answers.flatMap((a) => (a instanceof FabricApiError ? [] : [a.project]))
     namespaces.push(...created.map((p) => p.namespace))
     assert.ok(created.length > 0)
     assert.equal(await exitWithin(rpc.exited, 35_000), { code: 0, signal: null }, rpc.output())
@@ -64,14 +65,11 @@ shutdown("SIGTERM with 50 creates in flight: every one answered, exit 0, every 2
     const rpc2 = await startFabricProcess(env, 60_000, ["rpc"])
     const daemon2 = await startFabricProcess(env, 60_000, daemonArgs)
     try {
-      const listed = await api(rpc2.url, "GET", `/v1/accounts/${accountId}/projects?limit=100`)
-      const ids = new Set((listed.json.projects as Array<{ id: string }>).map((p) => p.id))
+      const list = () => expectOk(fabricClient(rpc2.url, token).v1.accounts[":accountId"].projects.$get({ param: { accountId }, query: { limit: "100" } }))
+      const ids = new Set<string>((await list()).projects.map((p) => p.id))
       for (const p of created) assert.ok(ids.has(p.id), `${p.id} answered 201 but is not listed`)
       assert.is(ids.size, created.length + 1, "a refused create was written")
-      await waitFor("every created project Ready", async () => {
-        const all = await api(rpc2.url, "GET", `/v1/accounts/${accountId}/projects?limit=100`)
-        return (all.json.projects as Array<{ phase: string }>).every((p) => p.phase === "Ready") ? true : undefined
-      }, 90_000)
+      await waitFor("every created project Ready", async () => ((await list()).projects.every((p) => p.phase === "Ready") ? true : undefined), 90_000)
     } finally {
       await daemon2.stop()
       await rpc2.stop()

@@ -8,7 +8,7 @@ import { expectOk, fabricClient, type FabricClient, type Project } from "../../.
 import { isOwnedBy } from "../../../src/services/cluster.ts"
 import { waitFor } from "../../support/wait-for.ts"
 import { startFabricProcess, type FabricProcess } from "../../support/fabric-process.ts"
-import { freshDatabase, requireRealEngines, uniqueKafkaPrefix } from "../../support/real-engines.ts"
+import { freshDatabase, requireRealEngines, requireThreeClusters, uniqueKafkaPrefix } from "../../support/real-engines.ts"
 
 const token = "real-e2e-operator-token-0123456789"
 
@@ -47,9 +47,7 @@ const projectWhere = (client: FabricClient, id: string, done: (p: Project) => bo
 
 real.before(async (ctx) => {
   const { kafkaBrokers } = requireRealEngines()
-  const kubeconfigs = (process.env.FABRIC_KUBECONFIGS ?? "").split(",").filter(Boolean)
-  const admins = (process.env.FABRIC_ADMIN_KUBECONFIGS ?? "").split(",").filter(Boolean)
-  if (kubeconfigs.length < 3 || admins.length !== kubeconfigs.length) throw new Error("FABRIC_KUBECONFIGS / FABRIC_ADMIN_KUBECONFIGS must list 3 clusters: run `npm run infra:up`")
+  const { kubeconfigs, admins } = requireThreeClusters()
   const database = await freshDatabase()
   ctx.dropDatabase = database.drop
   ctx.created = []
@@ -57,8 +55,8 @@ real.before(async (ctx) => {
     DATABASE_URL: database.url, KAFKA_BROKERS: kafkaBrokers, FABRIC_KAFKA_PREFIX: uniqueKafkaPrefix(),
     FABRIC_ADMIN_TOKEN: token, FABRIC_HEARTBEAT_SECONDS: "1", FABRIC_PARTITIONS: "3",
   }
-  ctx.kubeconfigs = new Map(kubeconfigs.slice(0, 3).map((p) => [contextOf(p).id, p]))
-  ctx.apiservers = new Map(admins.slice(0, 3).map((p) => [contextOf(p).id, contextOf(p).kc.makeApiClient(CoreV1Api)]))
+  ctx.kubeconfigs = new Map(kubeconfigs.map((p) => [contextOf(p).id, p]))
+  ctx.apiservers = new Map(admins.map((p) => [contextOf(p).id, contextOf(p).kc.makeApiClient(CoreV1Api)]))
   ctx.rpc = await startFabricProcess(ctx.env, 60_000, ["rpc"])
   ctx.daemons = new Map()
   for (const id of ctx.kubeconfigs.keys()) ctx.daemons.set(id, await startDaemon(ctx, id))

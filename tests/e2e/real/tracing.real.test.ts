@@ -101,13 +101,8 @@ const handledIn = (spans: ReadonlyArray<ExportedSpan>, cluster: string) => {
 tracing("one trace id runs from the API call (continuing the caller's traceparent) through the outbox, Kafka and every daemon's Kubernetes calls to management", async (ctx) => {
   const traceId = hex(16)
   const callerSpan = hex(8)
-  const response = await fetch(`${ctx.rpc.url}/v1/accounts`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json", traceparent: `00-${traceId}-${callerSpan}-01` },
-    body: JSON.stringify({ name: "Traced Corp", email: "ops@traced.test" }),
-  })
-  assert.is(response.status, 201, await response.clone().text())
-  const { project } = await response.json() as { project: { id: string; namespace: string } }
+  const { project } = await expectOk(ctx.client.v1.accounts.$post(
+    { json: { name: "Traced Corp", email: "ops@traced.test" } }, { headers: { traceparent: `00-${traceId}-${callerSpan}-01` } }))
   await waitReady(ctx.client, project.id)
 
   const spans = await traceWith(ctx, traceId, (spans) =>
@@ -164,13 +159,8 @@ tracing("one trace id runs from the API call (continuing the caller's traceparen
 tracing("without a traceparent the request span is the root of its trace, which still reaches every daemon", async (ctx) => {
   const { account } = await expectOk(ctx.client.v1.accounts.$post({ json: { name: "Root Corp", email: "ops@root.test" } }))
   const requestId = `trace-root-${hex(4)}`
-  const response = await fetch(`${ctx.rpc.url}/v1/accounts/${account.id}/projects`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "x-request-id": requestId },
-    body: JSON.stringify({ name: "rooted" }),
-  })
-  assert.is(response.status, 201, await response.clone().text())
-  const { project } = await response.json() as { project: { id: string } }
+  const { project } = await expectOk(ctx.client.v1.accounts[":accountId"].projects.$post(
+    { param: { accountId: account.id }, json: { name: "rooted" } }, { headers: { "x-request-id": requestId } }))
   await waitReady(ctx.client, project.id)
   const root = await waitFor("the request span", async () =>
     ctx.collector.spans().find((s) => s.name === "POST /v1/accounts/:accountId/projects" && s.attributes["fabric.request_id"] === requestId))
