@@ -5,7 +5,6 @@
 // that backlog afterwards (kafka-offsets.ts), so the seeded projects are live in Fabric but have no
 // namespaces; every create after that is handled as usual.
 import { performance } from "node:perf_hooks"
-import { readyEverywhere } from "./api.ts"
 import { startInstallation, type Installation } from "./installation.ts"
 import { skipBacklogOfPausedGroups } from "./kafka-offsets.ts"
 import { closedLoop } from "./load.ts"

@@ -12,16 +12,12 @@ import { Effect, Layer } from "effect"
 import { ClusterId } from "../../src/domain/cluster.ts"
 import type { Kind } from "../../src/domain/kind.ts"
 import {
-  annotationsFor,
   Cluster,
   ClusterRefused,
   ClusterUnavailable,
   fieldManager,
   isObjectOf,
-  isOwnedBy,
   KindNotServed,
-  labelsFor,
-  NamespaceConflict,
   NamespaceMissing,
   objectAnnotationsFor,
   objectLabelsFor,
@@ -92,7 +88,7 @@ export const layer = (config: KubernetesClusterConfig): Layer.Layer<Cluster, Clu
         },
         catch: (error) => new ClusterUnavailable({ cluster, reason: `cannot load kubeconfig: ${error instanceof Error ? error.message : String(error)}` }),
       })
-      const { send, close } = yield* Effect.acquireRelease(
+      const { send } = yield* Effect.acquireRelease(
         Effect.sync(() =>
           makeRequester({
             qps: config.qps ?? 20,

@@ -1,7 +1,6 @@
 // A message nobody can process is parked on fabric.dlq with the reason, and never blocks its
 // partition: the projects after it still become Ready. Undecodable desired state (reaching the
 // daemons) and an undecodable observation (reaching management) both go there.
-import { Effect } from "effect"
 import { suite } from "uvu"
 import * as assert from "uvu/assert"
 import { expectOk } from "../../rpc/client.ts"

@@ -1,6 +1,5 @@
 // Membership at scale: a change is told to every live project through a durable notice worked
 // off in chunks (resumable from its cursor); a heartbeat of an Active cluster tells nobody.
-import { Effect } from "effect"
 import { test } from "uvu"
 import * as assert from "uvu/assert"
 import { expectOk } from "../../rpc/client.ts"

@@ -6,7 +6,7 @@ import { deleteKafkaRun } from "../support/kafka-cleanup.ts"
 import { test } from "uvu"
 import * as assert from "uvu/assert"
 import { layer, makeKafkaConfig, parseBrokers } from "../../adapters/kafka/event-bus.ts"
-import { EventBus, type BusMessage, type KeyBatch } from "../../src/services/event-bus.ts"
+import { EventBus, type KeyBatch } from "../../src/services/event-bus.ts"
 
 const brokers = parseBrokers(process.env.KAFKA_BROKERS ?? "")
 const prefix = `kafka-long-${Date.now().toString(36)}-${process.pid}`

@@ -3,6 +3,7 @@
 // kubeconfigs, and `fabric` processes killed with SIGKILL and started again.
 import { spawnSync } from "node:child_process"
 import postgres from "postgres"
+import { fabricClient, type FabricClient } from "../../rpc/client.ts"
 import { startFabricProcess, type FabricProcess } from "./fabric-process.ts"
 import { freshDatabase, requireRealEngines, uniqueKafkaPrefix } from "./real-engines.ts"
 
@@ -25,6 +26,24 @@ export const kubeconfig = (id: string, who: "daemon" | "admin") => `${process.en
 /** `fabric daemon` for cluster `id`, with the daemon's own (RBAC-bound) kubeconfig. */
 export const startDaemonProcess = (env: Record<string, string>, id: string) =>
   startFabricProcess(env, 60_000, ["daemon", "--cluster", id, "--kubeconfig", kubeconfig(id, "daemon")])
+
+/** The processes of a fleet suite: `fabric rpc`, a daemon per cluster, and a client of the rpc. */
+export interface FleetProcesses {
+  env: Record<string, string>
+  rpc: FabricProcess
+  daemons: Map<string, FabricProcess>
+  client: FabricClient
+}
+
+export const startDaemon = async (fleet: FleetProcesses, id: string) => {
+  fleet.daemons.set(id, await startDaemonProcess(fleet.env, id))
+}
+
+export const restartRpc = async (fleet: FleetProcesses, operatorToken: string) => {
+  await kill(fleet.rpc)
+  fleet.rpc = await startFabricProcess(fleet.env, 60_000, ["rpc"])
+  fleet.client = fabricClient(fleet.rpc.url, operatorToken)
+}
 
 export const kill = async (process: FabricProcess) => {
   process.child.kill("SIGKILL")

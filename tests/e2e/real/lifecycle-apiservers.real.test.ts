@@ -6,22 +6,18 @@
 import postgres from "postgres"
 import { suite } from "uvu"
 import * as assert from "uvu/assert"
-import { expectOk, fabricClient, type FabricClient, type Project } from "../../../rpc/client.ts"
+import { expectOk, fabricClient, type Project } from "../../../rpc/client.ts"
 import { isOwnedBy } from "../../../src/services/cluster.ts"
 import { adminHooks } from "../../contract/kubernetes-admin-hooks.ts"
 import { waitFor } from "../../support/wait-for.ts"
-import { fleetEngines, infra, kill, kubeconfig, requireInfraRun, startDaemonProcess } from "../../support/apiserver-fleet.ts"
-import { startFabricProcess, type FabricProcess } from "../../support/fabric-process.ts"
+import { fleetEngines, infra, kill, kubeconfig, requireInfraRun, restartRpc, startDaemon, type FleetProcesses } from "../../support/apiserver-fleet.ts"
+import { startFabricProcess } from "../../support/fabric-process.ts"
 import { requireRealEngines } from "../../support/real-engines.ts"
 
 const token = "real-lifecycle-operator-token-0123456789"
 
-interface Ctx {
-  env: Record<string, string>
-  rpc: FabricProcess
-  daemons: Map<string, FabricProcess>
+interface Ctx extends FleetProcesses {
   admin: Map<string, ReturnType<typeof adminHooks>>
-  client: FabricClient
   sql: postgres.Sql
   dropDatabase: () => Promise<void>
   namespaces: Set<string>
@@ -49,16 +45,6 @@ const clusterUp = (ctx: Ctx, id: string) => {
   infra("cluster-up", id)
   ctx.clustersUp.add(id)
   ctx.admin.set(id, adminHooks(kubeconfig(id, "admin")))
-}
-
-const startDaemon = async (ctx: Ctx, id: string) => {
-  ctx.daemons.set(id, await startDaemonProcess(ctx.env, id))
-}
-
-const restartRpc = async (ctx: Ctx) => {
-  await kill(ctx.rpc)
-  ctx.rpc = await startFabricProcess(ctx.env, 60_000, ["rpc"])
-  ctx.client = fabricClient(ctx.rpc.url, token)
 }
 
 const activeClusters = (ctx: Ctx, ids: string[]) =>
@@ -127,7 +113,7 @@ lifecycle("deletion across three apiservers, rpc killed mid-deletion: every name
   assert.is((await getProject(ctx, project!.id)).clusters.y!.phase, "Deleting")
   assert.is((await ctx.admin.get("y")!.inspectNamespace(project!.namespace))?.terminating, true)
 
-  await restartRpc(ctx)
+  await restartRpc(ctx, token)
   await ctx.admin.get("y")!.releaseDeletion(project!.namespace)
   const gone = await projectWhere(ctx, project!.id, (p) => p.phase === "Deleted")
   assert.equal(Object.values(gone.clusters).map((c) => c.phase), ["Deleted", "Deleted", "Deleted"])
@@ -184,7 +170,7 @@ lifecycle("an apiserver stopped mid-test causes no deletion anywhere; after it r
   const during = await createProject(ctx, projects[0]!.accountId, "during outage")
   const degraded = await projectWhere(ctx, during.id, (p) => p.phase === "Degraded")
   assert.is(degraded.clusters.y!.phase, "Failed")
-  await restartRpc(ctx)
+  await restartRpc(ctx, token)
   await kill(ctx.daemons.get("y")!)
   await startDaemon(ctx, "y")
   await sleep(4_000) // drift checks run in every cluster while y is down
@@ -220,7 +206,7 @@ lifecycle("a cluster removed mid-deletion is let go with the reason recorded; ne
   await ctx.admin.get("z")!.holdDeletion(project!.namespace)
   await ctx.client.v1.projects[":projectId"].$delete({ param: { projectId: project!.id } })
   await projectWhere(ctx, project!.id, (p) => ["w", "x", "y"].every((id) => p.clusters[id]!.phase === "Deleted"))
-  await restartRpc(ctx)
+  await restartRpc(ctx, token)
   const removed = await ctx.client.v1.clusters[":clusterId"].$delete({ param: { clusterId: "z" }, query: {} })
   assert.is(removed.status, 202)
   const gone = await projectWhere(ctx, project!.id, (p) => p.phase === "Deleted")

@@ -9,18 +9,17 @@ import { ApiextensionsV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHea
 import postgres from "postgres"
 import { suite } from "uvu"
 import * as assert from "uvu/assert"
-import { expectOk, fabricClient, type FabricClient, type Project, type Resource } from "../../../rpc/client.ts"
+import { expectOk, fabricClient, type Project, type Resource } from "../../../rpc/client.ts"
 import { isObjectOf } from "../../../src/services/cluster.ts"
 import { adminHooks } from "../../contract/kubernetes-admin-hooks.ts"
-import { fleetEngines, infra, kill, kubeconfig, requireInfraRun, startDaemonProcess } from "../../support/apiserver-fleet.ts"
-import { startFabricProcess, type FabricProcess } from "../../support/fabric-process.ts"
+import { fleetEngines, infra, kill, kubeconfig, requireInfraRun, restartRpc, startDaemon, type FleetProcesses } from "../../support/apiserver-fleet.ts"
+import { startFabricProcess } from "../../support/fabric-process.ts"
 import { requireRealEngines } from "../../support/real-engines.ts"
 import { waitFor } from "../../support/wait-for.ts"
 
 const token = "real-resources-operator-token-0123456789"
 const repo = new URL("../../..", import.meta.url).pathname
 const clusters = ["res-x", "res-y", "res-z"] as const
-type ClusterName = (typeof clusters)[number]
 const crds = readdirSync(join(repo, "deploy/crds")).map((f) => JSON.parse(readFileSync(join(repo, "deploy/crds", f), "utf8")) as V1CustomResourceDefinition)
 
 interface Admin {
@@ -29,12 +28,8 @@ interface Admin {
   readonly crds: ApiextensionsV1Api
 }
 
-interface Ctx {
-  env: Record<string, string>
-  rpc: FabricProcess
-  daemons: Map<string, FabricProcess>
+interface Ctx extends FleetProcesses {
   admin: Map<string, Admin>
-  client: FabricClient
   sql: postgres.Sql
   dropDatabase: () => Promise<void>
   namespaces: Set<string>
@@ -61,16 +56,6 @@ const installCrds = async (admin: Admin) => {
 
 const removeCrds = async (admin: Admin) => {
   for (const crd of crds) await admin.crds.deleteCustomResourceDefinition({ name: crd.metadata!.name! }).catch(() => undefined)
-}
-
-const startDaemon = async (ctx: Ctx, id: string) => {
-  ctx.daemons.set(id, await startDaemonProcess(ctx.env, id))
-}
-
-const restartRpc = async (ctx: Ctx) => {
-  await kill(ctx.rpc)
-  ctx.rpc = await startFabricProcess(ctx.env, 60_000, ["rpc"])
-  ctx.client = fabricClient(ctx.rpc.url, token)
 }
 
 let accounts = 0
@@ -272,7 +257,7 @@ resources("an apiserver stopped mid-test deletes nothing anywhere and holds only
   await expectOk(ctx.client.v1.projects[":projectId"].resources[":resourceId"].$patch({ param: { projectId: project.id, resourceId: resource.id }, json: { spec: { throughputTier: 2 } } }))
   const during = await resourceWhere(ctx, resource, (r) => r.generation === 2 && r.clusters["res-x"]?.phase === "Ready" && r.clusters["res-y"]?.phase === "Failed")
   assert.is(during.clusters["res-x"]!.observedGeneration, 2)
-  await restartRpc(ctx)
+  await restartRpc(ctx, token)
   await kill(ctx.daemons.get("res-y")!)
   await startDaemon(ctx, "res-y")
   await new Promise((r) => setTimeout(r, 4_000)) // drift passes in every cluster while res-y is down
