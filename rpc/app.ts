@@ -11,7 +11,7 @@ import { authenticate } from "./http/auth.ts"
 import { makeCursors } from "./http/cursor.ts"
 import { makeDrainSwitch, refuseWhileDraining, type DrainSwitch } from "./http/drain.ts"
 import type { ApiServices, FabricEnv } from "./http/env.ts"
-import { errorResponse, onError } from "./http/errors.ts"
+import { ClientClosedRequest, errorResponse, onError } from "./http/errors.ts"
 import { methodNotAllowed } from "./http/method-not-allowed.ts"
 import { observeRequests } from "./http/observe-requests.ts"
 import { traceRequests } from "./http/trace-requests.ts"
@@ -60,6 +60,7 @@ export const makeApp = (options: AppOptions) => {
       c.set("run", async (effect) => {
         const exit = await options.runtime.runPromiseExit(Effect.provideService(effect, RequestId, id).pipe(withRequestId(id)), { signal: c.req.raw.signal })
         if (Exit.isSuccess(exit)) return exit.value
+        if (c.req.raw.signal.aborted && Cause.hasInterruptsOnly(exit.cause)) throw new ClientClosedRequest()
         const error = Cause.findErrorOption(exit.cause)
         throw error._tag === "Some" ? error.value : new Error(Cause.pretty(exit.cause))
       })

@@ -5,6 +5,7 @@ import { ConfigError } from "./config-error.ts"
 import { databaseTls, type DatabaseTls } from "../../adapters/postgres/connection.ts"
 import { defaultDaemonConcurrency } from "../daemon/concurrency.ts"
 import { parseTracingConfig, type TracingConfig } from "./tracing-config.ts"
+import { flag, type Env } from "./env-settings.ts"
 import { parseKafkaSecurity } from "./kafka-security-config.ts"
 import type { KafkaSasl, KafkaTls } from "../../adapters/kafka/config.ts"
 import { dns1123Rule, isDns1123Label } from "../domain/names.ts"
@@ -64,8 +65,6 @@ export interface FabricConfig {
   readonly crdsDirectory: string | undefined
 }
 
-type Env = Readonly<Record<string, string | undefined>>
-
 const list = (value: string | undefined) => (value ?? "").split(",").map((s) => s.trim()).filter((s) => s.length > 0)
 
 const integer = (env: Env, name: string, fallback: number, min: number, max: number): number => {
@@ -74,14 +73,6 @@ const integer = (env: Env, name: string, fallback: number, min: number, max: num
   const n = Number(raw)
   if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name}=${raw} is not a whole number from ${min} to ${max}`)
   return n
-}
-
-/** Off unless set to 1; anything but 0 or 1 is a mistake worth stopping for. */
-const flag = (env: Env, name: string): boolean => {
-  const raw = env[name]
-  if (raw === undefined || raw === "" || raw === "0") return false
-  if (raw === "1") return true
-  throw new ConfigError(`${name}=${raw} must be 1 (on) or 0 (off)`)
 }
 
 const kafkaPrefix = (value: string | undefined): string => {

@@ -6,13 +6,12 @@ import { isIP } from "node:net"
 import { Schema } from "effect"
 import type { KafkaSasl, KafkaSaslMechanism, KafkaTls } from "../../adapters/kafka/config.ts"
 import { ConfigError } from "./config-error.ts"
+import { flag, type Env } from "./env-settings.ts"
 
 export interface KafkaSecurity {
   readonly sasl: KafkaSasl | undefined
   readonly tls: KafkaTls | undefined
 }
-
-type Env = Readonly<Record<string, string | undefined>>
 
 const mechanisms = ["scram-sha-256", "scram-sha-512"] as const satisfies ReadonlyArray<KafkaSaslMechanism>
 const isMechanism = Schema.is(Schema.Literals(mechanisms))
@@ -36,13 +35,6 @@ const pem = (env: Env, name: string): string | undefined => {
   const text = readSetting(name, path)
   if (!text.includes("-----BEGIN ")) throw new ConfigError(`${name}=${path} is not a PEM file (no -----BEGIN line)`)
   return text
-}
-
-const onOff = (env: Env, name: string): boolean => {
-  const raw = set(env, name)
-  if (raw === undefined || raw === "0") return false
-  if (raw === "1") return true
-  throw new ConfigError(`${name}=${raw} must be 1 (on) or 0 (off)`)
 }
 
 const parseSasl = (env: Env): KafkaSasl | undefined => {
@@ -70,7 +62,7 @@ const parseSasl = (env: Env): KafkaSasl | undefined => {
 const tlsFileSettings = ["FABRIC_KAFKA_TLS_CA_FILE", "FABRIC_KAFKA_TLS_CERT_FILE", "FABRIC_KAFKA_TLS_KEY_FILE", "FABRIC_KAFKA_TLS_SERVER_NAME"] as const
 
 const parseTls = (env: Env): KafkaTls | undefined => {
-  if (!onOff(env, "FABRIC_KAFKA_TLS")) {
+  if (!flag(env, "FABRIC_KAFKA_TLS")) {
     // A CA or certificate without TLS would be ignored: a plaintext connection nobody meant.
     const stray = tlsFileSettings.filter((n) => set(env, n) !== undefined)
     if (stray.length > 0) throw new ConfigError(`${stray.join(" and ")} set but FABRIC_KAFKA_TLS is not 1`)

@@ -1,6 +1,6 @@
 // FABRIC_STATELY_INSPECT: off by default; when on, an actor the host runs reaches a Stately
 // inspector client through the bridge server, without the account's API key hash.
-import { createServer } from "node:net"
+import { freePort } from "../../tests/support/ports.ts"
 import { Effect, Layer } from "effect"
 import { test } from "uvu"
 import * as assert from "uvu/assert"
@@ -43,20 +43,6 @@ test("off unless FABRIC_STATELY_INSPECT=1, and off provides no inspector", () =>
   const inspector = Effect.gen(function* () { return yield* ActorInspection })
   assert.is(Effect.runSync(Effect.provide(inspector, statelyInspectLayer(false))), undefined)
 })
-
-/**
- * A port nobody listens on, below Linux's ephemeral range (32768-60999) so that no outgoing
- * connection of a test running beside this one takes it between the check and the bridge's listen.
- */
-const freePort = async (): Promise<number> => {
-  for (;;) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000)
-    const free = await new Promise<boolean>((resolve) => {
-      const probe = createServer().once("error", () => resolve(false)).listen(port, () => probe.close(() => resolve(true)))
-    })
-    if (free) return port
-  }
-}
 
 test("on: the host's actor and its step reach an inspector client, without the API key hash", async () => {
   const port = await freePort()

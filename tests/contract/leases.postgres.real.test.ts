@@ -8,7 +8,7 @@ import * as assert from "uvu/assert"
 import { leasesLayer } from "../../adapters/postgres/leases.ts"
 import { Leases } from "../../src/services/leases.ts"
 import { freshDatabase } from "../support/real-engines.ts"
-import { eventually, leasesContract, randomLease, recordingWork, type Contenders } from "./leases.ts"
+import { eventually, leasesContract, racing, type Contenders } from "./leases.ts"
 
 const database = await freshDatabase()
 let replicas = 0
@@ -23,12 +23,7 @@ const contract = leasesContract("Postgres advisory locks", contenders)
 
 contract("a holder whose lease session is terminated stops its work at once; then exactly one replica holds the lease and runs it", () =>
   Effect.runPromise(Effect.gen(function* () {
-    const replicas = yield* contenders(3)
-    const lease = randomLease("terminated")
-    const work = recordingWork()
-    const fibers = yield* Effect.forEach(replicas, (leases, i) => Effect.forkScoped(leases.whileHeld(lease, work.work(i))))
-    yield* eventually("one contender running", () => work.running.size === 1, () => work.log)
-    const first = [...work.running][0]!
+    const { replicas, lease, work, fibers, first } = yield* racing(contenders, 3, "terminated")
     const admin = postgres(database.url, { max: 1, onnotice: () => {} })
     const ended = yield* Effect.promise(() => admin`
       select pg_terminate_backend(pid) as ok from pg_stat_activity where application_name = ${replicas[first]!.holder}`)

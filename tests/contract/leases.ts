@@ -41,6 +41,17 @@ export const recordingWork = () => {
 
 export const randomLease = (what: string) => `contract-${what}-${crypto.randomUUID().slice(0, 8)}`
 
+/** `count` contenders racing for one fresh lease, once one of them (`first`) runs the work. */
+export const racing = (contenders: Contenders, count: number, what: string) =>
+  Effect.gen(function* () {
+    const replicas = yield* contenders(count)
+    const lease = randomLease(what)
+    const work = recordingWork()
+    const fibers = yield* Effect.forEach(replicas, (leases, i) => Effect.forkScoped(leases.whileHeld(lease, work.work(i))))
+    yield* eventually("one contender running", () => work.running.size === 1, () => work.log)
+    return { replicas, lease, work, fibers, first: [...work.running][0]! }
+  })
+
 export const leasesContract = (name: string, contenders: Contenders, options: { readonly caseTimeoutMs?: number } = {}) => {
   const test = suite(`Leases contract: ${name}`)
   const caseTimeoutMs = options.caseTimeoutMs ?? 60_000
@@ -52,12 +63,7 @@ export const leasesContract = (name: string, contenders: Contenders, options: { 
 
   test("of three contenders one runs the work and holders() names it; when it stops, another takes over; never two at once", () =>
     run(Effect.gen(function* () {
-      const replicas = yield* contenders(3)
-      const lease = randomLease("one-at-a-time")
-      const work = recordingWork()
-      const fibers = yield* Effect.forEach(replicas, (leases, i) => Effect.forkScoped(leases.whileHeld(lease, work.work(i))))
-      yield* eventually("one contender running", () => work.running.size === 1, () => work.log)
-      const first = [...work.running][0]!
+      const { replicas, lease, work, fibers, first } = yield* racing(contenders, 3, "one-at-a-time")
       for (const leases of replicas) assert.equal(yield* leases.holders([lease]), [{ lease, holder: replicas[first]!.holder }])
 
       yield* Fiber.interrupt(fibers[first]!)

@@ -1,6 +1,6 @@
 // An in-process Fabric on the embedded layers (in-memory PGlite, embedded event log, simulated
 // clusters) for tests that drive it through HTTP with `app.request`, no socket involved.
-import { Cause, Effect, Fiber } from "effect"
+import { Cause, Effect, Exit, Fiber } from "effect"
 import * as simulated from "../../adapters/embedded/cluster.ts"
 import { Database } from "../../adapters/postgres/database.ts"
 import { parseConfig } from "../../src/processes/config.ts"
@@ -61,11 +61,28 @@ export const startFabric = async (options: StartOptions = {}) => {
     operatorToken, clusters, watchPollMs: options.watchPollMs ?? 200, daemon: daemonOptions,
   })
   const fiber = fabric.runtime.runFork(Effect.scoped(Effect.andThen(fabric.start, Effect.never)))
-  // Wait until management is up (the topics exist and clusters are registered); never go on without it.
-  await waitFor("management to register the clusters", async () => {
+  // Wait until management is up (the topics exist and clusters are registered); never go on
+  // without it. A start that fails says why at once; the limit only guards against a hang (a
+  // loaded machine starts slowly). Given up, this process is stopped before the error goes on:
+  // left running, its connections would hold the database the suite's cleanup drops.
+  let gaveUp = false
+  const exited = Effect.runPromise(Fiber.await(fiber)).then((exit) => {
+    throw new Error(`the embedded process stopped while starting: ${Exit.isFailure(exit) ? Cause.pretty(exit.cause) : "it ended"}`)
+  })
+  const registered = waitFor("management to register the clusters", async () => {
+    if (gaveUp) return true
     const r = await fabric.app.request("/v1/clusters", { headers: { authorization: `Bearer ${operatorToken}` } })
     return r.status === 200 && ((await r.json()) as { clusters: unknown[] }).clusters.length >= clusters.length ? true : undefined
-  }, 60_000, 25)
+  }, 300_000, 25)
+  exited.catch(() => undefined)
+  try {
+    await Promise.race([registered, exited])
+  } catch (e) {
+    gaveUp = true
+    await Effect.runPromise(Fiber.interrupt(fiber))
+    await fabric.runtime.dispose()
+    throw e
+  }
 
   const request = async (method: string, path: string, init: { token?: string | null; body?: unknown; raw?: string; headers?: Record<string, string> } = {}) => {
     const headers: Record<string, string> = { ...init.headers }

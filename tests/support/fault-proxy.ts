@@ -14,6 +14,7 @@
 import * as http from "node:http"
 import * as https from "node:https"
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http"
+import { listenOnLoopback } from "./ports.ts"
 
 export type Fault = "500" | "503" | "timeout"
 const faults: ReadonlyArray<Fault> = ["500", "503", "timeout"]
@@ -102,14 +103,8 @@ export const startFaultProxy = async (target: { readonly host: string; readonly 
     req.pipe(upstream)
   }
   const server: http.Server = tls ? https.createServer({ cert: tls.cert, key: tls.key }, handle) : http.createServer(handle)
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => resolve())
-  })
-  const address = server.address()
-  if (address === null || typeof address === "string") throw new Error("fault proxy: no TCP address")
   return {
-    port: address.port,
+    port: await listenOnLoopback(server, "fault proxy"),
     setFaultRate: (r) => {
       if (!(r >= 0 && r <= 1)) throw new Error(`fault rate ${r} is not from 0 to 1`)
       rate = r

@@ -5,6 +5,7 @@
 import { writeFileSync } from "node:fs"
 import { createConnection, createServer, type Server, type Socket } from "node:net"
 import { KubeConfig } from "@kubernetes/client-node"
+import { listenOnLoopback } from "./ports.ts"
 
 export interface LatencyProxy {
   readonly port: number
@@ -52,14 +53,8 @@ export const startLatencyProxy = async (target: { readonly host: string; readonl
     delayedPipe(client, upstream, delayMs)
     delayedPipe(upstream, client, delayMs)
   })
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => resolve())
-  })
-  const address = server.address()
-  if (address === null || typeof address === "string") throw new Error("latency proxy: no TCP address")
   return {
-    port: address.port,
+    port: await listenOnLoopback(server, "latency proxy"),
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy()

@@ -4,9 +4,9 @@
 // the first use here builds it when it is missing, which takes minutes).
 import { spawn, spawnSync, type ChildProcess } from "node:child_process"
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { freePort } from "./ports.ts"
 
 const root = new URL("../..", import.meta.url).pathname
 
@@ -22,16 +22,6 @@ export const ensureCollector = (): string => {
   if (built.status !== 0 || !existsSync(otelcolBinary)) throw new Error(`deploy/infra/build-otelcol.sh ${otelcolVersion} failed (exit ${built.status})`)
   return otelcolBinary
 }
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
 
 /** One span as the file exporter writes it (OTLP JSON: hex ids, nanosecond strings). */
 export interface ExportedSpan {

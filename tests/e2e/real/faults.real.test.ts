@@ -28,7 +28,6 @@
 // would) and the exit is counted; the campaign asserts there were none.
 import { spawn, type ChildProcess } from "node:child_process"
 import { appendFileSync, mkdirSync, readFileSync, rmSync } from "node:fs"
-import { createServer, type AddressInfo } from "node:net"
 import { homedir } from "node:os"
 import { join } from "node:path"
 import { CoreV1Api, KubeConfig, Watch, type V1Namespace } from "@kubernetes/client-node"
@@ -38,6 +37,7 @@ import { suite } from "uvu"
 import * as assert from "uvu/assert"
 import { managedByLabel, managedByValue, projectLabel } from "../../../src/services/cluster.ts"
 import { parseExposition } from "../../support/exposition.ts"
+import { freePort } from "../../support/ports.ts"
 import { seededRandom, startFaultProxy, type FaultProxy, type FaultStats } from "../../support/fault-proxy.ts"
 import { apiserverOf, writeKubeconfigThrough } from "../../support/latency-proxy.ts"
 import { SupervisedProcess } from "../../support/supervised-process.ts"
@@ -115,16 +115,6 @@ const takeSlot = (n: number) =>
     holder.stdout!.once("data", () => resolve(holder))
     holder.once("exit", () => resolve(undefined))
     holder.once("error", () => resolve(undefined))
-  })
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo
-      server.close(() => resolve(port))
-    })
   })
 
 // ---------------------------------------------------------------------------------------------
