@@ -11,6 +11,16 @@ export const setClusterPhase = (id: string, phase: ClusterPhase, seenAt: Date | 
     on conflict (id) do update set phase = excluded.phase,
       last_seen_at = coalesce(excluded.last_seen_at, fabric.clusters.last_seen_at)`).pipe(Effect.asVoid)
 
+/** The cluster is Removed as of `at` (the operator's call). */
+export const markRemoved = (id: string, at: Date) =>
+  query((sql) => sql`update fabric.clusters set phase = 'Removed', removed_at = ${at} where id = ${id}`).pipe(Effect.asVoid)
+
+/** When the cluster was last removed, if ever. */
+export const removedAt = (id: string) =>
+  query((sql) => sql<{ at: Date }[]>`select removed_at as at from fabric.clusters where id = ${id} and removed_at is not null`).pipe(
+    Effect.map((rows) => rows[0]?.at),
+  )
+
 export const listClusters = () =>
   query((sql) => sql<{ id: string; phase: ClusterPhase; lastSeenAt: Date | null; kinds: string[] | null }[]>`
     select id, phase, last_seen_at as "lastSeenAt", served_kinds as kinds from fabric.clusters order by id`).pipe(
@@ -95,6 +105,6 @@ export const advanceNotice = (id: string, cursor: string, done: boolean) =>
 
 /** MembershipStore on Postgres. */
 export const layer = repositoryLayer(MembershipStore, {
-  setClusterPhase, listClusters, lockMembership, touchActiveCluster, markUnreachableIfSilent,
+  setClusterPhase, listClusters, markRemoved, removedAt, lockMembership, touchActiveCluster, markUnreachableIfSilent,
   enqueueNotice, claimOldestNotice, noticeAudience, advanceNotice,
 })

@@ -6,6 +6,7 @@ import notificationsRetention from "./migrations/004_notifications_retention.ts"
 import membershipNotices from "./migrations/005_membership_notices.ts"
 import debugSessionRevocations from "./migrations/006_debug_session_revocations.ts"
 import resources from "./migrations/007_resources.ts"
+import clusterRemovedAt from "./migrations/008_cluster_removed_at.ts"
 
 /** Numbered, append-only: a landed migration is never edited; a change is a new entry. */
 export const migrations: ReadonlyArray<readonly [string, string]> = [
@@ -16,6 +17,7 @@ export const migrations: ReadonlyArray<readonly [string, string]> = [
   ["005_membership_notices", membershipNotices],
   ["006_debug_session_revocations", debugSessionRevocations],
   ["007_resources", resources],
+  ["008_cluster_removed_at", clusterRemovedAt],
 ]
 
 /** Applies what is missing, once, even with several processes starting together (advisory lock). */

@@ -40,9 +40,9 @@ export const defaultDaemonOptions: DaemonOptions = {
   retryBase: "200 millis", retryCap: "30 seconds", deletionPollMs: 250, heartbeatMs: 10_000, driftIntervalMs: 60_000, concurrency: defaultDaemonConcurrency,
 }
 
-const announce = (clusterId: ClusterId, kind: ClusterSignal["kind"], kinds?: ReadonlyArray<string>) =>
+const announce = (clusterId: ClusterId, kind: ClusterSignal["kind"], more: Pick<ClusterSignal, "kinds" | "since"> = {}) =>
   Effect.gen(function* () {
-    const signal: ClusterSignal = { clusterId, kind, at: new Date(yield* Clock.currentTimeMillis).toISOString(), ...(kinds === undefined ? {} : { kinds }) }
+    const signal: ClusterSignal = { clusterId, kind, at: new Date(yield* Clock.currentTimeMillis).toISOString(), ...more }
     yield* (yield* EventBus).publish(topics.clusters, [{ key: clusterId, value: encodeJson(signal) }])
   })
 
@@ -50,6 +50,7 @@ const runBounded = (options: DaemonOptions) =>
   Effect.gen(function* () {
     const cluster = yield* Cluster
     const bus = yield* EventBus
+    const since = new Date(yield* Clock.currentTimeMillis).toISOString()
     const desired = new DesiredState()
     // Projects and resources (their ids never collide): a key's work and drift exclude each other.
     const projects = new KeyedLock()
@@ -65,7 +66,7 @@ const runBounded = (options: DaemonOptions) =>
       const decoded = message.value === null ? undefined : decodeDesired(message.value)
       if (decoded?.ok) desired.apply(decoded.desired)
     }
-    yield* announce(cluster.id, "joined").pipe(Effect.retry(startupRetry))
+    yield* announce(cluster.id, "joined", { since }).pipe(Effect.retry(startupRetry))
     yield* Effect.addFinalizer(() => announce(cluster.id, "left").pipe(Effect.ignore))
     // After the join (as before resources: a join is as quick to arrive as it always was).
     for (const message of yield* bus.readAll(topics.resources, daemonGroup(cluster.id)).pipe(Effect.retry(startupRetry))) {
@@ -78,7 +79,10 @@ const runBounded = (options: DaemonOptions) =>
     // permits, so no amount of handling delays them.
     yield* Effect.forkScoped(
       // Each heartbeat says which catalogued kinds the cluster serves (API discovery's last answer).
-      Effect.suspend(() => announce(cluster.id, "heartbeat", served.list())).pipe(
+      Effect.suspend(() => {
+        const kinds = served.list()
+        return announce(cluster.id, "heartbeat", kinds === undefined ? {} : { kinds })
+      }).pipe(
         Effect.catch((e) => Effect.logWarning("heartbeat not sent", { cluster: cluster.id, reason: e.reason })),
         Effect.repeat(Schedule.spaced(options.heartbeatMs)),
       ),

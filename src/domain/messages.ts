@@ -68,6 +68,8 @@ export const ClusterSignal = Schema.Struct({
   clusterId: ClusterId,
   kind: Schema.Literals(["joined", "heartbeat", "left"]),
   at: Schema.String,
+  /** On a join: when this daemon began its run. A removal after that stands: only a daemon started since joins again. */
+  since: Schema.optional(Schema.String),
   /** On a heartbeat: the catalogued kinds the cluster serves, as its API discovery last said (absent until it has answered). */
   kinds: Schema.optional(Schema.Array(Schema.String)),
 })

@@ -104,7 +104,18 @@ const make = Effect.gen(function* () {
       case "joined":
         // A daemon restarting in an Active cluster has nothing to tell anyone.
         if (yield* store.touchActiveCluster(s.clusterId, new Date(at))) return
-        return yield* change(s.clusterId, joinDecision(s.clusterId, at))
+        return yield* change(s.clusterId, (before) => Effect.gen(function* () {
+          if (before?.phase === "Removed" && s.since !== undefined) {
+            const removed = yield* store.removedAt(s.clusterId)
+            if (removed !== undefined && Date.parse(s.since) < removed.getTime()) {
+              yield* Effect.logInfo("join ignored: this daemon was already running when the cluster was removed; restart it to join again", {
+                cluster: s.clusterId, daemonSince: s.since, removedAt: removed.toISOString(),
+              })
+              return undefined
+            }
+          }
+          return yield* joinDecision(s.clusterId, at)(before)
+        }))
       case "heartbeat":
         // What the cluster serves is recorded by the next heartbeat once it is Active again.
         if (yield* store.touchActiveCluster(s.clusterId, new Date(at), s.kinds)) return
@@ -145,7 +156,7 @@ const make = Effect.gen(function* () {
         })
       }
       if (!othersActive) yield* Effect.logWarning("last Active cluster removed by force", { cluster: id })
-      yield* store.setClusterPhase(id, "Removed", undefined)
+      yield* store.markRemoved(id, new Date(at))
       return { events: [{ type: "cluster.removed", clusterId: id, reason: `cluster ${id} removed by the operator`, at }], audience: "live" } satisfies Notice
     }))
     return (yield* find(id)) as ClusterRecord

@@ -30,6 +30,10 @@ export class MembershipStore extends Context.Service<MembershipStore, {
   /** Callers hold the membership lock (lockMembership "exclusive"): they read, decide and write alone. */
   readonly setClusterPhase: (id: string, phase: ClusterPhase, seenAt: Date | undefined) => Effect.Effect<void, Unavailable>
   readonly listClusters: () => Effect.Effect<ReadonlyArray<ClusterRecord>, Unavailable>
+  /** The operator removed it (under the membership lock): phase Removed as of `at`. */
+  readonly markRemoved: (id: string, at: Date) => Effect.Effect<void, Unavailable>
+  /** When it was last removed, if ever. */
+  readonly removedAt: (id: string) => Effect.Effect<Date | undefined, Unavailable>
   /** Inside a transaction: creations (shared) and membership changes (exclusive) never interleave. */
   readonly lockMembership: (mode: "shared" | "exclusive") => Effect.Effect<void, Unavailable>
   /** A heartbeat of an Active cluster (no lock needed), with the kinds it serves when it says; false when the cluster is not Active. */

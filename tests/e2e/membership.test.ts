@@ -28,8 +28,10 @@ test.before(async () => {
 })
 test.after(() => fabric.stop())
 
-const signal = (clusterId: string, kind: "joined" | "heartbeat" | "left") =>
-  fabric.runtime.runPromise(ClusterRegistry.use((r) => r.signal({ clusterId: ClusterId.make(clusterId), kind, at: new Date().toISOString() })))
+const signal = (clusterId: string, kind: "joined" | "heartbeat" | "left", since?: Date) =>
+  fabric.runtime.runPromise(ClusterRegistry.use((r) => r.signal({
+    clusterId: ClusterId.make(clusterId), kind, at: new Date().toISOString(), ...(since === undefined ? {} : { since: since.toISOString() }),
+  })))
 
 /** Projects whose per-cluster rows include `clusterId`, from the read model. */
 const projectsWith = async (clusterId: string) =>
@@ -72,6 +74,26 @@ test("a notice cut short (a crash after some chunks) resumes from its cursor: pr
   const newlyTold = rows.map((r) => r.id)
   assert.is(newlyTold.length - told[0]!.n, projectCount - noticeChunk)
   assert.ok(newlyTold.every((id) => id > cursor), "no project at or before the cursor was told again")
+})
+
+test("a removed cluster stays removed when a daemon that was running before the removal joins late; a daemon started since joins again", async () => {
+  const runningSince = new Date()
+  await new Promise((r) => setTimeout(r, 5))
+  const removed = await fabric.client.v1.clusters[":clusterId"].$delete({ param: { clusterId: "sim-x" }, query: {} })
+  assert.is(removed.status, 202)
+  const phase = async () => (await fabric.sql<{ phase: string }>("select phase from fabric.clusters where id = 'sim-x'"))[0]!.phase
+  const notices = async () => (await fabric.sql<{ n: number }>("select count(*)::int as n from fabric.membership_notices where cluster_id = 'sim-x'"))[0]!.n
+  const before = await notices()
+  // Its join was under way when the operator removed it (published late, or consumed late).
+  await signal("sim-x", "joined", runningSince)
+  assert.is(await phase(), "Removed")
+  assert.is(await notices(), before, "nobody is told of a join that did not happen")
+  await signal("sim-x", "heartbeat")
+  assert.is(await phase(), "Removed")
+  // Restarted after the removal: it joins again.
+  await signal("sim-x", "joined", new Date())
+  assert.is(await phase(), "Active")
+  assert.is(await notices(), before + 1)
 })
 
 test.run()
