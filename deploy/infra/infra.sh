@@ -7,6 +7,8 @@
 # FABRIC_INFRA_PROFILE=NAME selects a second, independent set of engines (own run dir, ports
 # shifted by FABRIC_INFRA_PORT_OFFSET), sharing the cached binaries. See deploy/infra/README.md.
 set -euo pipefail
+# runuser (and the Postgres tools some distributions keep there) live in sbin, which a minimal PATH leaves out.
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
