@@ -1,8 +1,8 @@
-import { Schema } from "effect"
+import { Schema, Struct } from "effect"
 import { AccountId } from "./account.ts"
 import { ClusterId } from "./cluster.ts"
 import { ProjectId } from "./project.ts"
-import { ResourceId } from "./resource.ts"
+import { Resource, ResourceId } from "./resource.ts"
 
 /** Kafka topics (docs/architecture.md). */
 export const topics = {
@@ -40,13 +40,9 @@ export type NamespaceObservation = typeof NamespaceObservation.Type
  */
 export const DesiredResource = Schema.Struct({
   resourceId: ResourceId,
-  projectId: ProjectId,
-  accountId: AccountId,
+  ...Struct.pick(Resource.fields, ["projectId", "accountId", "kind", "name", "spec"]),
   namespace: Schema.String,
-  kind: Schema.String,
-  name: Schema.String,
   generation: Schema.Number,
-  spec: Schema.Record(Schema.String, Schema.Unknown),
   deleted: Schema.Boolean,
 })
 export type DesiredResource = typeof DesiredResource.Type

@@ -1,6 +1,7 @@
 import { Schema } from "effect"
 import { AccountId } from "./account.ts"
 import { idPatterns } from "./ids.ts"
+import { perClusterFields } from "./per-cluster.ts"
 import { Timestamp } from "./timestamp.ts"
 
 export const ProjectId = Schema.String.check(
@@ -28,10 +29,6 @@ export const Project = Schema.Struct({
   accountId: AccountId,
   name: Schema.String,
   namespace: Schema.String,
-  phase: Schema.Literals(projectPhases),
-  generation: Schema.Int,
-  createdAt: Timestamp,
-  updatedAt: Timestamp,
-  clusters: Schema.Record(Schema.String, ClusterNamespaceStatus),
+  ...perClusterFields(projectPhases, ClusterNamespaceStatus),
 }).annotate({ identifier: "Project", description: "Ready when every Active cluster reports Ready for the current generation." })
 export type Project = typeof Project.Type

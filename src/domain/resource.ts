@@ -2,6 +2,7 @@ import { Schema } from "effect"
 import { AccountId } from "./account.ts"
 import { idPatterns } from "./ids.ts"
 import { isDns1123LabelCheck } from "./names.ts"
+import { perClusterFields } from "./per-cluster.ts"
 import { ProjectId, projectPhases } from "./project.ts"
 import { Timestamp } from "./timestamp.ts"
 
@@ -52,10 +53,6 @@ export const Resource = Schema.Struct({
   kind: Schema.String,
   name: Schema.String,
   spec: Spec,
-  phase: Schema.Literals(resourcePhases),
-  generation: Schema.Int,
-  createdAt: Timestamp,
-  updatedAt: Timestamp,
-  clusters: Schema.Record(Schema.String, ClusterResourceStatus),
+  ...perClusterFields(resourcePhases, ClusterResourceStatus),
 }).annotate({ identifier: "Resource", description: "A custom resource of a catalogued kind in the project's namespace of every cluster that serves the kind." })
 export type Resource = typeof Resource.Type
