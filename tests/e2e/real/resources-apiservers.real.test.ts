@@ -239,7 +239,8 @@ resources("a foreign object with the resource's name is Conflict and stays untou
   })
   const foreign = (await objectIn(ctx, "res-y", project, { kind: "KupoPort", name: "theirs" } as Resource))!
   const resource = await create(ctx, project, { kind: "KupoPort", name: "theirs", spec: kupo })
-  const conflict = await resourceWhere(ctx, resource, (r) => r.phase === "Degraded")
+  // Degraded as soon as res-y's conflict is in; res-x reports in its own time.
+  const conflict = await resourceWhere(ctx, resource, (r) => r.phase === "Degraded" && r.clusters["res-x"]?.phase === "Ready")
   assert.match(conflict.clusters["res-y"]!.reason ?? "", /^Conflict: KupoPort .*\/theirs exists without Fabric's labels/)
   assert.is(conflict.clusters["res-x"]!.phase, "Ready")
   await new Promise((r) => setTimeout(r, 3_000)) // several drift passes
