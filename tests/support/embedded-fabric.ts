@@ -64,7 +64,8 @@ export const startFabric = async (options: StartOptions = {}) => {
   // Wait until management is up (the topics exist and clusters are registered); never go on
   // without it. A start that fails says why at once; the limit only guards against a hang (a
   // loaded machine starts slowly). Given up, this process is stopped before the error goes on:
-  // left running, its connections would hold the database the suite's cleanup drops.
+  // left running, it would go on retrying its engines and keep the test file from exiting.
+  // `gaveUp` ends the registration poll too.
   let gaveUp = false
   const exited = Effect.runPromise(Fiber.await(fiber)).then((exit) => {
     throw new Error(`the embedded process stopped while starting: ${Exit.isFailure(exit) ? Cause.pretty(exit.cause) : "it ended"}`)
