@@ -77,12 +77,19 @@ require_port_free() {
 
 # pid_alive PIDFILE EXPECTED-SUBSTRING-OF-CMDLINE
 pid_alive() {
-  local f="$1" expect="$2" pid
+  local f="$1" expect="$2" pid cmd i
   [[ -f "$f" ]] || return 1
   pid="$(cat "$f" 2>/dev/null)" || return 1
   [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  [[ -r "/proc/$pid/cmdline" ]] || return 1
-  tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF -- "$expect"
+  for ((i = 0; i < 20; i++)); do
+    cmd="$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)" || return 1
+    [[ -n "$cmd" ]] && break
+    # Empty while the process is inside an exec (setsid becoming the command; seen as a
+    # controller-manager called dead at its start), and for a zombie: ask again shortly.
+    kill -0 "$pid" 2>/dev/null || return 1
+    sleep 0.05
+  done
+  grep -qF -- "$expect" <<< "$cmd"
 }
 
 # Start a long-running process in its own session, record its pid.
