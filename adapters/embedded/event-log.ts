@@ -13,7 +13,7 @@
 // ends, one statement for all of them.
 import { Effect, Layer } from "effect"
 import { Database } from "../postgres/database.ts"
-import { EventBus, EventBusUnavailable, type BusMessage, type FencedPublisher, type OutgoingMessage, type Subscription, type TopicMessage } from "../../src/services/event-bus.ts"
+import { EventBus, EventBusUnavailable, type BusMessage, type FencedPublisher, type LagReading, type OutgoingMessage, type Subscription, type TopicMessage } from "../../src/services/event-bus.ts"
 import type { TopicSpec } from "../../src/domain/topics.ts"
 import { makeEventLogGroups } from "./event-log-groups.ts"
 import { makeEventLogOffsets } from "./event-log-offsets.ts"
@@ -138,6 +138,9 @@ export const layer = (options: EventLogOptions = {}) =>
         return all
       })
 
-      return EventBus.of({ ensureTopics, publish, fencedPublisher, subscribe, lag, readAll })
+      // in process: a query per reading costs no round trip
+      const lags = (readings: ReadonlyArray<LagReading>) => Effect.forEach(readings, ({ group, topic }) => lag(group, topic))
+
+      return EventBus.of({ ensureTopics, publish, fencedPublisher, subscribe, lag, lags, readAll })
     }),
   )

@@ -2,13 +2,13 @@
 // per layer, disconnected when the layer's scope closes; one consumer per subscription
 // (subscription.ts); one transactional producer per fenced publisher (fenced-publisher.ts).
 import { Effect, Layer } from "effect"
-import { EventBus, type OutgoingMessage, type Subscription } from "../../src/services/event-bus.ts"
+import { EventBus, type LagReading, type OutgoingMessage, type Subscription } from "../../src/services/event-bus.ts"
 import type { TopicSpec } from "../../src/domain/topics.ts"
 import { connected, makeKafkaClient, producerOptions } from "./client.ts"
 import type { KafkaConfig } from "./config.ts"
-import { tryKafka } from "./errors.ts"
+import { tryKafka, unavailable } from "./errors.ts"
 import { openFencedPublisher } from "./fenced-publisher.ts"
-import { uncommittedMessages } from "./lag.ts"
+import { readLags } from "./lag.ts"
 import { toKafkaMessage } from "./records.ts"
 import { readTopic } from "./read-topic.ts"
 import { runSubscription } from "./subscription.ts"
@@ -57,17 +57,12 @@ export const layer = (config: KafkaConfig) =>
         yield* runSubscription(kafka, admin, config, context, subscription)
       })
 
-      const lag = Effect.fn("EventBus.lag")(function* (group: string, topic: string) {
-        // Both answers before failing: a request still in flight when the layer closes would make
-        // kafkajs connect again after its disconnect, and keep the process alive.
-        const [committed, ends] = yield* tryKafka(`read lag of ${group} on ${topic}`, async () => {
-          const [offsets, topicEnds] = await Promise.allSettled([admin.fetchOffsets({ groupId: group, topics: [topic] }), admin.fetchTopicOffsets(topic)])
-          if (offsets.status === "rejected") throw offsets.reason
-          if (topicEnds.status === "rejected") throw topicEnds.reason
-          return [offsets.value, topicEnds.value] as const
-        })
-        return uncommittedMessages(committed.find((t) => t.topic === topic)?.partitions ?? [], ends)
+      const lags = Effect.fn("EventBus.lags")(function* (readings: ReadonlyArray<LagReading>) {
+        const read = yield* Effect.promise(() => readLags(admin, readings))
+        if ("failed" in read) return yield* unavailable(read.failed)(read.error)
+        return read.lags
       })
+      const lag = (group: string, topic: string) => lags([{ group, topic }]).pipe(Effect.map(([lag]) => lag ?? 0))
 
       const readAll = Effect.fn("EventBus.readAll")(function* (topic: string, group: string) {
         return yield* readTopic(kafka, admin, config, topic, group)
@@ -77,6 +72,6 @@ export const layer = (config: KafkaConfig) =>
         return yield* openFencedPublisher(kafka, config, name)
       })
 
-      return EventBus.of({ ensureTopics, publish, fencedPublisher, subscribe, lag, readAll })
+      return EventBus.of({ ensureTopics, publish, fencedPublisher, subscribe, lag, lags, readAll })
     }),
   )

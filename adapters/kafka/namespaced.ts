@@ -28,6 +28,7 @@ export const namespaced = (prefix: string) =>
             handle: ([first, ...rest]) => sub.handle([relabel(first), ...rest.map(relabel)]),
           }),
         lag: (group, topic) => inner.lag(wire(group), wire(topic)),
+        lags: (readings) => inner.lags(readings.map(({ group, topic }) => ({ group: wire(group), topic: wire(topic) }))),
         readAll: (topic, group) => inner.readAll(wire(topic), wire(group)).pipe(Effect.map((ms) => ms.map((m) => ({ ...m, topic })))),
       })
     }),

@@ -45,6 +45,7 @@ const recordingBus = (published: NamespaceObservation[], bus: { down: boolean })
     subscribe: () => Effect.die("not used"),
     readAll: () => Effect.die("not used"),
     lag: () => Effect.die("not used"),
+    lags: () => Effect.die("not used"),
   }))
 
 const setup = (permits: number) => {

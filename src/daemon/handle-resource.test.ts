@@ -41,7 +41,7 @@ const setup = (unservedKinds: ReadonlyArray<string> = []) => {
   const published: Array<ResourceObservation | DesiredNamespace> = []
   const bus = Layer.succeed(EventBus, EventBus.of({
     publish: (_topic, messages) => Effect.sync(() => { for (const m of messages) published.push(JSON.parse(m.value!)) }),
-    ensureTopics: () => Effect.die("not used"), subscribe: () => Effect.die("not used"), readAll: () => Effect.die("not used"), lag: () => Effect.die("not used"),
+    ensureTopics: () => Effect.die("not used"), subscribe: () => Effect.die("not used"), readAll: () => Effect.die("not used"), lag: () => Effect.die("not used"), lags: () => Effect.die("not used"),
     fencedPublisher: () => Effect.die("not used"),
   }))
   const run = <A, E>(effect: Effect.Effect<A, E, Cluster | EventBus | Metrics | KindCatalogue>) =>

@@ -1,10 +1,11 @@
 // Gauges computed at scrape time, because they need a query: how far the outbox relay and every
-// consumer group are behind. A reading that fails is left out of that scrape (and logged), so a
-// scrape still answers while the database or the bus is down.
+// consumer group are behind. A reading that fails (the outbox's, or the consumer lags as one) is
+// left out of that scrape (and logged), so a scrape still answers while the database or the bus
+// is down.
 import { Effect } from "effect"
 import { topics } from "../domain/messages.ts"
 import { daemonGroup } from "../domain/topics.ts"
-import { EventBus } from "../services/event-bus.ts"
+import { EventBus, type LagReading } from "../services/event-bus.ts"
 import { MembershipStore } from "../services/membership-store.ts"
 import { gauge, Metrics } from "../services/metrics.ts"
 import { Outbox, type OutboxLag } from "../services/outbox.ts"
@@ -29,21 +30,20 @@ export const registerLagMetrics = Effect.gen(function* () {
   yield* metrics.collectAtScrape(outboxUnsent, outbox((lag) => lag.unsent))
   yield* metrics.collectAtScrape(outboxOldestUnsentAge, outbox((lag) => lag.oldestUnsentSeconds))
 
-  // Every daemon of a cluster that has not been removed reads fabric.projects and fabric.resources in its own group.
-  const groups = membership.listClusters().pipe(
-    Effect.map((clusters) => [
+  // Every daemon of a cluster that has not been removed reads fabric.projects and fabric.resources
+  // in its own group. One reading for all of them: each topic's ends are fetched once per scrape.
+  const readings = membership.listClusters().pipe(
+    Effect.map((clusters): ReadonlyArray<LagReading> => [
       { group: managementGroup, topic: topics.status },
       { group: clusterSignalsGroup, topic: topics.clusters },
       ...clusters.filter((c) => c.phase !== "Removed").flatMap((c) => [topics.projects, topics.resources].map((topic) => ({ group: daemonGroup(c.id), topic }))),
     ]),
   )
-  yield* metrics.collectAtScrape(consumerLag, groups.pipe(
-    Effect.flatMap((list) => Effect.forEach(list, ({ group, topic }) =>
-      bus.lag(group, topic).pipe(
-        Effect.map((value) => [{ labels: { group, topic }, value }]),
-        Effect.catch(skipped(`the lag of ${group} on ${topic}`)),
-      ), { concurrency: 4 })),
-    Effect.map((readings) => readings.flat()),
+  yield* metrics.collectAtScrape(consumerLag, readings.pipe(
+    Effect.flatMap((list) => bus.lags(list).pipe(
+      Effect.map((lags) => list.map(({ group, topic }, i) => ({ labels: { group, topic }, value: lags[i] ?? 0 }))),
+      Effect.catch(skipped("the consumer lags")),
+    )),
     Effect.catch(skipped("the cluster list")),
   ))
 })

@@ -27,6 +27,8 @@ export interface BusMessage {
   readonly headers: Readonly<Record<string, string>>
 }
 
+export interface LagReading { readonly group: string; readonly topic: string }
+
 export interface TopicMessage extends OutgoingMessage {
   readonly topic: string
 }
@@ -98,4 +100,10 @@ export class EventBus extends Context.Service<EventBus, {
   readonly readAll: (topic: string, group: string) => Effect.Effect<ReadonlyArray<BusMessage>, EventBusUnavailable>
   /** Messages not yet committed by a group, summed over partitions (for metrics and tests). */
   readonly lag: (group: string, topic: string) => Effect.Effect<number, EventBusUnavailable>
+  /**
+   * The lag of each (group, topic), in the order asked, read in one pass: each topic's ends and
+   * each group's commits are fetched once however many pairs name them (a metrics scrape asks
+   * for every daemon's group on the same topics).
+   */
+  readonly lags: (readings: ReadonlyArray<LagReading>) => Effect.Effect<ReadonlyArray<number>, EventBusUnavailable>
 }>()("fabric/EventBus") {}

@@ -520,6 +520,24 @@ export const eventBusContract = (
       }),
     ))
 
+  test("lags reads many groups on many topics at once, each in the order asked", () =>
+    run(
+      Effect.gen(function* () {
+        const bus = yield* EventBus
+        const [one, two] = [unique("lags-a"), unique("lags-b")]
+        const [idle, reader] = [unique("lags-idle"), unique("lags-reader")]
+        yield* bus.ensureTopics([{ name: one, partitions: 2, compacted: false }, { name: two, partitions: 1, compacted: false }])
+        yield* bus.publish(one, numbered("a", 5, (i) => `project-${i}`))
+        yield* bus.publish(two, numbered("b", 3, (i) => `project-${i}`))
+        const handled: Array<string | null> = []
+        yield* bus.subscribe({ group: reader, topics: [one], fromBeginning: true, handle: ([m]) => Effect.sync(() => void handled.push(m.value)) })
+        yield* eventually("the reader's lag on the first topic 0", bus.lag(reader, one).pipe(Effect.map((lag) => lag === 0)), () => handled)
+        const asked = [{ group: idle, topic: one }, { group: reader, topic: two }, { group: idle, topic: two }, { group: reader, topic: one }]
+        assert.equal(yield* bus.lags(asked), [5, 3, 3, 0])
+        assert.equal(yield* bus.lags([]), [])
+      }),
+    ))
+
   test("readAll returns every message up to the end, per partition in order, and commits nothing", () =>
     run(
       Effect.gen(function* () {
