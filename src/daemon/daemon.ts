@@ -87,15 +87,16 @@ const runBounded = (options: DaemonOptions) =>
         Effect.repeat(Schedule.spaced(options.heartbeatMs)),
       ),
     )
-    // Namespaces first, then the objects in them; discovery first, so a kind installed since is seen.
-    const drift = (drift: DriftOptions) =>
+    // Namespaces first, then the objects in them; discovery first, so a kind installed since is
+    // seen (the resync at start skips it when the discovery just above answered).
+    const drift = (drift: DriftOptions, discover: boolean) =>
       Effect.gen(function* () {
         yield* repairDrift(desired, projects, drift)
-        yield* discoverKinds(served)
+        if (discover) yield* discoverKinds(served)
         yield* repairObjectDrift(desired, projects, served, { ...drift, ...options })
       })
     yield* Effect.forkScoped(
-      drift({ reportPresent: true, repair: false, concurrency: options.concurrency }).pipe(
+      drift({ reportPresent: true, repair: false, concurrency: options.concurrency }, !served.discovered).pipe(
         Effect.catch((e) => Effect.logWarning("resync skipped: the cluster could not be listed", { cluster: cluster.id, reason: e.reason })),
         Effect.annotateLogs("cluster", cluster.id),
       ),
@@ -113,7 +114,7 @@ const runBounded = (options: DaemonOptions) =>
       handle: (messages) => handle(messages).pipe(Effect.annotateLogs("cluster", cluster.id)),
     })
     yield* Effect.forkScoped(
-      drift({ reportPresent: false, repair: true, concurrency: options.concurrency }).pipe(
+      drift({ reportPresent: false, repair: true, concurrency: options.concurrency }, true).pipe(
         Effect.annotateLogs("cluster", cluster.id),
         Effect.catch((e) => Effect.logWarning("drift check skipped: the cluster could not be reached", { cluster: cluster.id, reason: e.reason })),
         Effect.repeat(Schedule.spaced(options.driftIntervalMs)),
