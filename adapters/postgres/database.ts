@@ -183,11 +183,11 @@ export const transactionsLayer = Layer.effect(
       Effect.gen(function* () {
         const tx = yield* CurrentTransaction
         if (tx === undefined) return yield* transactionally(effect)
+        if (tx.lost !== undefined) return yield* Effect.fail(unavailable(toDatabaseError(tx.lost)))
         const context = yield* Effect.context<R>()
         const outer = yield* CommitWrites
         // The try's own commit writes join the transaction's only if the try succeeds.
         const atCommit: Array<Effect.Effect<void, unknown>> = []
-        if (tx.lost !== undefined) return yield* Effect.fail(unavailable(toDatabaseError(tx.lost)))
         const exit = yield* Effect.promise(() =>
           runSavepoint(tx, (inner) =>
             Effect.runPromiseExitWith(context)(effect.pipe(Effect.provideService(CurrentTransaction, inner), Effect.provideService(CommitWrites, atCommit)))))
