@@ -67,12 +67,17 @@ const preface = [
 
 const marker = (label: string, end: boolean) => `<!-- bench:${end ? "/" : ""}${label} -->`
 
-/** BENCHMARKS.md with this label's block replaced (or added); other blocks are kept as they were. */
+/**
+ * BENCHMARKS.md with this label's block replaced (or added); other blocks are kept as they were,
+ * and so is what people wrote above the first block (a summary that compares the runs).
+ */
 export const mergeIntoBenchmarks = (path: string, label: string, block: string) => {
   const old = existsSync(path) ? readFileSync(path, "utf8") : ""
   const blocks = new Map<string, string>()
   for (const m of old.matchAll(/<!-- bench:([a-z0-9-]+) -->\n([\s\S]*?)<!-- bench:\/\1 -->/g)) blocks.set(m[1]!, m[2]!)
   blocks.set(label, block.endsWith("\n") ? block : `${block}\n`)
+  const firstBlock = old.indexOf("<!-- bench:")
+  const head = (firstBlock === -1 ? old : old.slice(0, firstBlock)).trimEnd()
   const order = [...blocks.keys()].sort((a, b) => (a === "current" ? -1 : b === "current" ? 1 : a.localeCompare(b)))
-  writeFileSync(path, [preface, ...order.map((l) => `${marker(l, false)}\n${blocks.get(l)}${marker(l, true)}\n`)].join("\n"))
+  writeFileSync(path, [head === "" ? preface : `${head}\n`, ...order.map((l) => `${marker(l, false)}\n${blocks.get(l)}${marker(l, true)}\n`)].join("\n"))
 }
