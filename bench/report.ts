@@ -73,11 +73,10 @@ const marker = (label: string, end: boolean) => `<!-- bench:${end ? "/" : ""}${l
  */
 export const mergeIntoBenchmarks = (path: string, label: string, block: string) => {
   const old = existsSync(path) ? readFileSync(path, "utf8") : ""
-  const blocks = new Map<string, string>()
-  for (const m of old.matchAll(/<!-- bench:([a-z0-9-]+) -->\n([\s\S]*?)<!-- bench:\/\1 -->/g)) blocks.set(m[1]!, m[2]!)
+  const found = [...old.matchAll(/<!-- bench:([a-z0-9-]+) -->\n([\s\S]*?)<!-- bench:\/\1 -->/g)]
+  const blocks = new Map(found.map((m) => [m[1]!, m[2]!]))
   blocks.set(label, block.endsWith("\n") ? block : `${block}\n`)
-  const firstBlock = old.indexOf("<!-- bench:")
-  const head = (firstBlock === -1 ? old : old.slice(0, firstBlock)).trimEnd()
+  const head = old.slice(0, found[0]?.index ?? old.length).trimEnd() || preface.trimEnd()
   const order = [...blocks.keys()].sort((a, b) => (a === "current" ? -1 : b === "current" ? 1 : a.localeCompare(b)))
-  writeFileSync(path, [head === "" ? preface : `${head}\n`, ...order.map((l) => `${marker(l, false)}\n${blocks.get(l)}${marker(l, true)}\n`)].join("\n"))
+  writeFileSync(path, [`${head}\n`, ...order.map((l) => `${marker(l, false)}\n${blocks.get(l)}${marker(l, true)}\n`)].join("\n"))
 }
